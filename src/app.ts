@@ -1,0 +1,70 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { prometheus } from "@hono/prometheus";
+import { Scalar } from "@scalar/hono-api-reference";
+import { bodyLimit } from "hono/body-limit";
+import type { AppDeps, AppEnv, RouteContext } from "./context.ts";
+import { ApiError, describeZodError, errorResponse } from "./errors.ts";
+import { agentAuth, apiKeyAuth } from "./middleware/auth.ts";
+import { httpMetrics } from "./middleware/http-metrics.ts";
+import { requestLog } from "./middleware/request-log.ts";
+import { registerHealthRoutes } from "./routes/health.ts";
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export const OPENAPI_INFO = {
+  openapi: "3.1.0",
+  info: {
+    title: "nixfleet control plane",
+    version: "0.2.0",
+    description:
+      "Fleet deployment control plane for NixOS: machine registry, agent protocol, releases, rollouts with health gates, audit log.",
+  },
+} as const;
+
+export type App = OpenAPIHono<AppEnv>;
+
+/** Builds the Hono application: middleware, every route, the OpenAPI document and its reference page. */
+export function createApp(deps: AppDeps): App {
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result, c) => {
+      if (!result.success) return c.json({ error: describeZodError(result.error, result.target) }, 400);
+    },
+  });
+
+  app.onError((error, c) => errorResponse(error, c, deps.logger));
+  app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
+
+  const { printMetrics } = prometheus({
+    registry: deps.registry,
+    metricOptions: { requestDuration: { disabled: true }, requestsTotal: { disabled: true } },
+  });
+  app.use(requestLog(deps.logger));
+  app.use(httpMetrics(deps.registry));
+  app.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError("payload_too_large", "request body exceeds 1 MiB");
+      },
+    }),
+  );
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    description: "API key (`nfk-…`) from the bootstrap call or `POST /api/v1/keys`",
+  });
+
+  const routes: RouteContext = { deps, requireRole: apiKeyAuth(deps), requireMachine: agentAuth(deps) };
+  registerHealthRoutes(app, routes);
+  app.get("/metrics", printMetrics);
+
+  app.doc31("/openapi.json", OPENAPI_INFO);
+  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "nixfleet control plane API" }));
+  return app;
+}
+
+/** The OpenAPI 3.1 document the routes generate (what `/openapi.json` serves). */
+export function openApiDocument(app: App) {
+  return app.getOpenAPI31Document(OPENAPI_INFO);
+}

@@ -1,0 +1,51 @@
+import type { MiddlewareHandler } from "hono";
+import type { Registry } from "prom-client";
+import type { Config } from "./config.ts";
+import type { Store } from "./db/database.ts";
+import type { Logger } from "./logger.ts";
+
+/** What the runtime adapter learned about the connection (nothing when TLS is off). */
+export interface PeerIdentity {
+  /** Subject CN of the verified client certificate, when mTLS is on. */
+  commonName: string | null;
+}
+
+/** Bindings every runtime adapter passes as the second argument of `app.fetch`. */
+export interface Bindings {
+  peer?: PeerIdentity;
+}
+
+export type Role = "admin" | "deploy" | "readonly";
+
+/** Per-request values set by middleware. */
+export interface Variables {
+  /** Who is acting, in audit-log spelling: `apikey:<name>`, `machine:<id>`, ... */
+  actor: string;
+  role: Role | null;
+}
+
+export interface AppEnv {
+  Bindings: Bindings;
+  Variables: Variables;
+}
+
+/** Everything the app needs from outside; built once by the server or by a test. */
+export interface AppDeps {
+  store: Store;
+  logger: Logger;
+  registry: Registry;
+  /** True when every connection carries a verified client certificate (`--client-ca`). */
+  mtls: boolean;
+  config: Pick<Config, "perMachineMetrics" | "reportRetentionHours">;
+  /** Milliseconds since the epoch; replaceable in tests. */
+  now: () => number;
+}
+
+/** What every route module receives: the dependencies and the two auth middleware factories. */
+export interface RouteContext {
+  deps: AppDeps;
+  /** API-key check of admin routes (401/403), sets `actor`. */
+  requireRole: (role: Role) => MiddlewareHandler<AppEnv>;
+  /** Agent routes: the client certificate must be the path's machine (when mTLS is on). */
+  requireMachine: MiddlewareHandler<AppEnv>;
+}

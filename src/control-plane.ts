@@ -1,0 +1,43 @@
+import { Registry } from "prom-client";
+import { createApp, type App } from "./app.ts";
+import type { Config } from "./config.ts";
+import type { AppDeps } from "./context.ts";
+import type { Store } from "./db/database.ts";
+import type { Logger } from "./logger.ts";
+
+export interface ControlPlaneOptions {
+  store: Store;
+  logger: Logger;
+  config: Pick<Config, "perMachineMetrics" | "reportRetentionHours">;
+  mtls: boolean;
+  now?: () => number;
+}
+
+/** The app plus the background work that runs beside it. */
+export interface ControlPlane {
+  app: App;
+  deps: AppDeps;
+  /** Starts background tasks (retention, rollout executor ticks). */
+  start(): void;
+  /** Stops background tasks and waits for any that are mid-run. */
+  stop(): Promise<void>;
+}
+
+/** Wires the state the routes share and the background tasks, from an open store. */
+export async function createControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
+  const deps: AppDeps = {
+    store: options.store,
+    logger: options.logger,
+    registry: new Registry(),
+    mtls: options.mtls,
+    config: options.config,
+    now: options.now ?? Date.now,
+  };
+  const app = createApp(deps);
+  return {
+    app,
+    deps,
+    start() {},
+    async stop() {},
+  };
+}

@@ -1,0 +1,120 @@
+import { createHash } from "node:crypto";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { createClient, type Client } from "@libsql/client";
+import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
+import { isRemoteDatabase } from "../config.ts";
+import { migrations } from "./migrations.gen.ts";
+import * as schema from "./schema.ts";
+
+export type Db = LibSQLDatabase<typeof schema>;
+/** A transaction handle; query functions accept either a Db or a Tx. */
+export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+export type DbOrTx = Db | Tx;
+
+/** The database handle the app uses: reads go straight to `db`, writes through `write`. */
+export interface Store {
+  db: Db;
+  client: Client;
+  /**
+   * Runs `fn` in one write transaction. Writes are serialized in-process: the local
+   * libSQL driver executes synchronously, so a second writer waiting on SQLite's lock
+   * would block the event loop the first writer needs to commit.
+   */
+  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** True when the database answers a trivial query. */
+  ping(): Promise<boolean>;
+  close(): void;
+}
+
+/** Raised when the database cannot be opened; its message is one line for the operator. */
+export class DatabaseOpenError extends Error {
+  override name = "DatabaseOpenError";
+}
+
+const BUSY_TIMEOUT_MS = 5000;
+
+/** Opens (creating if needed) and migrates the database named by `--db-path`. */
+export async function openStore(dbPath: string, authToken?: string): Promise<Store> {
+  const remote = isRemoteDatabase(dbPath);
+  if (!remote) assertWritableLocation(dbPath);
+  let client: Client;
+  try {
+    client = createClient({
+      url: remote ? dbPath : `file:${resolve(dbPath)}`,
+      authToken,
+      timeout: BUSY_TIMEOUT_MS,
+    });
+    if (!remote) await client.execute("PRAGMA journal_mode = WAL");
+  } catch (error) {
+    throw new DatabaseOpenError(`cannot open database ${dbPath}: ${(error as Error).message.split("\n")[0]}`);
+  }
+  const db = drizzle(client, { schema });
+  try {
+    await applyMigrations(client);
+  } catch (error) {
+    client.close();
+    throw new DatabaseOpenError(`cannot migrate database ${dbPath}: ${(error as Error).message.split("\n")[0]}`);
+  }
+
+  let queue: Promise<unknown> = Promise.resolve();
+  return {
+    db,
+    client,
+    write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+      const run = queue.then(() => db.transaction(fn, { behavior: "immediate" }));
+      queue = run.catch(() => undefined);
+      return run;
+    },
+    async ping() {
+      try {
+        await client.execute("SELECT 1");
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close() {
+      client.close();
+    },
+  };
+}
+
+function assertWritableLocation(dbPath: string): void {
+  const file = resolve(dbPath);
+  const dir = dirname(file);
+  if (!existsSync(dir)) throw new DatabaseOpenError(`database directory ${dir} does not exist`);
+  if (!statSync(dir).isDirectory()) throw new DatabaseOpenError(`database directory ${dir} is not a directory`);
+  try {
+    accessSync(dir, constants.W_OK);
+    if (existsSync(file)) accessSync(file, constants.R_OK | constants.W_OK);
+  } catch {
+    throw new DatabaseOpenError(`database ${file} is not writable`);
+  }
+}
+
+const MIGRATIONS_TABLE = "__drizzle_migrations";
+
+/**
+ * Applies the embedded drizzle-kit migrations not yet recorded, in one transaction.
+ * Same bookkeeping table and hashes as drizzle's own migrator, so the two agree.
+ */
+async function applyMigrations(client: Client): Promise<void> {
+  await client.execute(
+    `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)`,
+  );
+  const last = await client.execute(`SELECT created_at FROM ${MIGRATIONS_TABLE} ORDER BY created_at DESC LIMIT 1`);
+  const lastApplied = last.rows[0] ? Number(last.rows[0][0]) : -Infinity;
+  const statements: { sql: string; args: (string | number)[] }[] = [];
+  for (const migration of migrations) {
+    if (migration.when <= lastApplied) continue;
+    for (const stmt of migration.sql.split("--> statement-breakpoint")) {
+      if (stmt.trim() !== "") statements.push({ sql: stmt, args: [] });
+    }
+    statements.push({
+      sql: `INSERT INTO ${MIGRATIONS_TABLE} (hash, created_at) VALUES (?, ?)`,
+      args: [createHash("sha256").update(migration.sql).digest("hex"), migration.when],
+    });
+  }
+  if (statements.length > 0) await client.batch(statements, "write");
+}

@@ -1,0 +1,207 @@
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+// Timestamps are integer milliseconds since the epoch: cheap to compare and index;
+// the API renders them as RFC 3339.
+
+export const machines = sqliteTable(
+  "machines",
+  {
+    machineId: text("machine_id").primaryKey(),
+    lifecycle: text("lifecycle", {
+      enum: ["pending", "provisioning", "active", "maintenance", "decommissioned"],
+    }).notNull(),
+    registeredAt: integer("registered_at").notNull(),
+    currentGeneration: text("current_generation"),
+    agentVersion: text("agent_version"),
+    uptimeSeconds: integer("uptime_seconds"),
+    lastSuccess: integer("last_success", { mode: "boolean" }),
+    lastHealthPassed: integer("last_health_passed", { mode: "boolean" }),
+    lastReportAt: integer("last_report_at"),
+  },
+  (t) => [index("machines_lifecycle_idx").on(t.lifecycle)],
+);
+
+export const machineTags = sqliteTable(
+  "machine_tags",
+  {
+    machineId: text("machine_id").notNull(),
+    tag: text("tag").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.machineId, t.tag] }), index("machine_tags_tag_idx").on(t.tag)],
+);
+
+/** What a machine should run; absent row = nothing desired (the agent gets 404). */
+export const desiredGenerations = sqliteTable("desired_generations", {
+  machineId: text("machine_id").primaryKey(),
+  storePath: text("store_path").notNull(),
+  cacheUrl: text("cache_url"),
+  setAt: integer("set_at").notNull(),
+  setBy: text("set_by").notNull(),
+});
+
+export const reports = sqliteTable(
+  "reports",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    machineId: text("machine_id").notNull(),
+    receivedAt: integer("received_at").notNull(),
+    currentGeneration: text("current_generation").notNull(),
+    success: integer("success", { mode: "boolean" }).notNull(),
+    message: text("message").notNull(),
+    agentTimestamp: text("agent_timestamp").notNull(),
+    agentVersion: text("agent_version"),
+    uptimeSeconds: integer("uptime_seconds"),
+  },
+  (t) => [
+    index("reports_machine_received_idx").on(t.machineId, t.receivedAt),
+    index("reports_received_idx").on(t.receivedAt),
+  ],
+);
+
+export const healthReports = sqliteTable(
+  "health_reports",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    machineId: text("machine_id").notNull(),
+    receivedAt: integer("received_at").notNull(),
+    allPassed: integer("all_passed", { mode: "boolean" }).notNull(),
+    /** JSON array of check results as the agent sent them. */
+    results: text("results").notNull(),
+    agentTimestamp: text("agent_timestamp").notNull(),
+  },
+  (t) => [
+    index("health_reports_machine_received_idx").on(t.machineId, t.receivedAt),
+    index("health_reports_received_idx").on(t.receivedAt),
+  ],
+);
+
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    role: text("role", { enum: ["admin", "deploy", "readonly"] }).notNull(),
+    /** SHA-256 hex of the raw key; the raw key is never stored. */
+    keyHash: text("key_hash").notNull(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at"),
+    revokedAt: integer("revoked_at"),
+    lastUsedAt: integer("last_used_at"),
+  },
+  (t) => [uniqueIndex("api_keys_hash_idx").on(t.keyHash)],
+);
+
+export const auditEvents = sqliteTable(
+  "audit_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    timestamp: integer("timestamp").notNull(),
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    target: text("target").notNull(),
+    detail: text("detail").notNull(),
+  },
+  (t) => [
+    index("audit_actor_idx").on(t.actor, t.id),
+    index("audit_action_idx").on(t.action, t.id),
+    index("audit_target_idx").on(t.target, t.id),
+  ],
+);
+
+export const releases = sqliteTable(
+  "releases",
+  {
+    id: text("id").primaryKey(),
+    flakeRef: text("flake_ref"),
+    flakeRev: text("flake_rev"),
+    cacheUrl: text("cache_url"),
+    hostCount: integer("host_count").notNull(),
+    createdAt: integer("created_at").notNull(),
+    createdBy: text("created_by").notNull(),
+  },
+  (t) => [index("releases_created_idx").on(t.createdAt)],
+);
+
+export const releaseEntries = sqliteTable(
+  "release_entries",
+  {
+    releaseId: text("release_id").notNull(),
+    hostname: text("hostname").notNull(),
+    storePath: text("store_path").notNull(),
+    platform: text("platform").notNull(),
+    /** JSON array of tags. */
+    tags: text("tags").notNull().default("[]"),
+  },
+  (t) => [primaryKey({ columns: [t.releaseId, t.hostname] }), index("release_entries_hostname_idx").on(t.hostname)],
+);
+
+export const rollouts = sqliteTable(
+  "rollouts",
+  {
+    id: text("id").primaryKey(),
+    releaseId: text("release_id").notNull(),
+    strategy: text("strategy", { enum: ["canary", "staged", "all_at_once"] }).notNull(),
+    status: text("status", { enum: ["created", "running", "paused", "completed", "failed", "cancelled"] }).notNull(),
+    onFailure: text("on_failure", { enum: ["pause", "revert"] }).notNull(),
+    failureThreshold: text("failure_threshold").notNull(),
+    healthTimeout: integer("health_timeout").notNull(),
+    cacheUrl: text("cache_url"),
+    /** JSON of the request's target (`{"tags":[...]}` or `{"hosts":[...]}`). */
+    target: text("target").notNull(),
+    /** JSON array of the batch sizes used to plan the batches. */
+    batchSizes: text("batch_sizes").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    createdBy: text("created_by").notNull(),
+  },
+  (t) => [index("rollouts_status_idx").on(t.status), index("rollouts_release_idx").on(t.releaseId)],
+);
+
+export const rolloutBatches = sqliteTable(
+  "rollout_batches",
+  {
+    rolloutId: text("rollout_id").notNull(),
+    batchIndex: integer("batch_index").notNull(),
+    status: text("status", { enum: ["pending", "deploying", "waiting_health", "succeeded", "failed"] }).notNull(),
+    startedAt: integer("started_at"),
+    completedAt: integer("completed_at"),
+  },
+  (t) => [primaryKey({ columns: [t.rolloutId, t.batchIndex] })],
+);
+
+/** One row per machine of a rollout: its batch, recorded previous generation and decided health. */
+export const rolloutMachines = sqliteTable(
+  "rollout_machines",
+  {
+    rolloutId: text("rollout_id").notNull(),
+    batchIndex: integer("batch_index").notNull(),
+    machineId: text("machine_id").notNull(),
+    /** Position inside the batch (the shuffled order). */
+    position: integer("position").notNull(),
+    storePath: text("store_path").notNull(),
+    previousGeneration: text("previous_generation"),
+    previousCacheUrl: text("previous_cache_url"),
+    health: text("health", { enum: ["pending", "healthy", "unhealthy"] })
+      .notNull()
+      .default("pending"),
+    healthReason: text("health_reason"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.rolloutId, t.machineId] }),
+    index("rollout_machines_batch_idx").on(t.rolloutId, t.batchIndex, t.position),
+    index("rollout_machines_machine_idx").on(t.machineId),
+  ],
+);
+
+export const rolloutEvents = sqliteTable(
+  "rollout_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    rolloutId: text("rollout_id").notNull(),
+    eventType: text("event_type").notNull(),
+    detail: text("detail").notNull(),
+    actor: text("actor").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("rollout_events_rollout_idx").on(t.rolloutId, t.id)],
+);

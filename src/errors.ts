@@ -1,0 +1,59 @@
+import { HTTPException } from "hono/http-exception";
+import type { Context } from "hono";
+import type { z } from "@hono/zod-openapi";
+import type { Logger } from "./logger.ts";
+
+const STATUS = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  unavailable: 503,
+} as const;
+
+export type ErrorCode = keyof typeof STATUS;
+export type ErrorStatus = (typeof STATUS)[ErrorCode];
+
+/** The one error type of the API: a code (→ HTTP status) and a sentence for the client. */
+export class ApiError extends Error {
+  override name = "ApiError";
+  readonly status: ErrorStatus;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.status = STATUS[code];
+  }
+}
+
+export const badRequest = (message: string) => new ApiError("bad_request", message);
+export const notFound = (message: string) => new ApiError("not_found", message);
+export const conflict = (message: string) => new ApiError("conflict", message);
+
+/** Turns any thrown value into the JSON error response; unexpected ones become a logged 500. */
+export function errorResponse(error: unknown, c: Context, logger: Logger): Response {
+  if (error instanceof ApiError) return c.json({ error: error.message }, error.status);
+  if (error instanceof HTTPException) {
+    const status = error.status;
+    const message = status === 413 ? "request body exceeds 1 MiB" : error.message || "bad request";
+    return c.json({ error: message }, status);
+  }
+  logger.error("request failed", {
+    method: c.req.method,
+    path: c.req.path,
+    error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+  });
+  return c.json({ error: "internal server error" }, 500);
+}
+
+/** One sentence naming the first invalid field of a zod validation failure. */
+export function describeZodError(error: z.ZodError, target: string): string {
+  const issue = error.issues[0];
+  if (!issue) return `invalid ${target}`;
+  const where = issue.path.length > 0 ? issue.path.map(String).join(".") : target === "json" ? "body" : target;
+  if (issue.code === "invalid_type" && /received undefined/.test(issue.message)) return `${where} is required`;
+  return `${where}: ${issue.message}`;
+}

@@ -1,0 +1,39 @@
+import { createMiddleware } from "hono/factory";
+import { Counter, Histogram, type Registry } from "prom-client";
+
+/** `/api/v1/machines/:id/report` → `/api/v1/machines/{id}/report`, the OpenAPI spelling. */
+export function routeTemplate(routePath: string): string {
+  if (routePath === "/*" || routePath === "*") return "unmatched";
+  return routePath.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, "{$1}");
+}
+
+/**
+ * Counts requests and their latency by method, route template and status. The labels are
+ * exactly {method,path,status} (a compatibility name set), which @hono/prometheus's built-in
+ * request metrics cannot produce, so these two series are recorded here in its registry.
+ */
+export function httpMetrics(registry: Registry) {
+  const requests = new Counter({
+    name: "nixfleet_http_requests_total",
+    help: "HTTP requests by method, route template and status",
+    labelNames: ["method", "path", "status"] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: "nixfleet_http_request_duration_seconds",
+    help: "HTTP request latency by method, route template and status",
+    labelNames: ["method", "path", "status"] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  return createMiddleware(async function recordHttpMetrics(c, next) {
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      const labels = { method: c.req.method, path: routeTemplate(c.req.routePath), status: String(c.res.status) };
+      requests.inc(labels);
+      duration.observe(labels, (performance.now() - started) / 1000);
+    }
+  });
+}

@@ -1,0 +1,50 @@
+import { z } from "@hono/zod-openapi";
+
+/** The body of every error response. */
+export const ErrorSchema = z
+  .object({ error: z.string().openapi({ example: "machine web-01 not found" }) })
+  .openapi("Error");
+
+const ERROR_DESCRIPTIONS = {
+  400: "Malformed request: the message names the field",
+  401: "Missing, unknown, revoked or expired API key",
+  403: "The API key lacks the role, or the client certificate is for another machine",
+  404: "Unknown resource",
+  409: "Conflicts with the current state",
+  413: "Request body over 1 MiB",
+} as const;
+
+export type ErrorStatusCode = keyof typeof ERROR_DESCRIPTIONS;
+
+/** Declares the given error statuses with the shared Error schema, for a route's `responses`. */
+export function errorResponses<S extends ErrorStatusCode>(...statuses: S[]) {
+  return Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      { description: ERROR_DESCRIPTIONS[status], content: { "application/json": { schema: ErrorSchema } } },
+    ]),
+  ) as unknown as { [K in S]: { description: string; content: { "application/json": { schema: typeof ErrorSchema } } } };
+}
+
+/** Path ids (machine, rollout, release): 1–128 characters, anything else is a 400. */
+export const pathId = (name: string, example: string) =>
+  z
+    .string()
+    .min(1, `${name} must not be empty`)
+    .max(128, `${name} must be at most 128 characters`)
+    .openapi({ param: { name, in: "path" }, example });
+
+export const MachineIdParams = z.object({ id: pathId("id", "web-01") });
+
+/** RFC 3339 UTC timestamp as the API prints it. */
+export const Timestamp = z.string().openapi({ format: "date-time", example: "2026-11-27T10:00:00.000Z" });
+
+/** Security requirement for routes that take an API key. */
+export const bearerSecurity = [{ bearerAuth: [] }];
+
+/** Milliseconds since the epoch → RFC 3339 UTC (null stays null). */
+export function toTimestamp(ms: number): string;
+export function toTimestamp(ms: number | null): string | null;
+export function toTimestamp(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}

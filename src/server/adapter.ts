@@ -1,0 +1,28 @@
+import type { Bindings } from "../context.ts";
+import type { TlsMaterial } from "./tls.ts";
+
+export type FetchHandler = (request: Request, bindings: Bindings) => Response | Promise<Response>;
+
+export interface ListenOptions {
+  host: string;
+  port: number;
+  tls: TlsMaterial | null;
+  fetch: FetchHandler;
+}
+
+export interface RunningServer {
+  /** The URL clients reach, with the real port when 0 was asked. */
+  url: string;
+  /** Stops accepting connections and resolves when in-flight requests have finished. */
+  stop(): Promise<void>;
+}
+
+/** The runtime-specific edge: how a runtime listens and hands requests to the app. */
+export interface ServerAdapter {
+  listen(options: ListenOptions): Promise<RunningServer>;
+}
+
+/** `http://host:port/` with IPv6 literals bracketed. */
+export function formatUrl(scheme: "http" | "https", host: string, port: number): string {
+  return `${scheme}://${host.includes(":") ? `[${host}]` : host}:${port}`;
+}

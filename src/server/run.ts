@@ -1,0 +1,91 @@
+import { ConfigError, USAGE, parseCli } from "../config.ts";
+import { createControlPlane } from "../control-plane.ts";
+import { DatabaseOpenError, openStore } from "../db/database.ts";
+import { createLogger } from "../logger.ts";
+import type { ServerAdapter } from "./adapter.ts";
+import { readTlsMaterial } from "./tls.ts";
+
+export const VERSION = "0.2.0";
+
+/**
+ * Runs the control plane until SIGTERM/SIGINT. Configuration problems print one line
+ * on stderr and return a non-zero exit code before anything listens.
+ */
+export async function run(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  adapter: ServerAdapter,
+): Promise<number> {
+  const logger = createLogger();
+  let request;
+  try {
+    request = parseCli(argv, env);
+  } catch (error) {
+    return fail(error);
+  }
+  if (request.kind === "help") {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (request.kind === "version") {
+    process.stdout.write(`nixfleet-control-plane ${VERSION}\n`);
+    return 0;
+  }
+  const { config } = request;
+
+  let store;
+  let tls;
+  try {
+    tls = readTlsMaterial(config);
+    store = await openStore(config.dbPath, config.dbAuthToken ?? undefined);
+  } catch (error) {
+    return fail(error);
+  }
+
+  const controlPlane = await createControlPlane({ store, logger, config, mtls: Boolean(tls?.clientCa) });
+  let server;
+  try {
+    server = await adapter.listen({
+      host: config.listen.host,
+      port: config.listen.port,
+      tls,
+      fetch: (req, bindings) => controlPlane.app.fetch(req, bindings),
+    });
+  } catch (error) {
+    store.close();
+    return fail(
+      new ConfigError(`cannot listen on ${config.listen.host}:${config.listen.port}: ${(error as Error).message}`),
+    );
+  }
+  controlPlane.start();
+  logger.info("listening", { url: server.url, db: config.dbPath, tls: Boolean(tls), mtls: Boolean(tls?.clientCa) });
+  if (tls && !tls.clientCa) {
+    logger.warn("TLS without --client-ca: agent routes are not authenticated; any client can act as any machine");
+  }
+
+  const running = server;
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const shutdown = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info("shutting down", { signal });
+      await running.stop();
+      await controlPlane.stop();
+      store.close();
+      logger.info("stopped");
+      resolve(0);
+    };
+    process.on("SIGTERM", () => void shutdown("SIGTERM"));
+    process.on("SIGINT", () => void shutdown("SIGINT"));
+  });
+}
+
+function fail(error: unknown): number {
+  if (error instanceof ConfigError || error instanceof DatabaseOpenError) {
+    process.stderr.write(`nixfleet-control-plane: ${error.message}\n`);
+    return 2;
+  }
+  process.stderr.write(`nixfleet-control-plane: ${(error as Error).message ?? String(error)}\n`);
+  return 1;
+}

@@ -1,0 +1,48 @@
+import { X509Certificate, createPrivateKey } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { ConfigError, type Config } from "../config.ts";
+
+/** PEM text of the server certificate, its key and (for mTLS) the client CA. */
+export interface TlsMaterial {
+  cert: string;
+  key: string;
+  clientCa: string | null;
+}
+
+/** Reads and parses the TLS files named in the config; throws ConfigError naming the bad file. */
+export function readTlsMaterial(config: Config): TlsMaterial | null {
+  if (!config.tlsCertFile || !config.tlsKeyFile) return null;
+  const cert = readPem(config.tlsCertFile, "--tls-cert");
+  parseCertificates(cert, config.tlsCertFile, "--tls-cert");
+  const key = readPem(config.tlsKeyFile, "--tls-key");
+  try {
+    createPrivateKey(key);
+  } catch {
+    throw new ConfigError(`--tls-key ${config.tlsKeyFile} is not a PEM private key`);
+  }
+  let clientCa: string | null = null;
+  if (config.clientCaFile) {
+    clientCa = readPem(config.clientCaFile, "--client-ca");
+    parseCertificates(clientCa, config.clientCaFile, "--client-ca");
+  }
+  return { cert, key, clientCa };
+}
+
+function readPem(file: string, flag: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "does not exist" : "is not readable";
+    throw new ConfigError(`${flag} ${file} ${reason}`);
+  }
+}
+
+function parseCertificates(pem: string, file: string, flag: string): X509Certificate[] {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) throw new ConfigError(`${flag} ${file} is not a PEM certificate`);
+  try {
+    return blocks.map((block) => new X509Certificate(block));
+  } catch {
+    throw new ConfigError(`${flag} ${file} is not a valid PEM certificate`);
+  }
+}

@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createControlPlane, type ControlPlane } from "../../src/control-plane.ts";
+import { openStore, type Store } from "../../src/db/database.ts";
+import { silentLogger, type Logger } from "../../src/logger.ts";
+import type { Bindings } from "../../src/context.ts";
+
+export interface Harness {
+  dir: string;
+  dbPath: string;
+  store: Store;
+  controlPlane: ControlPlane;
+  /** Sends a request to the in-process app; `json` sets the body and content type. */
+  request(
+    path: string,
+    init?: RequestInit & { json?: unknown; key?: string; peer?: Bindings["peer"] },
+  ): Promise<Response>;
+  /** Advances the fake clock (milliseconds). */
+  advance(ms: number): void;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  mtls?: boolean;
+  logger?: Logger;
+  /** Start the background tasks (executor ticks, retention). */
+  start?: boolean;
+  perMachineMetrics?: boolean;
+  startTime?: number;
+}
+
+/** An in-process control plane on a fresh, migrated libSQL file in a temp dir, with a controllable clock. */
+export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), "nixfleet-test-"));
+  const dbPath = join(dir, "state.db");
+  const store = await openStore(dbPath);
+  let clock = options.startTime ?? Date.parse("2026-11-27T10:00:00Z");
+  const controlPlane = await createControlPlane({
+    store,
+    logger: options.logger ?? silentLogger,
+    config: { perMachineMetrics: options.perMachineMetrics ?? true, reportRetentionHours: 24 },
+    mtls: options.mtls ?? false,
+    now: () => clock,
+  });
+  if (options.start) controlPlane.start();
+  return {
+    dir,
+    dbPath,
+    store,
+    controlPlane,
+    request(path, init = {}) {
+      const { json, key, peer, ...rest } = init;
+      const headers = new Headers(rest.headers);
+      if (json !== undefined) headers.set("content-type", "application/json");
+      if (key) headers.set("authorization", `Bearer ${key}`);
+      const body = json !== undefined ? JSON.stringify(json) : rest.body;
+      return Promise.resolve(
+        controlPlane.app.request(path, { ...rest, headers, body, method: rest.method ?? (json !== undefined ? "POST" : "GET") }, { peer }),
+      );
+    },
+    advance(ms) {
+      clock += ms;
+    },
+    async close() {
+      await controlPlane.stop();
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
