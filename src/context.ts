@@ -3,6 +3,7 @@ import type { Registry } from "prom-client";
 import type { Config } from "./config.ts";
 import type { Store } from "./db/database.ts";
 import type { Logger } from "./logger.ts";
+import type { FleetState } from "./services/fleet-state.ts";
 
 /** What the runtime adapter learned about the connection (nothing when TLS is off). */
 export interface PeerIdentity {
@@ -39,6 +40,15 @@ export interface AppDeps {
   config: Pick<Config, "perMachineMetrics" | "reportRetentionHours">;
   /** Milliseconds since the epoch; replaceable in tests. */
   now: () => number;
+  /** In-memory view answering agent polls. */
+  fleet: FleetState;
+  /** Told about every committed report, so a rollout can advance at once. */
+  rolloutEvents: RolloutEvents;
+}
+
+/** The rollout executor's inbox for events that may decide a batch. */
+export interface RolloutEvents {
+  machineReported(machineId: string): void;
 }
 
 /** What every route module receives: the dependencies and the two auth middleware factories. */

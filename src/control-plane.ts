@@ -4,6 +4,7 @@ import type { Config } from "./config.ts";
 import type { AppDeps } from "./context.ts";
 import type { Store } from "./db/database.ts";
 import type { Logger } from "./logger.ts";
+import { FleetState } from "./services/fleet-state.ts";
 
 export interface ControlPlaneOptions {
   store: Store;
@@ -32,7 +33,10 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     mtls: options.mtls,
     config: options.config,
     now: options.now ?? Date.now,
+    fleet: new FleetState(),
+    rolloutEvents: { machineReported() {} },
   };
+  await deps.fleet.load(options.store.db);
   const app = createApp(deps);
   return {
     app,

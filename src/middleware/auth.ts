@@ -30,9 +30,11 @@ export function apiKeyAuth(deps: AppDeps): RouteContext["requireRole"] {
       c.set("role", key.role);
       if (now - (lastUsedWritten.get(key.id) ?? 0) >= LAST_USED_WRITE_INTERVAL_MS) {
         lastUsedWritten.set(key.id, now);
-        deps.store.write((tx) => touchKey(tx, key.id, now)).catch((error: unknown) => {
-          deps.logger.warn("could not record key use", { key_id: key.id, error: String(error) });
-        });
+        deps.store
+          .write((tx) => touchKey(tx, key.id, now))
+          .catch((error: unknown) => {
+            deps.logger.warn("could not record key use", { key_id: key.id, error: String(error) });
+          });
       }
       await next();
     });

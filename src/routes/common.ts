@@ -23,7 +23,9 @@ export function errorResponses<S extends ErrorStatusCode>(...statuses: S[]) {
       status,
       { description: ERROR_DESCRIPTIONS[status], content: { "application/json": { schema: ErrorSchema } } },
     ]),
-  ) as unknown as { [K in S]: { description: string; content: { "application/json": { schema: typeof ErrorSchema } } } };
+  ) as unknown as {
+    [K in S]: { description: string; content: { "application/json": { schema: typeof ErrorSchema } } };
+  };
 }
 
 /** Path ids (machine, rollout, release): 1–128 characters, anything else is a 400. */
