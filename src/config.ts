@@ -1,3 +1,4 @@
+import { isIPv6 } from "node:net";
 import { parseArgs } from "node:util";
 
 /** Start-up configuration, parsed once from flags and environment. */
@@ -148,9 +149,9 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
 
 /** Parses `HOST:PORT` (`[v6]:PORT` for IPv6 literals). */
 export function parseListen(text: string): ListenAddress {
-  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(text.trim());
+  const match = /^(?:\[([^\]]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(text.trim());
   const port = match ? Number(match[3]) : NaN;
-  if (!match || port > 65535) {
+  if (!match || port > 65535 || (match[1] !== undefined && !isIPv6(match[1]))) {
     throw new ConfigError(`--listen must be HOST:PORT with a port from 0 to 65535, got "${text}"`);
   }
   return { host: (match[1] ?? match[2])!, port };
