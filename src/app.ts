@@ -7,7 +7,9 @@ import { ApiError, describeZodError, errorResponse } from "./errors.ts";
 import { agentAuth, apiKeyAuth } from "./middleware/auth.ts";
 import { httpMetrics } from "./middleware/http-metrics.ts";
 import { requestLog } from "./middleware/request-log.ts";
+import { registerAuditRoutes } from "./routes/audit.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
+import { registerKeyRoutes } from "./routes/keys.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -57,6 +59,8 @@ export function createApp(deps: AppDeps): App {
 
   const routes: RouteContext = { deps, requireRole: apiKeyAuth(deps), requireMachine: agentAuth(deps) };
   registerHealthRoutes(app, routes);
+  registerKeyRoutes(app, routes);
+  registerAuditRoutes(app, routes);
   app.get("/metrics", printMetrics);
 
   app.doc31("/openapi.json", OPENAPI_INFO);

@@ -1,3 +1,4 @@
+import { and, desc, eq, lt } from "drizzle-orm";
 import { auditEvents } from "./schema.ts";
 import type { DbOrTx } from "./database.ts";
 
@@ -44,4 +45,37 @@ export async function recordAudit(tx: DbOrTx, at: number, ...entries: AuditEntry
       detail: typeof e.detail === "string" ? e.detail : JSON.stringify(e.detail),
     })),
   );
+}
+
+export type AuditRow = typeof auditEvents.$inferSelect;
+
+/** Exact-match filters of the audit routes; absent fields do not filter. */
+export interface AuditFilter {
+  actor?: string;
+  action?: string;
+  target?: string;
+}
+
+/**
+ * Up to `limit` matching events, newest first, all older than event `beforeId` when given
+ * (keyset paging: the export walks the log in pages without holding it all).
+ */
+export async function listAudit(
+  db: DbOrTx,
+  filter: AuditFilter,
+  limit: number,
+  beforeId?: number,
+): Promise<AuditRow[]> {
+  const conditions = [
+    filter.actor === undefined ? undefined : eq(auditEvents.actor, filter.actor),
+    filter.action === undefined ? undefined : eq(auditEvents.action, filter.action),
+    filter.target === undefined ? undefined : eq(auditEvents.target, filter.target),
+    beforeId === undefined ? undefined : lt(auditEvents.id, beforeId),
+  ];
+  return db
+    .select()
+    .from(auditEvents)
+    .where(and(...conditions))
+    .orderBy(desc(auditEvents.id))
+    .limit(limit);
 }

@@ -1,5 +1,6 @@
-import { createHash, randomBytes } from "node:crypto";
-import { eq } from "drizzle-orm";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { and, asc, count, eq, gt, isNull, ne, or, sql } from "drizzle-orm";
+import type { Role } from "../context.ts";
 import type { DbOrTx } from "./database.ts";
 import { apiKeys } from "./schema.ts";
 
@@ -10,9 +11,19 @@ export function generateRawKey(): string {
   return `nfk-${randomBytes(32).toString("hex")}`;
 }
 
+/** True when `rawKey` has the shape of a key this server issues. */
+export function isWellFormedKey(rawKey: string): boolean {
+  return /^nfk-[0-9a-f]{64}$/.test(rawKey);
+}
+
 /** The stored form of a raw key. */
 export function hashKey(rawKey: string): string {
   return createHash("sha256").update(rawKey).digest("hex");
+}
+
+/** A fresh key id, `key-<uuid>`. */
+export function newKeyId(): string {
+  return `key-${randomUUID()}`;
 }
 
 /** The key whose hash matches, revoked or not. */
@@ -21,6 +32,75 @@ export async function findKeyByHash(db: DbOrTx, keyHash: string): Promise<ApiKey
   return rows[0];
 }
 
+/** The key with this id, revoked or not. */
+export async function findKeyById(db: DbOrTx, id: string): Promise<ApiKeyRow | undefined> {
+  const rows = await db.select().from(apiKeys).where(eq(apiKeys.id, id)).limit(1);
+  return rows[0];
+}
+
+/** Records that the key was used at `at`. */
 export async function touchKey(db: DbOrTx, id: string, at: number): Promise<void> {
   await db.update(apiKeys).set({ lastUsedAt: at }).where(eq(apiKeys.id, id));
+}
+
+export interface NewApiKey {
+  id: string;
+  name: string;
+  role: Role;
+  keyHash: string;
+  createdAt: number;
+  expiresAt: number | null;
+}
+
+/** Inserts a key row. */
+export async function insertKey(tx: DbOrTx, key: NewApiKey): Promise<ApiKeyRow> {
+  const rows = await tx
+    .insert(apiKeys)
+    .values({ ...key, revokedAt: null, lastUsedAt: null })
+    .returning();
+  return rows[0]!;
+}
+
+/**
+ * Inserts the key only while the table is empty (revoked keys count), in one statement so
+ * that of several racing bootstraps, even from separate processes, exactly one inserts.
+ * Returns whether this call inserted it.
+ */
+export async function insertFirstKey(tx: DbOrTx, key: NewApiKey): Promise<boolean> {
+  const result = await tx.run(sql`
+    INSERT INTO ${apiKeys} (id, name, role, key_hash, created_at, expires_at)
+    SELECT ${key.id}, ${key.name}, ${key.role}, ${key.keyHash}, ${key.createdAt}, ${key.expiresAt}
+    WHERE NOT EXISTS (SELECT 1 FROM ${apiKeys})`);
+  return result.rowsAffected === 1;
+}
+
+/** Every key, oldest first. */
+export async function listKeys(db: DbOrTx): Promise<ApiKeyRow[]> {
+  return db.select().from(apiKeys).orderBy(asc(apiKeys.createdAt), asc(apiKeys.id));
+}
+
+/** How many admin keys other than `exceptId` are neither revoked nor expired at `now`. */
+export async function countOtherActiveAdmins(db: DbOrTx, exceptId: string, now: number): Promise<number> {
+  const rows = await db
+    .select({ n: count() })
+    .from(apiKeys)
+    .where(
+      and(
+        eq(apiKeys.role, "admin"),
+        ne(apiKeys.id, exceptId),
+        isNull(apiKeys.revokedAt),
+        or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now)),
+      ),
+    );
+  return rows[0]?.n ?? 0;
+}
+
+/** Marks the key revoked at `at`. */
+export async function revokeKey(tx: DbOrTx, id: string, at: number): Promise<void> {
+  await tx.update(apiKeys).set({ revokedAt: at }).where(eq(apiKeys.id, id));
+}
+
+/** True when the key is neither revoked nor expired at `now`. */
+export function isActiveKey(key: Pick<ApiKeyRow, "revokedAt" | "expiresAt">, now: number): boolean {
+  return key.revokedAt === null && (key.expiresAt === null || key.expiresAt > now);
 }

@@ -1,7 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import type { AppDeps, AppEnv, Role, RouteContext } from "../context.ts";
 import { ApiError } from "../errors.ts";
-import { findKeyByHash, hashKey, touchKey } from "../db/keys.ts";
+import { findKeyByHash, hashKey, isWellFormedKey, touchKey } from "../db/keys.ts";
 
 const RANK: Record<Role, number> = { readonly: 0, deploy: 1, admin: 2 };
 const LAST_USED_WRITE_INTERVAL_MS = 60_000;
@@ -18,7 +18,10 @@ export function apiKeyAuth(deps: AppDeps): RouteContext["requireRole"] {
       const header = c.req.header("authorization") ?? "";
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
       if (!match) throw new ApiError("unauthorized", "missing API key: send Authorization: Bearer <key>");
-      const key = await findKeyByHash(deps.store.db, hashKey(match[1]!));
+      const rawKey = match[1]!;
+      // Only keys of the issued shape are worth a database lookup.
+      if (!isWellFormedKey(rawKey)) throw new ApiError("unauthorized", "malformed API key: expected nfk-<64 hex>");
+      const key = await findKeyByHash(deps.store.db, hashKey(rawKey));
       const now = deps.now();
       if (!key) throw new ApiError("unauthorized", "unknown API key");
       if (key.revokedAt !== null) throw new ApiError("unauthorized", "API key has been revoked");

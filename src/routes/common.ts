@@ -50,3 +50,19 @@ export function toTimestamp(ms: number | null): string | null;
 export function toTimestamp(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
+
+/**
+ * A `limit` query parameter: an integer (anything else is a 400), clamped to 1..`max`,
+ * `fallback` when absent.
+ */
+export const limitQuery = (fallback: number, max: number) =>
+  z
+    .string()
+    .regex(/^[+-]?\d+$/, "limit must be an integer")
+    .optional()
+    .openapi({
+      param: { name: "limit", in: "query" },
+      description: `How many to return, ${fallback} by default; values outside 1–${max} are clamped`,
+      example: String(fallback),
+    })
+    .transform((value) => (value === undefined ? fallback : Math.min(max, Math.max(1, Number(value)))));
