@@ -2,12 +2,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { format, resolveConfig } from "prettier";
 import { openApiDocument } from "../src/app.ts";
 import { createControlPlane } from "../src/control-plane.ts";
 import { openStore } from "../src/db/database.ts";
 import { silentLogger } from "../src/logger.ts";
 
-/** The OpenAPI document as committed: pretty JSON with a trailing newline. */
+const outputPath = join(import.meta.dir, "..", "openapi.json");
+
+/** The OpenAPI document as committed: JSON formatted as prettier would, so prettier leaves it unchanged. */
 export async function renderOpenApi(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), "nixfleet-openapi-"));
   const store = await openStore(join(dir, "state.db"));
@@ -18,7 +21,8 @@ export async function renderOpenApi(): Promise<string> {
       config: { perMachineMetrics: true, reportRetentionHours: 24 },
       mtls: false,
     });
-    return `${JSON.stringify(openApiDocument(app), null, 2)}\n`;
+    const text = JSON.stringify(openApiDocument(app));
+    return await format(text, { ...(await resolveConfig(outputPath)), filepath: outputPath });
   } finally {
     store.close();
     rmSync(dir, { recursive: true, force: true });
@@ -26,6 +30,6 @@ export async function renderOpenApi(): Promise<string> {
 }
 
 if (import.meta.main) {
-  writeFileSync(join(import.meta.dir, "..", "openapi.json"), await renderOpenApi());
+  writeFileSync(outputPath, await renderOpenApi());
   console.log("wrote openapi.json");
 }
