@@ -10,6 +10,7 @@ import { requestLog } from "./middleware/request-log.ts";
 import { registerAuditRoutes } from "./routes/audit.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { registerKeyRoutes } from "./routes/keys.ts";
+import { registerReleaseRoutes } from "./routes/releases.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -61,6 +62,7 @@ export function createApp(deps: AppDeps): App {
   registerHealthRoutes(app, routes);
   registerKeyRoutes(app, routes);
   registerAuditRoutes(app, routes);
+  registerReleaseRoutes(app, routes);
   app.get("/metrics", printMetrics);
 
   app.doc31("/openapi.json", OPENAPI_INFO);

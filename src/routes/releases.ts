@@ -1,0 +1,327 @@
+import { randomUUID } from "node:crypto";
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv, RouteContext } from "../context.ts";
+import { recordAudit } from "../db/audit.ts";
+import {
+  deleteRelease,
+  getRelease,
+  insertRelease,
+  listReleases,
+  releaseExists,
+  releaseHasRollouts,
+  type ReleaseRecord,
+} from "../db/releases.ts";
+import { diffReleases } from "../domain/release-diff.ts";
+import { EXAMPLE_STORE_PATH, STORE_PATH_PATTERN, isStorePath } from "../domain/store-path.ts";
+import { badRequest, conflict, notFound } from "../errors.ts";
+import { Timestamp, bearerSecurity, errorResponses, limitQuery, pathId, toTimestamp } from "./common.ts";
+
+export const MAX_RELEASE_ENTRIES = 100_000;
+const LIST_DEFAULT_LIMIT = 20;
+const LIST_MAX_LIMIT = 500;
+const EXAMPLE_RELEASE_ID = "rel-6f1c2b4e-9a51-4c3e-8f4d-2a7b9c0d1e2f";
+
+const Hostname = z
+  .string()
+  .min(1, "must not be empty")
+  .max(128, "must be at most 128 characters")
+  .openapi({ example: "web-01" });
+
+const Tag = z
+  .string()
+  .regex(/^[A-Za-z0-9._:-]{1,64}$/, "a tag is 1–64 characters of A-Z a-z 0-9 . _ : -")
+  .openapi({ example: "prod" });
+
+const optionalText = (max: number, example: string) =>
+  z
+    .string()
+    .max(max, `must be at most ${max} characters`)
+    .nullish()
+    .transform((value) => value ?? null)
+    .openapi({ example });
+
+const ReleaseEntryInput = z.object({
+  hostname: Hostname,
+  store_path: z
+    .string()
+    .max(1024, "must be at most 1024 characters")
+    .openapi({ pattern: STORE_PATH_PATTERN, example: EXAMPLE_STORE_PATH }),
+  platform: z
+    .string()
+    .min(1, "must not be empty")
+    .max(64, "must be at most 64 characters")
+    .openapi({ example: "x86_64-linux" }),
+  tags: z
+    .array(Tag)
+    .nullish()
+    .transform((tags) => tags ?? []),
+});
+
+export const CreateReleaseRequest = z
+  .object({
+    flake_ref: optionalText(1024, "github:example/fleet"),
+    flake_rev: optionalText(1024, "3f2a9c1d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a39"),
+    cache_url: optionalText(2048, "https://cache.example.com"),
+    entries: z
+      .array(ReleaseEntryInput)
+      .min(1, "must not be empty")
+      .max(MAX_RELEASE_ENTRIES, `at most ${MAX_RELEASE_ENTRIES} entries`),
+  })
+  .openapi("CreateReleaseRequest", {
+    example: {
+      flake_ref: "github:example/fleet",
+      flake_rev: "3f2a9c1d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a39",
+      cache_url: "https://cache.example.com",
+      entries: [{ hostname: "web-01", store_path: EXAMPLE_STORE_PATH, platform: "x86_64-linux", tags: ["web"] }],
+    },
+  });
+
+export const CreatedRelease = z
+  .object({
+    id: z.string().openapi({ example: EXAMPLE_RELEASE_ID }),
+    host_count: z.number().int().openapi({ example: 1 }),
+  })
+  .openapi("CreatedRelease");
+
+export const ReleaseEntry = z
+  .object({
+    hostname: z.string().openapi({ example: "web-01" }),
+    store_path: z.string().openapi({ example: EXAMPLE_STORE_PATH }),
+    platform: z.string().openapi({ example: "x86_64-linux" }),
+    tags: z.array(z.string()).openapi({ example: ["web"] }),
+  })
+  .openapi("ReleaseEntry");
+
+export const Release = z
+  .object({
+    id: z.string().openapi({ example: EXAMPLE_RELEASE_ID }),
+    flake_ref: z.string().nullable().openapi({ example: "github:example/fleet" }),
+    flake_rev: z.string().nullable().openapi({ example: "3f2a9c1d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a39" }),
+    cache_url: z.string().nullable().openapi({ example: "https://cache.example.com" }),
+    host_count: z.number().int().openapi({ example: 1 }),
+    entries: z.array(ReleaseEntry),
+    created_at: Timestamp,
+    created_by: z.string().openapi({ example: "apikey:ci" }),
+  })
+  .openapi("Release");
+
+export const ReleaseDiff = z
+  .object({
+    added: z.array(z.string()).openapi({ description: "Hostnames only in the second release", example: ["web-03"] }),
+    removed: z.array(z.string()).openapi({ description: "Hostnames only in the first release", example: ["web-00"] }),
+    changed: z.array(
+      z
+        .object({
+          hostname: z.string().openapi({ example: "web-01" }),
+          old_store_path: z.string().openapi({ example: EXAMPLE_STORE_PATH }),
+          new_store_path: z
+            .string()
+            .openapi({ example: "/nix/store/1b9p07z77phvv2hf6gm9f28syp39f1ag-nixos-system-web-01-24.11" }),
+        })
+        .openapi("ReleaseDiffChange"),
+    ),
+    unchanged: z.array(z.string()).openapi({ example: ["db-01"] }),
+  })
+  .openapi("ReleaseDiff");
+
+const ListReleasesQuery = z.object({
+  limit: limitQuery(LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT),
+  host: z
+    .string()
+    .min(1, "must not be empty")
+    .max(128, "must be at most 128 characters")
+    .optional()
+    .openapi({
+      param: { name: "host", in: "query" },
+      description: "Only releases with an entry for this hostname",
+      example: "web-01",
+    }),
+});
+
+const ReleaseIdParams = z.object({ id: pathId("id", EXAMPLE_RELEASE_ID) });
+const ReleaseDiffParams = z.object({ a: pathId("a", EXAMPLE_RELEASE_ID), b: pathId("b", EXAMPLE_RELEASE_ID) });
+
+const json = <T>(schema: T) => ({ "application/json": { schema } });
+
+export const createReleaseRoute = createRoute({
+  method: "post",
+  path: "/api/v1/releases",
+  operationId: "createRelease",
+  tags: ["releases"],
+  summary: "Publish a release: an immutable manifest of host → Nix store path (deploy role)",
+  security: bearerSecurity,
+  request: { body: { required: true, content: json(CreateReleaseRequest) } },
+  responses: {
+    201: { description: "The release was created", content: json(CreatedRelease) },
+    ...errorResponses(400, 401, 403, 413),
+  },
+});
+
+export const listReleasesRoute = createRoute({
+  method: "get",
+  path: "/api/v1/releases",
+  operationId: "listReleases",
+  tags: ["releases"],
+  summary: "Releases, newest first",
+  security: bearerSecurity,
+  request: { query: ListReleasesQuery },
+  responses: {
+    200: { description: "The releases with their entries", content: json(z.array(Release)) },
+    ...errorResponses(400, 401, 403),
+  },
+});
+
+export const getReleaseRoute = createRoute({
+  method: "get",
+  path: "/api/v1/releases/{id}",
+  operationId: "getRelease",
+  tags: ["releases"],
+  summary: "One release with its entries",
+  security: bearerSecurity,
+  request: { params: ReleaseIdParams },
+  responses: {
+    200: { description: "The release", content: json(Release) },
+    ...errorResponses(400, 401, 403, 404),
+  },
+});
+
+export const diffReleasesRoute = createRoute({
+  method: "get",
+  path: "/api/v1/releases/{a}/diff/{b}",
+  operationId: "diffReleases",
+  tags: ["releases"],
+  summary: "What changes going from release `a` to release `b`, per hostname",
+  security: bearerSecurity,
+  request: { params: ReleaseDiffParams },
+  responses: {
+    200: { description: "Hostnames added, removed, changed and unchanged, each sorted", content: json(ReleaseDiff) },
+    ...errorResponses(400, 401, 403, 404),
+  },
+});
+
+export const deleteReleaseRoute = createRoute({
+  method: "delete",
+  path: "/api/v1/releases/{id}",
+  operationId: "deleteRelease",
+  tags: ["releases"],
+  summary: "Delete a release no rollout references (admin role)",
+  security: bearerSecurity,
+  request: { params: ReleaseIdParams },
+  responses: {
+    204: { description: "The release and its entries were deleted" },
+    ...errorResponses(400, 401, 403, 404, 409),
+  },
+});
+
+function toReleaseResponse(release: ReleaseRecord): z.infer<typeof Release> {
+  return {
+    id: release.id,
+    flake_ref: release.flakeRef,
+    flake_rev: release.flakeRev,
+    cache_url: release.cacheUrl,
+    host_count: release.hostCount,
+    entries: release.entries.map((entry) => ({
+      hostname: entry.hostname,
+      store_path: entry.storePath,
+      platform: entry.platform,
+      tags: entry.tags,
+    })),
+    created_at: toTimestamp(release.createdAt),
+    created_by: release.createdBy,
+  };
+}
+
+/** Refuses duplicate hostnames and paths that are not store paths, naming the entry. */
+function assertValidEntries(entries: z.infer<typeof CreateReleaseRequest>["entries"]): void {
+  const seen = new Set<string>();
+  entries.forEach((entry, index) => {
+    const host = JSON.stringify(entry.hostname);
+    if (seen.has(entry.hostname)) throw badRequest(`entries.${index}.hostname: duplicate hostname ${host}`);
+    seen.add(entry.hostname);
+    if (!isStorePath(entry.store_path)) {
+      throw badRequest(
+        `entries.${index}.store_path: ${JSON.stringify(entry.store_path)} for host ${host} is not a Nix store path (/nix/store/<32 nix-base32 chars>-<name>)`,
+      );
+    }
+  });
+}
+
+/** Registers the release routes: create, list, get, diff, delete. */
+export function registerReleaseRoutes(app: OpenAPIHono<AppEnv>, { deps, requireRole }: RouteContext): void {
+  app.openapi({ ...createReleaseRoute, middleware: [requireRole("deploy")] }, async (c) => {
+    const body = c.req.valid("json");
+    assertValidEntries(body.entries);
+    const id = `rel-${randomUUID()}`;
+    const actor = c.get("actor");
+    await deps.store.write(async (tx) => {
+      const now = deps.now();
+      await insertRelease(tx, {
+        id,
+        flakeRef: body.flake_ref,
+        flakeRev: body.flake_rev,
+        cacheUrl: body.cache_url,
+        createdAt: now,
+        createdBy: actor,
+        entries: body.entries.map((entry) => ({
+          hostname: entry.hostname,
+          storePath: entry.store_path,
+          platform: entry.platform,
+          tags: entry.tags,
+        })),
+      });
+      await recordAudit(tx, now, {
+        actor,
+        action: "create_release",
+        target: id,
+        detail: { host_count: body.entries.length, flake_ref: body.flake_ref },
+      });
+    });
+    return c.json({ id, host_count: body.entries.length }, 201);
+  });
+
+  app.openapi({ ...listReleasesRoute, middleware: [requireRole("readonly")] }, async (c) => {
+    const query = c.req.valid("query");
+    const found = await listReleases(deps.store.db, { limit: query.limit, host: query.host });
+    return c.json(found.map(toReleaseResponse), 200);
+  });
+
+  app.openapi({ ...getReleaseRoute, middleware: [requireRole("readonly")] }, async (c) => {
+    const { id } = c.req.valid("param");
+    const release = await getRelease(deps.store.db, id);
+    if (!release) throw notFound(`release ${id} not found`);
+    return c.json(toReleaseResponse(release), 200);
+  });
+
+  app.openapi({ ...diffReleasesRoute, middleware: [requireRole("readonly")] }, async (c) => {
+    const { a, b } = c.req.valid("param");
+    const [from, to] = await Promise.all([getRelease(deps.store.db, a), getRelease(deps.store.db, b)]);
+    if (!from) throw notFound(`release ${a} not found`);
+    if (!to) throw notFound(`release ${b} not found`);
+    const diff = diffReleases(from.entries, to.entries);
+    return c.json(
+      {
+        added: diff.added,
+        removed: diff.removed,
+        changed: diff.changed.map((change) => ({
+          hostname: change.hostname,
+          old_store_path: change.oldStorePath,
+          new_store_path: change.newStorePath,
+        })),
+        unchanged: diff.unchanged,
+      },
+      200,
+    );
+  });
+
+  app.openapi({ ...deleteReleaseRoute, middleware: [requireRole("admin")] }, async (c) => {
+    const { id } = c.req.valid("param");
+    const actor = c.get("actor");
+    await deps.store.write(async (tx) => {
+      if (!(await releaseExists(tx, id))) throw notFound(`release ${id} not found`);
+      if (await releaseHasRollouts(tx, id)) throw conflict(`release ${id} is referenced by a rollout`);
+      await deleteRelease(tx, id);
+      await recordAudit(tx, deps.now(), { actor, action: "delete_release", target: id, detail: {} });
+    });
+    return c.body(null, 204);
+  });
+}
