@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { accessSync, constants, existsSync, statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { accessSync, closeSync, constants, existsSync, openSync, statSync, unlinkSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { createClient, type Client } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { isRemoteDatabase } from "../config.ts";
@@ -85,11 +85,21 @@ function assertWritableLocation(dbPath: string): void {
   const dir = dirname(file);
   if (!existsSync(dir)) throw new DatabaseOpenError(`database directory ${dir} does not exist`);
   if (!statSync(dir).isDirectory()) throw new DatabaseOpenError(`database directory ${dir} is not a directory`);
+  if (existsSync(file)) {
+    try {
+      accessSync(file, constants.R_OK | constants.W_OK);
+    } catch {
+      throw new DatabaseOpenError(`database ${file} is not writable`);
+    }
+  }
+  // SQLite creates `-wal` and `-shm` files beside the database, so the directory itself must
+  // take new files. Creating one is the only check root cannot pass on a read-only mount.
+  const probe = join(dir, `.nixfleet-write-check-${process.pid}`);
   try {
-    accessSync(dir, constants.W_OK);
-    if (existsSync(file)) accessSync(file, constants.R_OK | constants.W_OK);
+    closeSync(openSync(probe, "wx"));
+    unlinkSync(probe);
   } catch {
-    throw new DatabaseOpenError(`database ${file} is not writable`);
+    throw new DatabaseOpenError(`database directory ${dir} is not writable`);
   }
 }
 

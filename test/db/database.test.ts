@@ -1,0 +1,141 @@
+import { afterAll, afterEach, expect, test } from "bun:test";
+import { sql } from "drizzle-orm";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseOpenError, openStore, type Store } from "../../src/db/database.ts";
+import { migrations } from "../../src/db/migrations.gen.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "nixfleet-db-"));
+const opened: Store[] = [];
+afterEach(() => {
+  for (const store of opened.splice(0)) store.close();
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function open(path: string): Promise<Store> {
+  const store = await openStore(path);
+  opened.push(store);
+  return store;
+}
+
+/** The error openStore rejects with for `path`. */
+async function openError(path: string): Promise<DatabaseOpenError> {
+  try {
+    (await openStore(path)).close();
+  } catch (error) {
+    expect(error).toBeInstanceOf(DatabaseOpenError);
+    return error as DatabaseOpenError;
+  }
+  throw new Error(`openStore(${path}) succeeded`);
+}
+
+test("a local file is opened in WAL mode with a busy timeout", async () => {
+  const store = await open(join(dir, "wal.db"));
+  const mode = await store.client.execute("PRAGMA journal_mode");
+  expect(mode.rows[0]![0]).toBe("wal");
+  const timeout = await store.client.execute("PRAGMA busy_timeout");
+  expect(Number(timeout.rows[0]![0])).toBeGreaterThanOrEqual(1000);
+});
+
+test("migrations are applied once: reopening the file changes neither schema nor bookkeeping", async () => {
+  const path = join(dir, "twice.db");
+  const snapshot = async (store: Store) => ({
+    schema: (await store.client.execute("SELECT type, name, sql FROM sqlite_master ORDER BY type, name")).rows,
+    applied: (await store.client.execute("SELECT hash, created_at FROM __drizzle_migrations ORDER BY created_at")).rows,
+  });
+  const first = await open(path);
+  const before = await snapshot(first);
+  first.close();
+  opened.length = 0;
+  const second = await open(path);
+  const after = await snapshot(second);
+  expect(before.applied).toHaveLength(migrations.length);
+  expect(JSON.stringify(after)).toBe(JSON.stringify(before));
+  expect(before.schema.map((row) => row[1])).toContain("machines");
+});
+
+test("concurrent writes through store.write are serialized, none fails", async () => {
+  const store = await open(join(dir, "writes.db"));
+  await store.client.execute("CREATE TABLE counter (n INTEGER NOT NULL)");
+  await store.client.execute("INSERT INTO counter VALUES (0)");
+  await Promise.all(
+    Array.from({ length: 20 }, () =>
+      store.write(async (tx) => {
+        const { rows } = await tx.run(sql`SELECT n FROM counter`);
+        await tx.run(sql`UPDATE counter SET n = ${Number(rows[0]![0]) + 1}`);
+      }),
+    ),
+  );
+  expect((await store.client.execute("SELECT n FROM counter")).rows[0]![0]).toBe(20);
+});
+
+test("a failed write rolls back and does not block the next one", async () => {
+  const store = await open(join(dir, "rollback.db"));
+  await store.client.execute("CREATE TABLE t (v TEXT)");
+  const failing = store.write(async (tx) => {
+    await tx.run(sql`INSERT INTO t VALUES ('lost')`);
+    throw new Error("abort");
+  });
+  await expect(failing).rejects.toThrow("abort");
+  await store.write(async (tx) => {
+    await tx.run(sql`INSERT INTO t VALUES ('kept')`);
+  });
+  expect((await store.client.execute("SELECT v FROM t")).rows.map((r) => r[0])).toEqual(["kept"]);
+});
+
+test("ping answers true while open and false once closed", async () => {
+  const store = await openStore(join(dir, "ping.db"));
+  expect(await store.ping()).toBe(true);
+  store.close();
+  expect(await store.ping()).toBe(false);
+});
+
+test("a missing database directory is refused with one line naming it", async () => {
+  const error = await openError(join(dir, "missing", "state.db"));
+  expect(error.message).toBe(`database directory ${join(dir, "missing")} does not exist`);
+});
+
+test("a database path under a regular file is refused", async () => {
+  writeFileSync(join(dir, "plain-file"), "x");
+  const error = await openError(join(dir, "plain-file", "state.db"));
+  expect(error.message).toBe(`database directory ${join(dir, "plain-file")} is not a directory`);
+});
+
+test("a directory that refuses new files, even to root (/proc), is refused", async () => {
+  const error = await openError("/proc/state.db");
+  expect(error.message).toBe("database directory /proc is not writable");
+});
+
+test("the writability check leaves nothing behind", async () => {
+  const clean = mkdtempSync(join(dir, "clean-"));
+  (await openStore(join(clean, "state.db"))).close();
+  expect(readdirSync(clean).filter((name) => name.startsWith(".nixfleet"))).toEqual([]);
+});
+
+test("a libsql/http URL goes to the libSQL client as a remote database, not a file path", async () => {
+  // A stand-in server that records what the client sends and refuses it.
+  const received: { path: string; body: string }[] = [];
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    async fetch(request) {
+      received.push({ path: new URL(request.url).pathname, body: await request.text() });
+      return new Response("unavailable", { status: 503 });
+    },
+  });
+  try {
+    const url = `http://127.0.0.1:${server.port}`;
+    const error = await openError(url);
+    // It got past the file checks (the URL's "directory" does not exist) to the network.
+    expect(error.message).toStartWith(`cannot migrate database ${url}: `);
+    expect(received.length).toBeGreaterThan(0);
+    expect(received.every((r) => r.path.includes("pipeline"))).toBe(true);
+    const sent = received.map((r) => r.body).join("\n");
+    expect(sent).toContain("__drizzle_migrations");
+    expect(sent).not.toMatch(/journal_mode/i);
+  } finally {
+    server.stop(true);
+  }
+  expect(readdirSync(".").some((name) => name.startsWith("http"))).toBe(false);
+});
