@@ -59,6 +59,8 @@ function prng(seed: number) {
   };
   const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
+  // Lone surrogates are not text: encodeURIComponent and UTF-8 encoding refuse them.
+  const nonSurrogate = (code: number) => (code >= 0xd800 && code <= 0xdfff ? code - 0x800 : code);
   const text = (length: number) => {
     let out = "";
     for (let i = 0; i < length; i++) {
@@ -68,7 +70,7 @@ function prng(seed: number) {
           ? String.fromCharCode(int(0x20, 0x7e))
           : kind < 0.85
             ? String.fromCharCode(int(0, 0x1f))
-            : String.fromCodePoint(int(0xa0, 0x1f64f));
+            : String.fromCodePoint(nonSurrogate(int(0xa0, 0x1f64f)));
     }
     return out;
   };
