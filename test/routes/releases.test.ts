@@ -98,6 +98,14 @@ describe("POST /api/v1/releases", () => {
     await createRelease({ entries: [entry("web-01")] });
   });
 
+  test("any hostname of up to 128 characters round-trips exactly", async () => {
+    const odd = ['web "01"', "ü-host 🚀", "a,b;c\\d", "  spaced  ", "tab\there", '{"json":1}', "$.hostname"];
+    const id = await createRelease({ entries: odd.map((hostname) => entry("x", HASH_A, { hostname, tags: ["a:b"] })) });
+    const entries = await getReleaseEntries(h.store.db, id);
+    expect([...entries.keys()].sort()).toEqual([...odd].sort());
+    for (const hostname of odd) expect(entries.get(hostname)?.tags).toEqual(["a:b"]);
+  });
+
   test("admin may create releases too", async () => {
     await createRelease({ entries: [entry("web-01")] }, admin);
   });
@@ -389,6 +397,8 @@ describe("GET /api/v1/releases/{id}", () => {
     const missing = await h.request("/api/v1/releases/rel-nope", { key: readonly });
     expect(missing.status).toBe(404);
     expect(await errorOf(missing)).toBe("release rel-nope not found");
+    expect(await getRelease(h.store.db, "rel-nope")).toBeUndefined();
+    expect((await getReleaseEntries(h.store.db, "rel-nope")).size).toBe(0);
     expect((await h.request(`/api/v1/releases/${"r".repeat(128)}`, { key: readonly })).status).toBe(404);
     const long = await h.request(`/api/v1/releases/${"r".repeat(129)}`, { key: readonly });
     expect(long.status).toBe(400);
