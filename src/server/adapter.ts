@@ -8,6 +8,8 @@ export interface ListenOptions {
   port: number;
   tls: TlsMaterial | null;
   fetch: FetchHandler;
+  /** Told about each TLS handshake the server refused (with a client CA: no, foreign or expired certificate). */
+  onHandshakeRefused?: (refusal: { reason: string; remoteAddress: string | null }) => void;
 }
 
 export interface RunningServer {

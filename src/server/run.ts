@@ -50,6 +50,8 @@ export async function run(
       port: config.listen.port,
       tls,
       fetch: (req, bindings) => controlPlane.app.fetch(req, bindings),
+      onHandshakeRefused: ({ reason, remoteAddress }) =>
+        logger.warn("TLS handshake refused", { reason, remote_address: remoteAddress }),
     });
   } catch (error) {
     store.close();

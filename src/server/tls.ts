@@ -1,4 +1,4 @@
-import { X509Certificate, createPrivateKey } from "node:crypto";
+import { X509Certificate, createPrivateKey, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { ConfigError, type Config } from "../config.ts";
 
@@ -13,12 +13,11 @@ export interface TlsMaterial {
 export function readTlsMaterial(config: Config): TlsMaterial | null {
   if (!config.tlsCertFile || !config.tlsKeyFile) return null;
   const cert = readPem(config.tlsCertFile, "--tls-cert");
-  parseCertificates(cert, config.tlsCertFile, "--tls-cert");
+  const [leaf] = parseCertificates(cert, config.tlsCertFile, "--tls-cert");
   const key = readPem(config.tlsKeyFile, "--tls-key");
-  try {
-    createPrivateKey(key);
-  } catch {
-    throw new ConfigError(`--tls-key ${config.tlsKeyFile} is not a PEM private key`);
+  const privateKey = parsePrivateKey(key, config.tlsKeyFile);
+  if (!leaf!.checkPrivateKey(privateKey)) {
+    throw new ConfigError(`--tls-key ${config.tlsKeyFile} does not match the certificate in ${config.tlsCertFile}`);
   }
   let clientCa: string | null = null;
   if (config.clientCaFile) {
@@ -26,6 +25,17 @@ export function readTlsMaterial(config: Config): TlsMaterial | null {
     parseCertificates(clientCa, config.clientCaFile, "--client-ca");
   }
   return { cert, key, clientCa };
+}
+
+function parsePrivateKey(pem: string, file: string): KeyObject {
+  try {
+    return createPrivateKey(pem);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ERR_MISSING_PASSPHRASE") {
+      throw new ConfigError(`--tls-key ${file} is encrypted; give an unencrypted PEM private key`);
+    }
+    throw new ConfigError(`--tls-key ${file} is not a PEM private key`);
+  }
 }
 
 function readPem(file: string, flag: string): string {
