@@ -10,6 +10,7 @@ import { requestLog } from "./middleware/request-log.ts";
 import { registerAuditRoutes } from "./routes/audit.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { registerKeyRoutes } from "./routes/keys.ts";
+import { registerMachineRoutes } from "./routes/machines.ts";
 import { registerReleaseRoutes } from "./routes/releases.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -60,6 +61,7 @@ export function createApp(deps: AppDeps): App {
 
   const routes: RouteContext = { deps, requireRole: apiKeyAuth(deps), requireMachine: agentAuth(deps) };
   registerHealthRoutes(app, routes);
+  registerMachineRoutes(app, routes);
   registerKeyRoutes(app, routes);
   registerAuditRoutes(app, routes);
   registerReleaseRoutes(app, routes);

@@ -5,6 +5,8 @@ import type { AppDeps } from "./context.ts";
 import type { Store } from "./db/database.ts";
 import type { Logger } from "./logger.ts";
 import { FleetState } from "./services/fleet-state.ts";
+import { registerFleetMetrics } from "./services/fleet-metrics.ts";
+import { createRetention } from "./services/retention.ts";
 
 export interface ControlPlaneOptions {
   store: Store;
@@ -37,11 +39,17 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     rolloutEvents: { machineReported() {} },
   };
   await deps.fleet.load(options.store.db);
+  registerFleetMetrics(deps.registry, deps.fleet, deps.config);
+  const retention = createRetention(deps);
   const app = createApp(deps);
   return {
     app,
     deps,
-    start() {},
-    async stop() {},
+    start() {
+      retention.start();
+    },
+    async stop() {
+      await retention.stop();
+    },
   };
 }

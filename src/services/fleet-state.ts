@@ -1,6 +1,8 @@
 import { desiredGenerations, rolloutMachines, rollouts } from "../db/schema.ts";
 import { eq, inArray } from "drizzle-orm";
 import type { DbOrTx } from "../db/database.ts";
+import { machineSummaries } from "../db/machines.ts";
+import { LIFECYCLES, type Lifecycle } from "../domain/lifecycle.ts";
 
 export interface DesiredGeneration {
   storePath: string;
@@ -10,19 +12,33 @@ export interface DesiredGeneration {
 /** How often (seconds) an agent in an active rollout should poll. */
 export const ROLLOUT_POLL_HINT_SECONDS = 5;
 
+/** What the fleet metrics need of one machine. */
+export interface MachineSummary {
+  lifecycle: Lifecycle;
+  /** When the last report was received (ms), null before any. */
+  lastReportAt: number | null;
+}
+
 /**
- * The in-memory view that answers agent polls without touching the database.
- * Writers update it only after their transaction has committed; at start it is
+ * The in-memory view that answers agent polls (and metric scrapes) without touching the
+ * database. Writers update it only after their transaction has committed; at start it is
  * rebuilt from the database, so it never holds anything the database does not.
  */
 export class FleetState {
   private readonly desired = new Map<string, DesiredGeneration>();
   private readonly inActiveRollout = new Set<string>();
+  private readonly machines = new Map<string, MachineSummary>();
+  private readonly lifecycleCounts = emptyLifecycleCounts();
 
   /** Rebuilds the view from the database (start-up). */
   async load(db: DbOrTx): Promise<void> {
     this.desired.clear();
     this.inActiveRollout.clear();
+    this.machines.clear();
+    Object.assign(this.lifecycleCounts, emptyLifecycleCounts());
+    for (const row of await machineSummaries(db)) {
+      this.recordMachine(row.machineId, row.lifecycle, row.lastReportAt);
+    }
     const rows = await db.select().from(desiredGenerations);
     for (const row of rows) this.desired.set(row.machineId, { storePath: row.storePath, cacheUrl: row.cacheUrl });
     const members = await db
@@ -65,4 +81,39 @@ export class FleetState {
   isInActiveRollout(machineId: string): boolean {
     return this.inActiveRollout.has(machineId);
   }
+
+  /** Records a committed machine change (registration, lifecycle, report). `lastReportAt` undefined keeps the known one. */
+  recordMachine(machineId: string, lifecycle: Lifecycle, lastReportAt?: number | null): void {
+    const known = this.machines.get(machineId);
+    if (known) this.lifecycleCounts[known.lifecycle] -= 1;
+    this.lifecycleCounts[lifecycle] += 1;
+    this.machines.set(machineId, {
+      lifecycle,
+      lastReportAt: lastReportAt === undefined ? (known?.lastReportAt ?? null) : lastReportAt,
+    });
+  }
+
+  /** The machine's lifecycle and last report time, or undefined when it is not registered. */
+  machine(machineId: string): MachineSummary | undefined {
+    return this.machines.get(machineId);
+  }
+
+  /** Number of registered machines, whatever their lifecycle. */
+  get fleetSize(): number {
+    return this.machines.size;
+  }
+
+  /** Registered machines per lifecycle state (every state present, zero included). */
+  countByLifecycle(): Readonly<Record<Lifecycle, number>> {
+    return this.lifecycleCounts;
+  }
+
+  /** Every registered machine with its summary. */
+  summaries(): IterableIterator<[string, MachineSummary]> {
+    return this.machines.entries();
+  }
+}
+
+function emptyLifecycleCounts(): Record<Lifecycle, number> {
+  return Object.fromEntries(LIFECYCLES.map((l) => [l, 0])) as Record<Lifecycle, number>;
 }

@@ -1,0 +1,324 @@
+import { and, asc, desc, eq, inArray, lt, sql } from "drizzle-orm";
+import type { Lifecycle } from "../domain/lifecycle.ts";
+import { applyReport, normalizeTags, type MachineSnapshot, type ReportChange } from "../domain/machines.ts";
+import { recordAudit, type AuditEntry } from "./audit.ts";
+import type { DbOrTx } from "./database.ts";
+import { desiredGenerations, healthReports, machines, machineTags, reports } from "./schema.ts";
+
+export type MachineRow = typeof machines.$inferSelect;
+export type ReportRow = typeof reports.$inferSelect;
+export type HealthReportRow = typeof healthReports.$inferSelect;
+
+/** A machine with what the list and detail views show beside its row. */
+export interface MachineListing extends MachineRow {
+  desiredGeneration: string | null;
+  tags: string[];
+}
+
+/** The machine row, or undefined when it is not registered. */
+export async function findMachine(db: DbOrTx, machineId: string): Promise<MachineRow | undefined> {
+  const rows = await db.select().from(machines).where(eq(machines.machineId, machineId)).limit(1);
+  return rows[0];
+}
+
+/** The machine's tags, sorted. */
+export async function machineTagList(db: DbOrTx, machineId: string): Promise<string[]> {
+  const rows = await db
+    .select({ tag: machineTags.tag })
+    .from(machineTags)
+    .where(eq(machineTags.machineId, machineId))
+    .orderBy(asc(machineTags.tag));
+  return rows.map((r) => r.tag);
+}
+
+/** Machine ids carrying every one of `tags`, as a subquery. */
+function machinesWithAllTags(tags: string[]) {
+  const unique = normalizeTags(tags);
+  return sql`select ${machineTags.machineId} from ${machineTags} where ${inArray(machineTags.tag, unique)}
+    group by ${machineTags.machineId} having count(*) = ${unique.length}`;
+}
+
+/** Every machine (or those carrying all of `tags`), ordered by id, with desired generation and tags. */
+export async function listMachines(db: DbOrTx, tags: string[]): Promise<MachineListing[]> {
+  const filter = tags.length > 0 ? sql`${machines.machineId} in (${machinesWithAllTags(tags)})` : undefined;
+  const rows = await db
+    .select({ machine: machines, desiredGeneration: desiredGenerations.storePath })
+    .from(machines)
+    .leftJoin(desiredGenerations, eq(desiredGenerations.machineId, machines.machineId))
+    .where(filter)
+    .orderBy(asc(machines.machineId));
+  const tagFilter = tags.length > 0 ? sql`${machineTags.machineId} in (${machinesWithAllTags(tags)})` : undefined;
+  const tagRows = await db.select().from(machineTags).where(tagFilter).orderBy(asc(machineTags.tag));
+  const tagsByMachine = new Map<string, string[]>();
+  for (const row of tagRows) {
+    const list = tagsByMachine.get(row.machineId);
+    if (list) list.push(row.tag);
+    else tagsByMachine.set(row.machineId, [row.tag]);
+  }
+  return rows.map((r) => ({
+    ...r.machine,
+    desiredGeneration: r.desiredGeneration,
+    tags: tagsByMachine.get(r.machine.machineId) ?? [],
+  }));
+}
+
+/** One machine as the list shows it, or undefined. */
+export async function getMachineListing(db: DbOrTx, machineId: string): Promise<MachineListing | undefined> {
+  const rows = await db
+    .select({ machine: machines, desiredGeneration: desiredGenerations.storePath })
+    .from(machines)
+    .leftJoin(desiredGenerations, eq(desiredGenerations.machineId, machines.machineId))
+    .where(eq(machines.machineId, machineId))
+    .limit(1);
+  const row = rows[0];
+  if (!row) return undefined;
+  return { ...row.machine, desiredGeneration: row.desiredGeneration, tags: await machineTagList(db, machineId) };
+}
+
+/** The machine's newest reports, newest first. */
+export async function recentReports(db: DbOrTx, machineId: string, limit: number): Promise<ReportRow[]> {
+  return db
+    .select()
+    .from(reports)
+    .where(eq(reports.machineId, machineId))
+    .orderBy(desc(reports.receivedAt), desc(reports.id))
+    .limit(limit);
+}
+
+/** The machine's newest health report, or undefined. */
+export async function latestHealthReport(db: DbOrTx, machineId: string): Promise<HealthReportRow | undefined> {
+  const rows = await db
+    .select()
+    .from(healthReports)
+    .where(eq(healthReports.machineId, machineId))
+    .orderBy(desc(healthReports.receivedAt), desc(healthReports.id))
+    .limit(1);
+  return rows[0];
+}
+
+/** Inserts a machine, or for a registered one sets the lifecycle (when given). Returns the resulting lifecycle. */
+export async function upsertRegistration(
+  tx: DbOrTx,
+  machineId: string,
+  lifecycle: Lifecycle | undefined,
+  at: number,
+): Promise<{ lifecycle: Lifecycle; created: boolean }> {
+  const existing = await findMachine(tx, machineId);
+  if (!existing) {
+    const created = lifecycle ?? "active";
+    await tx.insert(machines).values({ machineId, lifecycle: created, registeredAt: at });
+    return { lifecycle: created, created: true };
+  }
+  if (lifecycle !== undefined && lifecycle !== existing.lifecycle) {
+    await setLifecycle(tx, machineId, lifecycle);
+  }
+  return { lifecycle: lifecycle ?? existing.lifecycle, created: false };
+}
+
+export async function setLifecycle(tx: DbOrTx, machineId: string, lifecycle: Lifecycle): Promise<void> {
+  await tx.update(machines).set({ lifecycle }).where(eq(machines.machineId, machineId));
+}
+
+/** Replaces the machine's tags with `tags`. */
+export async function replaceTags(tx: DbOrTx, machineId: string, tags: string[]): Promise<void> {
+  await tx.delete(machineTags).where(eq(machineTags.machineId, machineId));
+  const unique = normalizeTags(tags);
+  if (unique.length > 0) await tx.insert(machineTags).values(unique.map((tag) => ({ machineId, tag })));
+}
+
+/** Sets what the machine should run. */
+export async function setDesiredGeneration(
+  tx: DbOrTx,
+  desired: { machineId: string; storePath: string; cacheUrl: string | null; setAt: number; setBy: string },
+): Promise<void> {
+  await tx
+    .insert(desiredGenerations)
+    .values(desired)
+    .onConflictDoUpdate({
+      target: desiredGenerations.machineId,
+      set: { storePath: desired.storePath, cacheUrl: desired.cacheUrl, setAt: desired.setAt, setBy: desired.setBy },
+    });
+}
+
+/** Clears the desired generation; returns the store path that was desired, or null. */
+export async function clearDesiredGeneration(tx: DbOrTx, machineId: string): Promise<string | null> {
+  const deleted = await tx
+    .delete(desiredGenerations)
+    .where(eq(desiredGenerations.machineId, machineId))
+    .returning({ storePath: desiredGenerations.storePath });
+  return deleted[0]?.storePath ?? null;
+}
+
+/** Lifecycle and last report time of every machine (start-up load of the in-memory view). */
+export async function machineSummaries(db: DbOrTx) {
+  return db
+    .select({ machineId: machines.machineId, lifecycle: machines.lifecycle, lastReportAt: machines.lastReportAt })
+    .from(machines);
+}
+
+/** An agent report as validated by the route, in storage spelling. */
+export interface IncomingReport {
+  machineId: string;
+  currentGeneration: string;
+  success: boolean;
+  message: string;
+  agentTimestamp: string;
+  tags: string[];
+  health: { results: unknown[]; allPassed: boolean; agentTimestamp: string } | null;
+  agentVersion: string;
+  uptimeSeconds: number;
+}
+
+/** What storing one report did to its machine. */
+export interface StoredReport {
+  machineId: string;
+  lifecycle: Lifecycle;
+  changes: ReportChange[];
+}
+
+/**
+ * Stores a batch of reports (in arrival order) and their effects on the machines in a fixed
+ * handful of statements, whatever the batch size: read the machines, upsert them, rewrite
+ * changed tag sets, insert reports, health reports and audit events.
+ */
+export async function storeReports(tx: DbOrTx, at: number, batch: IncomingReport[]): Promise<StoredReport[]> {
+  const ids = [...new Set(batch.map((r) => r.machineId))];
+  const withTags = [...new Set(batch.filter((r) => r.tags.length > 0).map((r) => r.machineId))];
+  const existing = await tx
+    .select({
+      machineId: machines.machineId,
+      lifecycle: machines.lifecycle,
+      currentGeneration: machines.currentGeneration,
+      lastSuccess: machines.lastSuccess,
+    })
+    .from(machines)
+    .where(inArray(machines.machineId, ids));
+  const storedTags = withTags.length
+    ? await tx.select().from(machineTags).where(inArray(machineTags.machineId, withTags))
+    : [];
+
+  const state = new Map<string, MachineSnapshot>();
+  for (const row of existing) state.set(row.machineId, { ...row, tags: [] });
+  for (const row of storedTags) state.get(row.machineId)?.tags.push(row.tag);
+
+  const results: StoredReport[] = [];
+  const lastReport = new Map<string, IncomingReport>();
+  const tagsRewritten = new Set<string>();
+  const audits: AuditEntry[] = [];
+  for (const report of batch) {
+    const outcome = applyReport(state.get(report.machineId) ?? null, report);
+    state.set(report.machineId, outcome.next);
+    lastReport.set(report.machineId, report);
+    if (outcome.tagsChanged) tagsRewritten.add(report.machineId);
+    results.push({ machineId: report.machineId, lifecycle: outcome.next.lifecycle, changes: outcome.changes });
+    if (outcome.changes.length > 0) {
+      audits.push({
+        actor: `machine:${report.machineId}`,
+        action: "report",
+        target: report.machineId,
+        detail: {
+          changes: outcome.changes,
+          current_generation: report.currentGeneration,
+          success: report.success,
+          ...(outcome.tagsChanged ? { tags: outcome.next.tags } : {}),
+        },
+      });
+    }
+  }
+
+  await tx
+    .insert(machines)
+    .values(
+      [...lastReport.values()].map((r) => ({
+        machineId: r.machineId,
+        lifecycle: state.get(r.machineId)!.lifecycle,
+        registeredAt: at,
+        currentGeneration: r.currentGeneration,
+        agentVersion: r.agentVersion,
+        uptimeSeconds: r.uptimeSeconds,
+        lastSuccess: r.success,
+        lastHealthPassed: r.health?.allPassed ?? null,
+        lastReportAt: at,
+      })),
+    )
+    .onConflictDoUpdate({
+      target: machines.machineId,
+      set: {
+        lifecycle: sql`excluded.lifecycle`,
+        currentGeneration: sql`excluded.current_generation`,
+        agentVersion: sql`excluded.agent_version`,
+        uptimeSeconds: sql`excluded.uptime_seconds`,
+        lastSuccess: sql`excluded.last_success`,
+        lastHealthPassed: sql`excluded.last_health_passed`,
+        lastReportAt: sql`excluded.last_report_at`,
+      },
+    });
+
+  if (tagsRewritten.size > 0) {
+    await tx.delete(machineTags).where(inArray(machineTags.machineId, [...tagsRewritten]));
+    await tx
+      .insert(machineTags)
+      .values([...tagsRewritten].flatMap((machineId) => state.get(machineId)!.tags.map((tag) => ({ machineId, tag }))));
+  }
+
+  await tx.insert(reports).values(
+    batch.map((r) => ({
+      machineId: r.machineId,
+      receivedAt: at,
+      currentGeneration: r.currentGeneration,
+      success: r.success,
+      message: r.message,
+      agentTimestamp: r.agentTimestamp,
+      agentVersion: r.agentVersion,
+      uptimeSeconds: r.uptimeSeconds,
+    })),
+  );
+  const health = batch.filter((r) => r.health !== null);
+  if (health.length > 0) {
+    await tx.insert(healthReports).values(
+      health.map((r) => ({
+        machineId: r.machineId,
+        receivedAt: at,
+        allPassed: r.health!.allPassed,
+        results: JSON.stringify(r.health!.results),
+        agentTimestamp: r.health!.agentTimestamp,
+      })),
+    );
+  }
+  await recordAudit(tx, at, ...audits);
+  return results;
+}
+
+/** Ids and times of up to `limit` reports (or health reports) received before `cutoff`, after the cursor. */
+export async function agedRowsAfter(
+  db: DbOrTx,
+  table: typeof reports | typeof healthReports,
+  cutoff: number,
+  after: { receivedAt: number; id: number },
+  limit: number,
+): Promise<{ id: number; receivedAt: number }[]> {
+  return db
+    .select({ id: table.id, receivedAt: table.receivedAt })
+    .from(table)
+    .where(
+      and(lt(table.receivedAt, cutoff), sql`(${table.receivedAt}, ${table.id}) > (${after.receivedAt}, ${after.id})`),
+    )
+    .orderBy(asc(table.receivedAt), asc(table.id))
+    .limit(limit);
+}
+
+/** Deletes the given report (or health report) rows, except any that is its machine's latest. Returns how many went. */
+export async function deleteUnlessLatest(
+  tx: DbOrTx,
+  table: typeof reports | typeof healthReports,
+  ids: number[],
+): Promise<number> {
+  if (ids.length === 0) return 0;
+  const name = table === reports ? sql`reports` : sql`health_reports`;
+  const result = await tx.run(sql`delete from ${name} where id in (${sql.join(
+    ids.map((id) => sql`${id}`),
+    sql`, `,
+  )}) and id <> (select latest.id from ${name} as latest where latest.machine_id = ${name}.machine_id
+      order by latest.received_at desc, latest.id desc limit 1)`);
+  return result.rowsAffected;
+}

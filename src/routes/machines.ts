@@ -1,0 +1,573 @@
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AppEnv, RouteContext } from "../context.ts";
+import { recordAudit } from "../db/audit.ts";
+import type { Tx } from "../db/database.ts";
+import {
+  clearDesiredGeneration,
+  findMachine,
+  getMachineListing,
+  latestHealthReport,
+  listMachines,
+  machineTagList,
+  recentReports,
+  replaceTags,
+  setDesiredGeneration,
+  setLifecycle,
+  upsertRegistration,
+  type MachineListing,
+} from "../db/machines.ts";
+import { canTransition, LIFECYCLES } from "../domain/lifecycle.ts";
+import { normalizeTags, sameTags, secondsSince, systemState, TAG_PATTERN } from "../domain/machines.ts";
+import { badRequest, conflict, notFound } from "../errors.ts";
+import { ReportIngest } from "../services/report-ingest.ts";
+import { bearerSecurity, errorResponses, MachineIdParams, pathId, Timestamp, toTimestamp } from "./common.ts";
+
+/** How many of a machine's newest reports its detail view shows. */
+export const RECENT_REPORTS = 10;
+
+const MAX_TAGS = 256;
+
+const Lifecycle = z.enum(LIFECYCLES).openapi("Lifecycle");
+
+const Tag = z
+  .string()
+  .regex(TAG_PATTERN, "a tag is 1-64 characters of letters, digits, '.', '_', ':' or '-'")
+  .openapi({ example: "web" });
+
+const TagList = z.array(Tag).max(MAX_TAGS, `at most ${MAX_TAGS} tags`);
+
+const MachineStatus = z
+  .object({
+    machine_id: z.string().openapi({ example: "web-01" }),
+    current_generation: z.string().openapi({
+      description: "Store path from the last report; empty before the first report",
+      example: "/nix/store/1b9p07z77phvv2hf6gm9f28syp39f1ag-nixos-system-web-01-25.05",
+    }),
+    desired_generation: z.string().nullable().openapi({ description: "Store path the machine should run" }),
+    agent_version: z.string().openapi({ description: "Empty before the first report", example: "0.1.0" }),
+    system_state: z.enum(["ok", "error", "unknown"]).openapi({
+      description:
+        "ok: last report succeeded and its health checks (if any) passed; error: they did not; unknown: no report yet",
+    }),
+    uptime_seconds: z.int().openapi({ example: 86400 }),
+    last_report: Timestamp.nullable(),
+    lifecycle: Lifecycle,
+    tags: z.array(z.string()),
+    seconds_since_last_report: z.int().nullable(),
+  })
+  .openapi("Machine");
+
+const HealthCheckResult = z
+  .discriminatedUnion("status", [
+    z.object({
+      status: z.literal("pass"),
+      check_name: z.string().max(256),
+      duration_ms: z.int().nonnegative(),
+    }),
+    z.object({
+      status: z.literal("fail"),
+      check_name: z.string().max(256),
+      duration_ms: z.int().nonnegative(),
+      message: z.string().max(4096, "message must be at most 4096 characters"),
+    }),
+  ])
+  .openapi("HealthCheckResult");
+
+const AgentHealthReport = z
+  .object({
+    results: z.array(HealthCheckResult).max(1000),
+    all_passed: z.boolean(),
+    timestamp: z.string().max(64).openapi({ description: "The agent's clock, RFC 3339" }),
+  })
+  .openapi("AgentHealthReport");
+
+const AgentReport = z
+  .object({
+    machine_id: z.string().min(1).max(128, "machine_id must be at most 128 characters"),
+    current_generation: z.string().max(512, "current_generation must be at most 512 characters"),
+    success: z.boolean(),
+    message: z.string().max(4096, "message must be at most 4096 characters"),
+    timestamp: z.string().max(64).openapi({ description: "The agent's clock, RFC 3339" }),
+    tags: TagList.optional(),
+    health: AgentHealthReport.nullish(),
+    agent_version: z.string().max(128).optional(),
+    uptime_seconds: z.int().nonnegative().optional(),
+  })
+  .openapi("AgentReport", {
+    example: {
+      machine_id: "web-01",
+      current_generation: "/nix/store/1b9p07z77phvv2hf6gm9f28syp39f1ag-nixos-system-web-01-25.05",
+      success: true,
+      message: "switched",
+      timestamp: "2026-11-27T10:00:00Z",
+      tags: ["web", "prod"],
+      health: {
+        results: [{ status: "pass", check_name: "nginx", duration_ms: 12 }],
+        all_passed: true,
+        timestamp: "2026-11-27T10:00:05Z",
+      },
+      agent_version: "0.1.0",
+      uptime_seconds: 86400,
+    },
+  });
+
+const ReportAccepted = z
+  .object({ machine_id: z.string(), lifecycle: Lifecycle })
+  .openapi("ReportAccepted", { description: "The report is stored; the machine's lifecycle after it" });
+
+const DesiredGeneration = z
+  .object({
+    hash: z.string().openapi({ description: "Store path to switch to" }),
+    cache_url: z.string().nullable(),
+    poll_hint: z.int().nullable().openapi({ description: "Seconds between polls; 5 during an active rollout" }),
+  })
+  .openapi("DesiredGeneration");
+
+const StoredReport = z
+  .object({
+    current_generation: z.string(),
+    success: z.boolean(),
+    message: z.string(),
+    timestamp: z.string().openapi({ description: "The agent's clock, as sent" }),
+    received_at: Timestamp,
+    agent_version: z.string().nullable(),
+    uptime_seconds: z.int().nullable(),
+  })
+  .openapi("StoredReport");
+
+const StoredHealthReport = z
+  .object({
+    all_passed: z.boolean(),
+    results: z.array(HealthCheckResult),
+    timestamp: z.string().openapi({ description: "The agent's clock, as sent" }),
+    received_at: Timestamp,
+  })
+  .openapi("StoredHealthReport");
+
+const MachineDetail = MachineStatus.extend({
+  registered_at: Timestamp,
+  latest_health_report: StoredHealthReport.nullable(),
+  recent_reports: z.array(StoredReport).openapi({ description: `The newest ${RECENT_REPORTS} reports, newest first` }),
+}).openapi("MachineDetail");
+
+const RegisterMachineRequest = z
+  .object({
+    lifecycle: Lifecycle.optional().openapi({ description: "Default active" }),
+    tags: TagList.optional().openapi({ description: "When non-empty, replaces the machine's tags" }),
+  })
+  .openapi("RegisterMachineRequest", { example: { lifecycle: "pending", tags: ["web", "prod"] } });
+
+const MachineLifecycleBody = z
+  .object({ machine_id: z.string(), lifecycle: Lifecycle })
+  .openapi("MachineLifecycle", { example: { machine_id: "web-01", lifecycle: "active" } });
+
+const UpdateLifecycleRequest = z
+  .object({ lifecycle: Lifecycle })
+  .openapi("UpdateLifecycleRequest", { example: { lifecycle: "maintenance" } });
+
+const TagsRequest = z.object({ tags: TagList }).openapi("TagsRequest", { example: { tags: ["web", "eu-west"] } });
+
+const MachineTags = z
+  .object({ machine_id: z.string(), tags: z.array(z.string()) })
+  .openapi("MachineTags", { example: { machine_id: "web-01", tags: ["eu-west", "web"] } });
+
+const NotifyDeployRequest = z
+  .object({
+    store_path: z.string().min(1, "store_path must not be empty").max(512, "store_path must be at most 512 characters"),
+  })
+  .openapi("NotifyDeployRequest", {
+    example: { store_path: "/nix/store/1b9p07z77phvv2hf6gm9f28syp39f1ag-nixos-system-web-01-25.05" },
+  });
+
+const NotifyDeployResponse = z
+  .object({ machine_id: z.string(), store_path: z.string() })
+  .openapi("NotifyDeployResponse");
+
+const ListMachinesQuery = z.object({
+  tag: z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .openapi({
+      param: { name: "tag", in: "query", style: "form", explode: true },
+      description: "Repeat to require several tags (AND)",
+      example: "web",
+    }),
+});
+
+const MachineTagParams = z.object({
+  id: pathId("id", "web-01"),
+  tag: Tag.openapi({ param: { name: "tag", in: "path" }, example: "web" }),
+});
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  body: { content: { "application/json": { schema } }, required: true },
+});
+
+export const getDesiredGeneration = createRoute({
+  method: "get",
+  path: "/api/v1/machines/{id}/desired-generation",
+  operationId: "getDesiredGeneration",
+  tags: ["agent"],
+  summary: "What the machine should run (agent poll)",
+  request: { params: MachineIdParams },
+  responses: {
+    200: json(DesiredGeneration, "The desired generation"),
+    ...errorResponses(400, 403, 404),
+  },
+});
+
+export const postReport = createRoute({
+  method: "post",
+  path: "/api/v1/machines/{id}/report",
+  operationId: "postReport",
+  tags: ["agent"],
+  summary: "Agent status report; registers unknown machines",
+  request: { params: MachineIdParams, ...jsonBody(AgentReport) },
+  responses: {
+    200: json(ReportAccepted, "Stored"),
+    ...errorResponses(400, 403, 413),
+  },
+});
+
+export const listMachinesRoute = createRoute({
+  method: "get",
+  path: "/api/v1/machines",
+  operationId: "listMachines",
+  tags: ["machines"],
+  summary: "List machines, optionally only those carrying every given tag",
+  security: bearerSecurity,
+  request: { query: ListMachinesQuery },
+  responses: {
+    200: json(z.array(MachineStatus), "Machines ordered by id"),
+    ...errorResponses(400, 401, 403),
+  },
+});
+
+export const getMachineRoute = createRoute({
+  method: "get",
+  path: "/api/v1/machines/{id}",
+  operationId: "getMachine",
+  tags: ["machines"],
+  summary: "One machine with its latest health report and recent reports",
+  security: bearerSecurity,
+  request: { params: MachineIdParams },
+  responses: {
+    200: json(MachineDetail, "The machine"),
+    ...errorResponses(400, 401, 403, 404),
+  },
+});
+
+export const registerMachineRoute = createRoute({
+  method: "post",
+  path: "/api/v1/machines/{id}/register",
+  operationId: "registerMachine",
+  tags: ["machines"],
+  summary: "Register a machine (or re-register: sets its lifecycle and tags)",
+  security: bearerSecurity,
+  request: {
+    params: MachineIdParams,
+    body: { content: { "application/json": { schema: RegisterMachineRequest } }, required: false },
+  },
+  responses: {
+    201: json(MachineLifecycleBody, "Registered"),
+    ...errorResponses(400, 401, 403, 413),
+  },
+});
+
+export const updateLifecycleRoute = createRoute({
+  method: "patch",
+  path: "/api/v1/machines/{id}/lifecycle",
+  operationId: "updateMachineLifecycle",
+  tags: ["machines"],
+  summary: "Move a machine to another lifecycle state (allowed transitions only)",
+  security: bearerSecurity,
+  request: { params: MachineIdParams, ...jsonBody(UpdateLifecycleRequest) },
+  responses: {
+    200: json(MachineLifecycleBody, "Moved"),
+    ...errorResponses(400, 401, 403, 404, 409, 413),
+  },
+});
+
+export const replaceTagsRoute = createRoute({
+  method: "put",
+  path: "/api/v1/machines/{id}/tags",
+  operationId: "replaceMachineTags",
+  tags: ["machines"],
+  summary: "Replace a machine's tags",
+  security: bearerSecurity,
+  request: { params: MachineIdParams, ...jsonBody(TagsRequest) },
+  responses: {
+    200: json(MachineTags, "The machine's tags"),
+    ...errorResponses(400, 401, 403, 404, 413),
+  },
+});
+
+export const addTagsRoute = createRoute({
+  method: "post",
+  path: "/api/v1/machines/{id}/tags",
+  operationId: "addMachineTags",
+  tags: ["machines"],
+  summary: "Add tags to a machine",
+  security: bearerSecurity,
+  request: { params: MachineIdParams, ...jsonBody(TagsRequest) },
+  responses: {
+    200: json(MachineTags, "The machine's tags"),
+    ...errorResponses(400, 401, 403, 404, 413),
+  },
+});
+
+export const removeTagRoute = createRoute({
+  method: "delete",
+  path: "/api/v1/machines/{id}/tags/{tag}",
+  operationId: "removeMachineTag",
+  tags: ["machines"],
+  summary: "Remove one tag from a machine (absent tags are fine)",
+  security: bearerSecurity,
+  request: { params: MachineTagParams },
+  responses: {
+    200: json(MachineTags, "The machine's tags"),
+    ...errorResponses(400, 401, 403, 404),
+  },
+});
+
+export const clearDesiredGenerationRoute = createRoute({
+  method: "delete",
+  path: "/api/v1/machines/{id}/desired-generation",
+  operationId: "clearDesiredGeneration",
+  tags: ["machines"],
+  summary: "Clear what the machine should run (its agent then gets 404)",
+  security: bearerSecurity,
+  request: { params: MachineIdParams },
+  responses: {
+    204: { description: "Cleared" },
+    ...errorResponses(400, 401, 403, 404),
+  },
+});
+
+export const notifyDeployRoute = createRoute({
+  method: "post",
+  path: "/api/v1/machines/{id}/notify-deploy",
+  operationId: "notifyDeploy",
+  tags: ["machines"],
+  summary: "Record an out-of-band deploy: sets the machine's desired generation",
+  security: bearerSecurity,
+  request: { params: MachineIdParams, ...jsonBody(NotifyDeployRequest) },
+  responses: {
+    200: json(NotifyDeployResponse, "Desired generation set"),
+    ...errorResponses(400, 401, 403, 404, 413),
+  },
+});
+
+function toMachineStatus(m: MachineListing, now: number): z.infer<typeof MachineStatus> {
+  return {
+    machine_id: m.machineId,
+    current_generation: m.currentGeneration ?? "",
+    desired_generation: m.desiredGeneration,
+    agent_version: m.agentVersion ?? "",
+    system_state: systemState(m),
+    uptime_seconds: m.uptimeSeconds ?? 0,
+    last_report: toTimestamp(m.lastReportAt),
+    lifecycle: m.lifecycle,
+    tags: m.tags,
+    seconds_since_last_report: secondsSince(m.lastReportAt, now),
+  };
+}
+
+const machineNotFound = (machineId: string) => notFound(`machine ${machineId} not found`);
+
+/** Registers the agent protocol and the machine admin routes. */
+export function registerMachineRoutes(
+  app: OpenAPIHono<AppEnv>,
+  { deps, requireRole, requireMachine }: RouteContext,
+): void {
+  const ingest = new ReportIngest(deps);
+
+  app.openapi({ ...getDesiredGeneration, middleware: [requireMachine] }, (c) => {
+    const { id } = c.req.valid("param");
+    const desired = deps.fleet.desiredGeneration(id);
+    if (!desired) throw notFound(`no desired generation for machine ${id}`);
+    return c.json(desired, 200);
+  });
+
+  app.openapi({ ...postReport, middleware: [requireMachine] }, async (c) => {
+    const { id } = c.req.valid("param");
+    const body = c.req.valid("json");
+    if (body.machine_id !== id) throw badRequest(`machine_id ${body.machine_id} does not match the path's ${id}`);
+    const stored = await ingest.submit({
+      machineId: id,
+      currentGeneration: body.current_generation,
+      success: body.success,
+      message: body.message,
+      agentTimestamp: body.timestamp,
+      tags: body.tags ?? [],
+      health: body.health
+        ? { results: body.health.results, allPassed: body.health.all_passed, agentTimestamp: body.health.timestamp }
+        : null,
+      agentVersion: body.agent_version ?? "",
+      uptimeSeconds: body.uptime_seconds ?? 0,
+    });
+    return c.json({ machine_id: id, lifecycle: stored.lifecycle }, 200);
+  });
+
+  app.openapi({ ...listMachinesRoute, middleware: [requireRole("readonly")] }, async (c) => {
+    const { tag } = c.req.valid("query");
+    const tags = tag === undefined ? [] : Array.isArray(tag) ? tag : [tag];
+    const now = deps.now();
+    const machines = await listMachines(deps.store.db, tags);
+    return c.json(
+      machines.map((m) => toMachineStatus(m, now)),
+      200,
+    );
+  });
+
+  app.openapi({ ...getMachineRoute, middleware: [requireRole("readonly")] }, async (c) => {
+    const { id } = c.req.valid("param");
+    const machine = await getMachineListing(deps.store.db, id);
+    if (!machine) throw machineNotFound(id);
+    const [health, reports] = await Promise.all([
+      latestHealthReport(deps.store.db, id),
+      recentReports(deps.store.db, id, RECENT_REPORTS),
+    ]);
+    return c.json(
+      {
+        ...toMachineStatus(machine, deps.now()),
+        registered_at: toTimestamp(machine.registeredAt),
+        latest_health_report: health
+          ? {
+              all_passed: health.allPassed,
+              results: JSON.parse(health.results) as z.infer<typeof HealthCheckResult>[],
+              timestamp: health.agentTimestamp,
+              received_at: toTimestamp(health.receivedAt),
+            }
+          : null,
+        recent_reports: reports.map((r) => ({
+          current_generation: r.currentGeneration,
+          success: r.success,
+          message: r.message,
+          timestamp: r.agentTimestamp,
+          received_at: toTimestamp(r.receivedAt),
+          agent_version: r.agentVersion,
+          uptime_seconds: r.uptimeSeconds,
+        })),
+      },
+      200,
+    );
+  });
+
+  app.openapi({ ...registerMachineRoute, middleware: [requireRole("admin")] }, async (c) => {
+    const { id } = c.req.valid("param");
+    const body = (c.req.valid("json") as z.infer<typeof RegisterMachineRequest> | undefined) ?? {};
+    const lifecycle = body.lifecycle ?? "active";
+    const tags = body.tags ?? [];
+    const now = deps.now();
+    const result = await deps.store.write(async (tx) => {
+      const registered = await upsertRegistration(tx, id, lifecycle, now);
+      if (tags.length > 0) await replaceTags(tx, id, tags);
+      await recordAudit(tx, now, {
+        actor: c.get("actor"),
+        action: "register",
+        target: id,
+        detail: { lifecycle, ...(tags.length > 0 ? { tags: normalizeTags(tags) } : {}), new: registered.created },
+      });
+      return registered;
+    });
+    deps.fleet.recordMachine(id, result.lifecycle);
+    return c.json({ machine_id: id, lifecycle: result.lifecycle }, 201);
+  });
+
+  app.openapi({ ...updateLifecycleRoute, middleware: [requireRole("admin")] }, async (c) => {
+    const { id } = c.req.valid("param");
+    const { lifecycle } = c.req.valid("json");
+    const now = deps.now();
+    await deps.store.write(async (tx) => {
+      const machine = await findMachine(tx, id);
+      if (!machine) throw machineNotFound(id);
+      if (!canTransition(machine.lifecycle, lifecycle)) {
+        throw conflict(`machine ${id} cannot go from ${machine.lifecycle} to ${lifecycle}`);
+      }
+      await setLifecycle(tx, id, lifecycle);
+      await recordAudit(tx, now, {
+        actor: c.get("actor"),
+        action: "update_lifecycle",
+        target: id,
+        detail: { from: machine.lifecycle, to: lifecycle },
+      });
+    });
+    deps.fleet.recordMachine(id, lifecycle);
+    return c.json({ machine_id: id, lifecycle }, 200);
+  });
+
+  /** Applies `change` to the machine's tags in one transaction with its audit event; 404 for unknown machines. */
+  const updateTags = async (c: Context<AppEnv>, id: string, change: (before: string[]) => string[]) => {
+    const now = deps.now();
+    const tags = await deps.store.write(async (tx: Tx) => {
+      if (!(await findMachine(tx, id))) throw machineNotFound(id);
+      const before = await machineTagList(tx, id);
+      const after = normalizeTags(change(before));
+      if (!sameTags(before, after)) await replaceTags(tx, id, after);
+      await recordAudit(tx, now, {
+        actor: c.get("actor"),
+        action: "tags.updated",
+        target: id,
+        detail: { before, after },
+      });
+      return after;
+    });
+    return { machine_id: id, tags };
+  };
+
+  app.openapi({ ...replaceTagsRoute, middleware: [requireRole("admin")] }, async (c) => {
+    const { id } = c.req.valid("param");
+    const { tags } = c.req.valid("json");
+    return c.json(await updateTags(c, id, () => tags), 200);
+  });
+
+  app.openapi({ ...addTagsRoute, middleware: [requireRole("admin")] }, async (c) => {
+    const { id } = c.req.valid("param");
+    const { tags } = c.req.valid("json");
+    return c.json(await updateTags(c, id, (before) => [...before, ...tags]), 200);
+  });
+
+  app.openapi({ ...removeTagRoute, middleware: [requireRole("admin")] }, async (c) => {
+    const { id, tag } = c.req.valid("param");
+    return c.json(await updateTags(c, id, (before) => before.filter((t) => t !== tag)), 200);
+  });
+
+  app.openapi({ ...clearDesiredGenerationRoute, middleware: [requireRole("admin")] }, async (c) => {
+    const { id } = c.req.valid("param");
+    const now = deps.now();
+    await deps.store.write(async (tx) => {
+      if (!(await findMachine(tx, id))) throw machineNotFound(id);
+      const previous = await clearDesiredGeneration(tx, id);
+      await recordAudit(tx, now, { actor: c.get("actor"), action: "clear_desired", target: id, detail: { previous } });
+    });
+    deps.fleet.setDesired(id, null);
+    return c.body(null, 204);
+  });
+
+  app.openapi({ ...notifyDeployRoute, middleware: [requireRole("deploy")] }, async (c) => {
+    const { id } = c.req.valid("param");
+    const { store_path } = c.req.valid("json");
+    const actor = c.get("actor");
+    const now = deps.now();
+    await deps.store.write(async (tx) => {
+      if (!(await findMachine(tx, id))) throw machineNotFound(id);
+      await setDesiredGeneration(tx, {
+        machineId: id,
+        storePath: store_path,
+        cacheUrl: null,
+        setAt: now,
+        setBy: actor,
+      });
+      await recordAudit(tx, now, { actor, action: "notify_deploy", target: id, detail: { store_path } });
+    });
+    deps.fleet.setDesired(id, { storePath: store_path, cacheUrl: null });
+    return c.json({ machine_id: id, store_path }, 200);
+  });
+}
