@@ -24,7 +24,7 @@ export async function renderOpenApi(): Promise<string> {
     const text = JSON.stringify(openApiDocument(app));
     return await format(text, { ...(await resolveConfig(outputPath)), filepath: outputPath });
   } finally {
-    store.close();
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -24,7 +24,8 @@ export interface Store {
   write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** True when the database answers a trivial query. */
   ping(): Promise<boolean>;
-  close(): void;
+  /** Checkpoints the WAL into the database file (local files), then closes every connection. */
+  close(): Promise<void>;
 }
 
 /** Raised when the database cannot be opened; its message is one line for the operator. */
@@ -74,7 +75,12 @@ export async function openStore(dbPath: string, authToken?: string): Promise<Sto
         return false;
       }
     },
-    close() {
+    async close() {
+      // libSQL does not checkpoint when its connections close, so a clean stop would
+      // otherwise leave every recent write in the -wal file.
+      if (!remote && !client.closed) {
+        await client.execute("PRAGMA wal_checkpoint(TRUNCATE)").catch(() => undefined);
+      }
       client.close();
     },
   };

@@ -32,6 +32,7 @@ export async function run(
     return 0;
   }
   const { config } = request;
+  const stop = awaitStopSignal();
 
   let store;
   let tls;
@@ -43,6 +44,10 @@ export async function run(
   }
 
   const controlPlane = await createControlPlane({ store, logger, config, mtls: Boolean(tls?.clientCa) });
+  if (stop.received) {
+    await store.close();
+    return 0;
+  }
   let server;
   try {
     server = await adapter.listen({
@@ -54,7 +59,7 @@ export async function run(
         logger.warn("TLS handshake refused", { reason, remote_address: remoteAddress }),
     });
   } catch (error) {
-    store.close();
+    await store.close();
     return fail(
       new ConfigError(`cannot listen on ${config.listen.host}:${config.listen.port}: ${(error as Error).message}`),
     );
@@ -65,22 +70,35 @@ export async function run(
     logger.warn("TLS without --client-ca: agent routes are not authenticated; any client can act as any machine");
   }
 
-  const running = server;
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const shutdown = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      logger.info("shutting down", { signal });
-      await running.stop();
-      await controlPlane.stop();
-      store.close();
-      logger.info("stopped");
-      resolve(0);
+  const signal = await stop.signal;
+  logger.info("shutting down", { signal });
+  await server.stop();
+  await controlPlane.stop();
+  await store.close();
+  logger.info("stopped");
+  return 0;
+}
+
+/**
+ * Catches SIGTERM/SIGINT from the start: a signal that lands between the start-up log
+ * line and a later handler installation would otherwise kill the process uncleanly.
+ */
+function awaitStopSignal(): { signal: Promise<string>; readonly received: boolean } {
+  let received = false;
+  const signal = new Promise<string>((resolve) => {
+    const onSignal = (name: string) => {
+      received = true;
+      resolve(name);
     };
-    process.on("SIGTERM", () => void shutdown("SIGTERM"));
-    process.on("SIGINT", () => void shutdown("SIGINT"));
+    process.on("SIGTERM", () => onSignal("SIGTERM"));
+    process.on("SIGINT", () => onSignal("SIGINT"));
   });
+  return {
+    signal,
+    get received() {
+      return received;
+    },
+  };
 }
 
 function fail(error: unknown): number {

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseOpenError, openStore, type Store } from "../../src/db/database.ts";
@@ -8,8 +8,8 @@ import { migrations } from "../../src/db/migrations.gen.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nixfleet-db-"));
 const opened: Store[] = [];
-afterEach(() => {
-  for (const store of opened.splice(0)) store.close();
+afterEach(async () => {
+  for (const store of opened.splice(0)) await store.close();
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -22,7 +22,7 @@ async function open(path: string): Promise<Store> {
 /** The error openStore rejects with for `path`. */
 async function openError(path: string): Promise<DatabaseOpenError> {
   try {
-    (await openStore(path)).close();
+    await (await openStore(path)).close();
   } catch (error) {
     expect(error).toBeInstanceOf(DatabaseOpenError);
     return error as DatabaseOpenError;
@@ -46,7 +46,7 @@ test("migrations are applied once: reopening the file changes neither schema nor
   });
   const first = await open(path);
   const before = await snapshot(first);
-  first.close();
+  await first.close();
   opened.length = 0;
   const second = await open(path);
   const after = await snapshot(second);
@@ -84,10 +84,22 @@ test("a failed write rolls back and does not block the next one", async () => {
   expect((await store.client.execute("SELECT v FROM t")).rows.map((r) => r[0])).toEqual(["kept"]);
 });
 
+test("close checkpoints the WAL into the database file", async () => {
+  const path = join(dir, "checkpoint.db");
+  const store = await openStore(path);
+  await store.client.execute("CREATE TABLE t (v TEXT)");
+  await store.client.execute("INSERT INTO t VALUES ('durable')");
+  expect(statSync(`${path}-wal`).size).toBeGreaterThan(0);
+  await store.close();
+  expect(!existsSync(`${path}-wal`) || statSync(`${path}-wal`).size === 0).toBe(true);
+  const reopened = await open(path);
+  expect((await reopened.client.execute("SELECT v FROM t")).rows[0]![0]).toBe("durable");
+});
+
 test("ping answers true while open and false once closed", async () => {
   const store = await openStore(join(dir, "ping.db"));
   expect(await store.ping()).toBe(true);
-  store.close();
+  await store.close();
   expect(await store.ping()).toBe(false);
 });
 
@@ -109,7 +121,7 @@ test("a directory that refuses new files, even to root (/proc), is refused", asy
 
 test("the writability check leaves nothing behind", async () => {
   const clean = mkdtempSync(join(dir, "clean-"));
-  (await openStore(join(clean, "state.db"))).close();
+  await (await openStore(join(clean, "state.db"))).close();
   expect(readdirSync(clean).filter((name) => name.startsWith(".nixfleet"))).toEqual([]);
 });
 

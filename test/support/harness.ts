@@ -64,7 +64,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     },
     async close() {
       await controlPlane.stop();
-      store.close();
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
