@@ -1,0 +1,246 @@
+// `bun run bench`: the control plane under agent load, against a bare Bun.serve ceiling.
+// See bench/RESULTS.md for what it measures and the figures from the reference machine.
+import { Database } from "bun:sqlite";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import type { LoadResult } from "./loadgen.ts";
+import {
+  BINARY,
+  ROOT,
+  installWrk,
+  memoryOf,
+  runBunLoad,
+  runWrkLoad,
+  startBareServer,
+  startControlPlane,
+  stopProcess,
+  type LoadOptions,
+} from "./processes.ts";
+import { measureScalePaths, type ScaleFigures } from "./scale.ts";
+import { seedFleet } from "./seed.ts";
+
+const USAGE = `usage: bun run bench [-- flags]
+  --machines N            fleet size loaded into the database (default 100000)
+  --duration S            seconds per scenario (default 10)
+  --warmup S              seconds of polls before measuring (default 2)
+  --connections C         load generator connections (default 64)
+  --threads T             wrk threads (default 1)
+  --rate R                offered polls per second in scenario (e) (default 10000)
+  --generator wrk|bun     load generator (default: wrk, installed with apt-get if missing; else bun)
+  --binary                run dist/nixfleet-control-plane (built if missing) instead of the source
+  --per-machine-metrics B passed to the server (default: the server's default)
+  --skip-scale            skip the scale-path measurements
+  --json FILE             also write every figure as JSON
+  --keep                  keep the temp directory with the database`;
+
+const { values } = parseArgs({
+  args: Bun.argv.slice(2),
+  options: {
+    machines: { type: "string", default: "100000" },
+    duration: { type: "string", default: "10" },
+    warmup: { type: "string", default: "2" },
+    connections: { type: "string", default: "64" },
+    threads: { type: "string", default: "1" },
+    rate: { type: "string", default: "10000" },
+    generator: { type: "string" },
+    binary: { type: "boolean", default: false },
+    "per-machine-metrics": { type: "string" },
+    "skip-scale": { type: "boolean", default: false },
+    json: { type: "string" },
+    keep: { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
+  },
+});
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
+const machines = Number(values.machines);
+const duration = Number(values.duration);
+const warmup = Number(values.warmup);
+const connections = Number(values.connections);
+const threads = Number(values.threads);
+const rate = Number(values.rate);
+for (const [name, value] of Object.entries({ machines, duration, connections, threads, rate })) {
+  if (!Number.isFinite(value) || value <= 0) {
+    console.error(`--${name} must be a positive number`);
+    process.exit(2);
+  }
+}
+
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+const generator = values.generator ?? ((await installWrk(log)) ? "wrk" : "bun");
+if (values.generator === undefined && generator === "bun") log("wrk unavailable: using the in-repo generator");
+if (generator !== "wrk" && generator !== "bun") {
+  console.error("--generator must be wrk or bun");
+  process.exit(2);
+}
+const load = (options: Omit<LoadOptions, "machines" | "connections" | "threads">): Promise<LoadResult> => {
+  const full = { ...options, machines, connections, threads };
+  return generator === "wrk" && options.rate === undefined ? runWrkLoad(full) : runBunLoad(full);
+};
+
+if (values.binary && !existsSync(BINARY)) {
+  log("building dist/nixfleet-control-plane");
+  const build = Bun.spawnSync([process.execPath, "run", "build"], { cwd: ROOT, stdout: "ignore", stderr: "inherit" });
+  if (build.exitCode !== 0) process.exit(1);
+}
+
+/** Row counts of the two report tables, read by a separate connection (so: committed rows only). */
+function reportCounts(dbPath: string): { reports: number; health: number } {
+  const db = new Database(dbPath);
+  try {
+    const count = (table: string) => (db.query(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    return { reports: count("reports"), health: count("health_reports") };
+  } finally {
+    db.close();
+  }
+}
+
+const host = {
+  nproc: cpus().length,
+  cpu: /^model name\s*:\s*(.*)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? cpus()[0]?.model ?? "unknown",
+  memGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+  kernel: readFileSync("/proc/sys/kernel/osrelease", "utf8").trim(),
+  bun: Bun.version,
+  loadBefore: loadavg().map((l) => Math.round(l * 100) / 100),
+};
+
+const dir = mkdtempSync(join(tmpdir(), "nixfleet-bench-"));
+const dbPath = join(dir, "state.db");
+let failed = false;
+const results: Record<string, LoadResult> = {};
+let durability: { acknowledged: number; reportsStored: number; healthStored: number; durable: boolean } | null = null;
+let server: Awaited<ReturnType<typeof startControlPlane>> | null = null;
+let memoryAfterStart = { rssMiB: 0, peakRssMiB: 0 };
+let memoryAfterLoad = { rssMiB: 0, peakRssMiB: 0 };
+let scale: { figures: ScaleFigures; lines: string[] } | null = null;
+let exitCode: number | null = null;
+
+try {
+  log(`seeding ${machines} machines into ${dbPath}`);
+  const fleet = await seedFleet(dbPath, machines);
+  log(`seeded in ${fleet.seconds.toFixed(1)} s; generator: ${generator}`);
+
+  const bare = await startBareServer();
+  try {
+    if (warmup > 0) await load({ url: bare.url, scenario: "bare", durationSeconds: warmup });
+    results.bare = await load({ url: bare.url, scenario: "bare", durationSeconds: duration });
+  } finally {
+    await stopProcess(bare.proc);
+  }
+  log(`(d) bare Bun.serve: ${results.bare.rps.toFixed(0)} req/s`);
+
+  const extraArgs = values["per-machine-metrics"] ? ["--per-machine-metrics", values["per-machine-metrics"]] : [];
+  server = await startControlPlane(dbPath, { binary: values.binary, extraArgs });
+  memoryAfterStart = memoryOf(server.proc.pid);
+  log(`control plane listening at ${server.url} after ${server.startupSeconds.toFixed(2)} s`);
+
+  if (warmup > 0) await load({ url: server.url, scenario: "poll", durationSeconds: warmup });
+  results.poll = await load({ url: server.url, scenario: "poll", durationSeconds: duration });
+  log(`(a) polls: ${results.poll.rps.toFixed(0)} req/s`);
+
+  const before = reportCounts(dbPath);
+  results.report = await load({ url: server.url, scenario: "report", durationSeconds: duration });
+  const after = reportCounts(dbPath);
+  const acknowledged = results.report.reportsOk;
+  durability = {
+    acknowledged,
+    reportsStored: after.reports - before.reports,
+    healthStored: after.health - before.health,
+    durable: after.reports - before.reports >= acknowledged && after.health - before.health >= acknowledged,
+  };
+  if (!durability.durable) failed = true;
+  log(
+    `(b) reports: ${results.report.rps.toFixed(0)} req/s; ${acknowledged} acknowledged, ${durability.reportsStored} stored`,
+  );
+
+  results.mix = await load({ url: server.url, scenario: "mix", durationSeconds: duration });
+  log(`(c) mix: ${results.mix.rps.toFixed(0)} req/s`);
+
+  results.paced = await load({ url: server.url, scenario: "poll", durationSeconds: duration, rate });
+  log(`(e) polls at ${rate}/s offered: p99 ${results.paced.p99.toFixed(2)} ms`);
+  memoryAfterLoad = memoryOf(server.proc.pid);
+
+  if (!values["skip-scale"]) {
+    scale = await measureScalePaths({ url: server.url, dbPath, fleet, pid: server.proc.pid, log });
+  }
+  exitCode = await stopProcess(server.proc);
+  if (exitCode !== 0) failed = true;
+} catch (error) {
+  failed = true;
+  log(`failed: ${(error as Error).message}`);
+  if (server) log(`last server log lines:\n${server.recentLogs.join("\n")}`);
+} finally {
+  if (server && exitCode === null) await stopProcess(server.proc);
+  if (!values.keep) rmSync(dir, { recursive: true, force: true });
+  else log(`kept ${dir}`);
+}
+
+const ms = (value: number) => value.toFixed(2);
+const row = (label: string, r: LoadResult | undefined, note = "") =>
+  r
+    ? `| ${label} | ${r.generator} | ${r.rps.toFixed(0)} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.non2xx + r.errors} | ${note} |`
+    : `| ${label} | — | — | — | — | — | — | not run |`;
+const ratio = (a: LoadResult | undefined, b: LoadResult | undefined) =>
+  a && b ? `${((a.rps / b.rps) * 100).toFixed(0)} %` : "—";
+
+const lines = [
+  `nixfleet control-plane benchmark — ${machines} machines, ${duration} s per scenario, ${connections} connections, ${values.binary ? "compiled binary" : "from source"}`,
+  `host: ${host.nproc} × ${host.cpu}, ${host.memGiB} GiB, Linux ${host.kernel}, Bun ${host.bun}, load average before ${host.loadBefore.join(" / ")}`,
+  "",
+  "| scenario | generator | requests/s | p50 ms | p99 ms | max ms | errors | note |",
+  "|---|---|---:|---:|---:|---:|---:|---|",
+  row("(a) GET desired-generation, random machines", results.poll),
+  row(
+    "(b) POST report + health, random machines",
+    results.report,
+    durability
+      ? `${durability.durable ? "durable" : "NOT DURABLE"}: ${durability.acknowledged} acknowledged, ${durability.reportsStored} reports / ${durability.healthStored} health rows stored`
+      : "",
+  ),
+  row("(c) 90 % polls / 10 % reports", results.mix),
+  row("(d) bare Bun.serve, fixed JSON (ceiling)", results.bare),
+  row(`(e) polls at ${rate}/s offered (open loop)`, results.paced),
+  "",
+  "| figure | value |",
+  "|---|---:|",
+  `| start-up to "listening" (${machines} machines) | ${server ? server.startupSeconds.toFixed(2) : "—"} s |`,
+  `| server RSS after start-up | ${memoryAfterStart.rssMiB.toFixed(0)} MiB |`,
+  `| server peak RSS during load (VmHWM) | ${memoryAfterLoad.peakRssMiB.toFixed(0)} MiB |`,
+  `| (a) / (d) | ${ratio(results.poll, results.bare)} |`,
+  `| (b) / (d) | ${ratio(results.report, results.bare)} |`,
+  ...(scale ? ["", ...scale.lines] : []),
+];
+console.log(lines.join("\n"));
+
+if (values.json) {
+  writeFileSync(
+    values.json,
+    JSON.stringify(
+      {
+        host,
+        machines,
+        duration,
+        connections,
+        generator,
+        binary: values.binary,
+        startupSeconds: server?.startupSeconds ?? null,
+        memoryAfterStart,
+        memoryAfterLoad,
+        results,
+        durability,
+        scale: scale?.figures ?? null,
+        serverExitCode: exitCode,
+        failed,
+      },
+      null,
+      2,
+    ),
+  );
+}
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,63 @@
+// A five-second smoke of the benchmark: it must run end to end on a small fleet with the in-repo
+// generator (no wrk needed). No timing assertions: benchmarks are not tests.
+import { afterAll, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const dir = mkdtempSync(join(tmpdir(), "nixfleet-bench-smoke-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Load {
+  requests: number;
+  ok: number;
+  reportsOk: number;
+  non2xx: number;
+  errors: number;
+}
+
+test("bench runs every scenario against a 1 000-machine fleet and every acknowledged report is stored", async () => {
+  const jsonPath = join(dir, "bench.json");
+  const proc = Bun.spawn(
+    [
+      process.execPath,
+      "bench/run.ts",
+      "--machines=1000",
+      "--duration=0.5",
+      "--warmup=0",
+      "--connections=8",
+      "--rate=500",
+      "--generator=bun",
+      `--json=${jsonPath}`,
+    ],
+    { cwd: join(import.meta.dir, "..", ".."), stdout: "pipe", stderr: "pipe" },
+  );
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  expect(code, stderr).toBe(0);
+  expect(stdout).toContain("| (a) GET desired-generation");
+
+  const report = JSON.parse(readFileSync(jsonPath, "utf8")) as {
+    results: Record<"poll" | "report" | "mix" | "bare" | "paced", Load>;
+    durability: { acknowledged: number; reportsStored: number; durable: boolean };
+    startupSeconds: number;
+    memoryAfterLoad: { peakRssMiB: number };
+    serverExitCode: number;
+  };
+  for (const name of ["poll", "report", "mix", "bare", "paced"] as const) {
+    const result = report.results[name];
+    expect(result.requests, name).toBeGreaterThan(0);
+    expect(result.ok, name).toBe(result.requests);
+    expect(result.non2xx + result.errors, name).toBe(0);
+  }
+  expect(report.results.report.reportsOk).toBe(report.results.report.requests);
+  expect(report.durability.acknowledged).toBe(report.results.report.reportsOk);
+  expect(report.durability.reportsStored).toBeGreaterThanOrEqual(report.durability.acknowledged);
+  expect(report.durability.durable).toBe(true);
+  expect(report.startupSeconds).toBeGreaterThan(0);
+  expect(report.memoryAfterLoad.peakRssMiB).toBeGreaterThan(0);
+  expect(report.serverExitCode).toBe(0);
+}, 60_000);
