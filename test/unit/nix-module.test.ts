@@ -2,13 +2,15 @@
 // setting; with nix-instantiate on PATH (.ci/run installs it) every .nix file must parse and the
 // module is evaluated against a stub lib (test/unit/nix-module-eval.nix) for the seed's examples.
 import { describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const root = join(import.meta.dir, "..", "..");
 const modulePath = join(root, "nix", "module.nix");
 const moduleText = readFileSync(modulePath, "utf8");
 const nixInstantiate = Bun.which("nix-instantiate");
+const systemdAnalyze = Bun.which("systemd-analyze");
 
 if (!nixInstantiate) {
   console.warn(
@@ -278,6 +280,34 @@ describe.skipIf(!nixInstantiate)("nix-instantiate", () => {
       ReadWritePaths: ["/var/lib/nixfleet-cp", "/srv/a%%b"],
     });
     expect(unit("seedPlain").serviceConfig).toMatchObject({ AmbientCapabilities: [], CapabilityBoundingSet: "" });
+  });
+
+  test.skipIf(!systemdAnalyze)("the unit systemd would get passes systemd-analyze verify", () => {
+    const service = unit("seedTls");
+    const line = (key: string, value: unknown) => (Array.isArray(value) ? value : [value]).map((v) => `${key}=${v}`);
+    const serviceLines = Object.entries(service.serviceConfig).flatMap(([key, value]) =>
+      key === "ExecStart" ? line(key, String(value).replace(packageBin, process.execPath)) : line(key, value),
+    );
+    const dir = mkdtempSync(join(tmpdir(), "nix-module-unit-"));
+    try {
+      const unitFile = join(dir, "nixfleet-control-plane.service");
+      writeFileSync(
+        unitFile,
+        [
+          "[Unit]",
+          ...line("After", service.after.join(" ")),
+          ...line("Wants", service.wants.join(" ")),
+          "[Service]",
+          ...serviceLines,
+          "[Install]",
+          ...line("WantedBy", service.wantedBy.join(" ")),
+        ].join("\n") + "\n",
+      );
+      const result = Bun.spawnSync([systemdAnalyze!, "verify", "--man=no", unitFile]);
+      expect({ exitCode: result.exitCode, stderr: result.stderr.toString() }).toEqual({ exitCode: 0, stderr: "" });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("a remote database needs no extra directory", () => {
