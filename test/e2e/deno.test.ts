@@ -1,0 +1,40 @@
+// The same app under Deno (npm package `deno`): proof the core is on Web standards.
+import { afterAll, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { get, repoRoot, runToExit, startServer, tryParse, type ServerProcess } from "../support/process.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "nixfleet-deno-"));
+let server: ServerProcess | undefined;
+afterAll(() => {
+  server?.kill();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * The Deno executable itself. `node_modules/.bin/deno` is a Node wrapper that runs it as a
+ * child, so a signal sent to the wrapper would orphan the server; run the binary directly.
+ */
+async function denoExecutable(): Promise<string> {
+  const exe = join(dirname(require.resolve("deno/package.json", { paths: [repoRoot] })), "deno");
+  // Without its postinstall script the package places the binary on first use.
+  if (!existsSync(exe)) await runToExit([join(repoRoot, "node_modules", ".bin", "deno"), "--version"]);
+  return exe;
+}
+
+test("src/main.deno.ts serves /health under Deno and stops cleanly on SIGTERM", async () => {
+  const deno = await denoExecutable();
+  server = await startServer(
+    [deno, "run", "-A", "src/main.deno.ts", "--listen", "127.0.0.1:0", "--db-path", join(dir, "state.db")],
+    { env: { NO_COLOR: "1" }, timeoutMs: 30_000 },
+  );
+  expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  expect(await get(server.url, "/health")).toEqual({ status: 200, body: "ok" });
+  const missing = await get(server.url, "/nothing");
+  expect(missing.status).toBe(404);
+  expect(JSON.parse(missing.body)).toHaveProperty("error");
+  server.proc.kill("SIGTERM");
+  expect(await server.exited).toBe(0);
+  expect(server.stderrLines.map((line) => tryParse(line)?.msg).at(-1)).toBe("stopped");
+});
