@@ -161,6 +161,46 @@ describe.skipIf(!nixInstantiate)("nix-instantiate", () => {
     expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({ exitCode: 0, stderr: "" });
   });
 
+  test("the flake exposes the package, the module and the VM test for each Linux system", () => {
+    // A stub nixpkgs: enough for the outputs' structure, not for building anything.
+    const expression = `
+      let
+        flake = import ${join(root, "flake.nix")};
+        stubPkgs = system: {
+          inherit system;
+          callPackage = file: _: "package from \${toString file}";
+          runCommand = name: _: _: "/nix/store/certs";
+          testers.nixosTest = test: "nixos test \${test.name}";
+          openssl = null;
+          curl = null;
+        };
+        nixpkgs = {
+          lib.genAttrs = names: f: builtins.listToAttrs (map (name: { inherit name; value = f name; }) names);
+          legacyPackages = { x86_64-linux = stubPkgs "x86_64-linux"; aarch64-linux = stubPkgs "aarch64-linux"; };
+        };
+        self = flake.outputs { inherit self nixpkgs; };
+      in {
+        inherit (flake.inputs.nixpkgs) url;
+        packages = builtins.mapAttrs (_: builtins.attrNames) self.packages;
+        default = builtins.mapAttrs (_: p: p.default) self.packages;
+        module = toString self.nixosModules.default;
+        checks = builtins.mapAttrs (_: c: c.vm-test) self.checks;
+      }`;
+    const result = run(["--eval", "--strict", "--json", "-E", expression]);
+    expect(result.stderr).toBe("");
+    const outputs = JSON.parse(result.stdout);
+    const systems = ["aarch64-linux", "x86_64-linux"];
+    expect(outputs.url).toBe("github:NixOS/nixpkgs/nixos-unstable");
+    expect(outputs.packages).toEqual(
+      Object.fromEntries(systems.map((s) => [s, ["default", "nixfleet-control-plane"]])),
+    );
+    expect(outputs.default).toEqual(
+      Object.fromEntries(systems.map((s) => [s, `package from ${join(root, "nix", "package.nix")}`])),
+    );
+    expect(outputs.module).toBe(modulePath);
+    expect(outputs.checks).toEqual(Object.fromEntries(systems.map((s) => [s, "nixos test nixfleet-control-plane"])));
+  });
+
   test("a parse error is reported", () => {
     const result = run(["--parse", "-E", "{ a = ; }"]);
     expect(result.exitCode).not.toBe(0);
