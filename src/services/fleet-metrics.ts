@@ -30,16 +30,34 @@ export function registerFleetMetrics(
     },
   });
   if (!options.perMachineMetrics) return;
-  new Gauge({
-    name: "nixfleet_machine_last_seen_timestamp_seconds",
-    help: "When the control plane last received a report from the machine (Unix seconds)",
-    labelNames: ["machine_id"] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [machineId, summary] of fleet.summaries()) {
-        if (summary.lastReportAt !== null) this.set({ machine_id: machineId }, summary.lastReportAt / 1000);
-      }
-    },
-  });
+  new LastSeenGauge(fleet, registry);
+}
+
+/**
+ * One series per machine. Values are handed to the registry straight from the fleet view:
+ * a plain Gauge would re-hash 100 000 label sets on every scrape. Label escaping stays
+ * prom-client's (at render time).
+ */
+class LastSeenGauge extends Gauge<"machine_id"> {
+  constructor(
+    private readonly fleet: FleetState,
+    registry: Registry,
+  ) {
+    super({
+      name: "nixfleet_machine_last_seen_timestamp_seconds",
+      help: "When the control plane last received a report from the machine (Unix seconds)",
+      labelNames: ["machine_id"],
+      registers: [registry],
+    });
+  }
+
+  override async get() {
+    const values = [];
+    for (const [machineId, summary] of this.fleet.summaries()) {
+      if (summary.lastReportAt !== null)
+        values.push({ labels: { machine_id: machineId }, value: summary.lastReportAt / 1000 });
+    }
+    const metric = await super.get();
+    return { ...metric, values };
+  }
 }
