@@ -12,6 +12,7 @@ const ERROR_DESCRIPTIONS = {
   404: "Unknown resource",
   409: "Conflicts with the current state",
   413: "Request body over 1 MiB",
+  415: "The request body is not `application/json`",
 } as const;
 
 export type ErrorStatusCode = keyof typeof ERROR_DESCRIPTIONS;

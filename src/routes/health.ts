@@ -6,6 +6,7 @@ export const getHealth = createRoute({
   path: "/health",
   operationId: "getHealth",
   tags: ["public"],
+  security: [],
   summary: "Liveness: `ok` while the database answers",
   responses: {
     200: {

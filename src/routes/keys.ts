@@ -88,6 +88,7 @@ export const bootstrapKey = createRoute({
   summary: "Create the first admin key; only while no key exists",
   description:
     "Needs no API key (with `--client-ca` the client certificate is still required). The body may be absent.",
+  security: [],
   request: {
     body: {
       required: false,
@@ -96,7 +97,7 @@ export const bootstrapKey = createRoute({
   },
   responses: {
     200: { description: "The admin key", content: { "application/json": { schema: BootstrapResult } } },
-    ...errorResponses(400, 409, 413),
+    ...errorResponses(400, 409, 413, 415),
   },
 });
 
@@ -120,7 +121,7 @@ export const createKey = createRoute({
   },
   responses: {
     201: { description: "The new key", content: { "application/json": { schema: CreatedApiKey } } },
-    ...errorResponses(400, 401, 403, 413),
+    ...errorResponses(400, 401, 403, 413, 415),
   },
 });
 

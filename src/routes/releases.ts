@@ -40,22 +40,24 @@ const optionalText = (max: number, example: string) =>
     .transform((value) => value ?? null)
     .openapi({ example });
 
-const ReleaseEntryInput = z.object({
-  hostname: Hostname,
-  store_path: z
-    .string()
-    .max(1024, "must be at most 1024 characters")
-    .openapi({ pattern: STORE_PATH_PATTERN, example: EXAMPLE_STORE_PATH }),
-  platform: z
-    .string()
-    .min(1, "must not be empty")
-    .max(64, "must be at most 64 characters")
-    .openapi({ example: "x86_64-linux" }),
-  tags: z
-    .array(Tag)
-    .nullish()
-    .transform((tags) => tags ?? []),
-});
+const ReleaseEntryInput = z
+  .object({
+    hostname: Hostname,
+    store_path: z
+      .string()
+      .max(1024, "must be at most 1024 characters")
+      .openapi({ pattern: STORE_PATH_PATTERN, example: EXAMPLE_STORE_PATH }),
+    platform: z
+      .string()
+      .min(1, "must not be empty")
+      .max(64, "must be at most 64 characters")
+      .openapi({ example: "x86_64-linux" }),
+    tags: z
+      .array(Tag)
+      .nullish()
+      .transform((tags) => tags ?? []),
+  })
+  .openapi("ReleaseEntryInput");
 
 export const CreateReleaseRequest = z
   .object({
@@ -153,7 +155,7 @@ export const createReleaseRoute = createRoute({
   request: { body: { required: true, content: json(CreateReleaseRequest) } },
   responses: {
     201: { description: "The release was created", content: json(CreatedRelease) },
-    ...errorResponses(400, 401, 403, 413),
+    ...errorResponses(400, 401, 403, 413, 415),
   },
 });
 
