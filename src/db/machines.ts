@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
 import type { Lifecycle } from "../domain/lifecycle.ts";
 import { applyReport, normalizeTags, type MachineSnapshot, type ReportChange } from "../domain/machines.ts";
 import { recordAudit, type AuditEntry } from "./audit.ts";
@@ -38,16 +38,44 @@ function machinesWithAllTags(tags: string[]) {
     group by ${machineTags.machineId} having count(*) = ${unique.length}`;
 }
 
-/** Every machine (or those carrying all of `tags`), ordered by id, with desired generation and tags. */
-export async function listMachines(db: DbOrTx, tags: string[]): Promise<MachineListing[]> {
-  const filter = tags.length > 0 ? sql`${machines.machineId} in (${machinesWithAllTags(tags)})` : undefined;
-  const rows = await db
+/** Which machines a listing shows. */
+export interface MachineFilter {
+  /** Only machines carrying every one of these tags. */
+  tags: string[];
+  /** Only machines whose id sorts after this one (the previous page's last). */
+  after: string | null;
+  /** At most this many. */
+  limit?: number;
+}
+
+/** Machines matching `filter`, ordered by id, with desired generation and tags. */
+export async function listMachines(db: DbOrTx, filter: MachineFilter): Promise<MachineListing[]> {
+  const { tags, after, limit } = filter;
+  const query = db
     .select({ machine: machines, desiredGeneration: desiredGenerations.storePath })
     .from(machines)
     .leftJoin(desiredGenerations, eq(desiredGenerations.machineId, machines.machineId))
-    .where(filter)
-    .orderBy(asc(machines.machineId));
-  const tagFilter = tags.length > 0 ? sql`${machineTags.machineId} in (${machinesWithAllTags(tags)})` : undefined;
+    .where(
+      and(
+        tags.length > 0 ? sql`${machines.machineId} in (${machinesWithAllTags(tags)})` : undefined,
+        after !== null ? gt(machines.machineId, after) : undefined,
+      ),
+    )
+    .orderBy(asc(machines.machineId))
+    .$dynamic();
+  const rows = await (limit === undefined ? query : query.limit(limit));
+  if (rows.length === 0) return [];
+  // A page names its machines; a full listing reads the tags with the same filter instead.
+  const tagFilter =
+    limit !== undefined
+      ? inArray(
+          machineTags.machineId,
+          rows.map((r) => r.machine.machineId),
+        )
+      : and(
+          tags.length > 0 ? sql`${machineTags.machineId} in (${machinesWithAllTags(tags)})` : undefined,
+          after !== null ? gt(machineTags.machineId, after) : undefined,
+        );
   const tagRows = await db.select().from(machineTags).where(tagFilter).orderBy(asc(machineTags.tag));
   const tagsByMachine = new Map<string, string[]>();
   for (const row of tagRows) {

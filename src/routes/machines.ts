@@ -184,7 +184,29 @@ const NotifyDeployResponse = z
   .object({ machine_id: z.string(), store_path: z.string() })
   .openapi("NotifyDeployResponse");
 
+/** Largest page of `GET /api/v1/machines?limit=`. */
+export const MACHINE_PAGE_MAX = 10_000;
+
+/** Page cursors are the last id of the previous page, base64url-encoded so any id fits in a header. */
+const encodeCursor = (machineId: string) => Buffer.from(machineId, "utf8").toString("base64url");
+
 const ListMachinesQuery = z.object({
+  limit: z
+    .string()
+    .regex(/^[+-]?\d+$/, "limit must be an integer")
+    .optional()
+    .openapi({
+      param: { name: "limit", in: "query" },
+      description: `Page size; without it every machine is returned. Values outside 1–${MACHINE_PAGE_MAX} are clamped`,
+      example: "1000",
+    })
+    .transform((value) => (value === undefined ? undefined : Math.min(MACHINE_PAGE_MAX, Math.max(1, Number(value))))),
+  cursor: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, "cursor must be the X-Next-Cursor value of the previous page")
+    .optional()
+    .openapi({ param: { name: "cursor", in: "query" }, description: "The previous page's `X-Next-Cursor`" })
+    .transform((value) => (value === undefined ? null : Buffer.from(value, "base64url").toString("utf8"))),
   tag: z
     .union([z.string(), z.array(z.string())])
     .optional()
@@ -240,11 +262,18 @@ export const listMachinesRoute = createRoute({
   path: "/api/v1/machines",
   operationId: "listMachines",
   tags: ["machines"],
-  summary: "List machines, optionally only those carrying every given tag",
+  summary: "List machines (optionally only those carrying every given tag), all at once or in pages",
   security: bearerSecurity,
   request: { query: ListMachinesQuery },
   responses: {
-    200: json(z.array(MachineStatus), "Machines ordered by id"),
+    200: {
+      ...json(z.array(MachineStatus), "Machines ordered by id"),
+      headers: z.object({
+        "X-Next-Cursor": z.string().optional().openapi({
+          description: "With `limit`: present when more machines follow; pass it as `cursor` for the next page",
+        }),
+      }),
+    },
     ...errorResponses(400, 401, 403),
   },
 });
@@ -416,10 +445,18 @@ export function registerMachineRoutes(
   });
 
   app.openapi({ ...listMachinesRoute, middleware: [requireRole("readonly")] }, async (c) => {
-    const { tag } = c.req.valid("query");
+    const { tag, limit, cursor } = c.req.valid("query");
     const tags = tag === undefined ? [] : Array.isArray(tag) ? tag : [tag];
     const now = deps.now();
-    const machines = await listMachines(deps.store.db, tags);
+    const machines = await listMachines(deps.store.db, {
+      tags,
+      after: cursor,
+      limit: limit === undefined ? undefined : limit + 1,
+    });
+    if (limit !== undefined && machines.length > limit) {
+      machines.length = limit;
+      c.header("X-Next-Cursor", encodeCursor(machines[limit - 1]!.machineId));
+    }
     return c.json(
       machines.map((m) => toMachineStatus(m, now)),
       200,

@@ -172,6 +172,49 @@ describe("GET /api/v1/machines", () => {
     expect(a!.tags).toEqual(["prod", "web"]);
   });
 
+  test("limit and cursor page through the list; X-Next-Cursor until the last page", async () => {
+    const ids = ["a", "b", "c d", "é/\n", "z", "zz", "𝔷"];
+    for (const id of ids) await register(id, { tags: ["z", "zz", "𝔷"].includes(id) ? ["odd"] : ["even"] });
+    const pages: string[][] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = `?limit=3${cursor ? `&cursor=${cursor}` : ""}`;
+      const res: Response = await h.request(`/api/v1/machines${query}`, { key: readonly });
+      expect(res.status).toBe(200);
+      pages.push(((await res.json()) as { machine_id: string }[]).map((m) => m.machine_id));
+      cursor = res.headers.get("x-next-cursor");
+    } while (cursor !== null && pages.length < 10);
+    expect(pages).toEqual([["a", "b", "c d"], ["z", "zz", "é/\n"], ["𝔷"]]);
+    const res = await h.request("/api/v1/machines?limit=2&tag=odd", { key: readonly });
+    expect(((await res.json()) as { machine_id: string }[]).map((m) => m.machine_id)).toEqual(["z", "zz"]);
+    const next = res.headers.get("x-next-cursor")!;
+    const rest = await h.request(`/api/v1/machines?limit=2&tag=odd&cursor=${next}`, { key: readonly });
+    expect((await rest.json()) as { machine_id: string; tags: string[] }[]).toMatchObject([
+      { machine_id: "𝔷", tags: ["odd"] },
+    ]);
+    expect(rest.headers.get("x-next-cursor")).toBeNull();
+    const tail = await h.request(`/api/v1/machines?cursor=${next}`, { key: readonly });
+    expect(
+      ((await tail.json()) as { machine_id: string; tags: string[] }[]).map((m) => [m.machine_id, m.tags]),
+    ).toEqual([
+      ["é/\n", ["even"]],
+      ["𝔷", ["odd"]],
+    ]);
+  });
+
+  test("limit is clamped; a malformed limit or cursor is a 400", async () => {
+    await register("a", {});
+    await register("b", {});
+    const zero = await h.request("/api/v1/machines?limit=0", { key: readonly });
+    expect(((await zero.json()) as unknown[]).length).toBe(1);
+    expect(zero.headers.get("x-next-cursor")).not.toBeNull();
+    const huge = await h.request("/api/v1/machines?limit=99999999", { key: readonly });
+    expect(((await huge.json()) as unknown[]).length).toBe(2);
+    expect(huge.headers.get("x-next-cursor")).toBeNull();
+    expect((await h.request("/api/v1/machines?limit=ten", { key: readonly })).status).toBe(400);
+    expect((await h.request("/api/v1/machines?limit=2&cursor=a%20b", { key: readonly })).status).toBe(400);
+  });
+
   test("needs a key; every role may read", async () => {
     expect((await h.request("/api/v1/machines")).status).toBe(401);
     for (const key of [readonly, deploy, admin])
