@@ -8,6 +8,20 @@ import type { Scenario } from "./workload.ts";
 export const ROOT = join(import.meta.dir, "..");
 export const BINARY = join(ROOT, "dist", "nixfleet-control-plane");
 
+const children = new Set<Subprocess>();
+
+/** Remembers a child so that `killChildren` can stop it if the benchmark is interrupted. */
+function track<T extends Subprocess>(proc: T): T {
+  children.add(proc);
+  void proc.exited.then(() => children.delete(proc));
+  return proc;
+}
+
+/** Kills every child still running (the benchmark was interrupted). */
+export function killChildren(): void {
+  for (const proc of children) proc.kill("SIGKILL");
+}
+
 /** A running control plane started by the benchmark. */
 export interface ServerProcess {
   proc: Subprocess<"ignore", "ignore", "pipe">;
@@ -34,13 +48,15 @@ export async function startControlPlane(
   const command = options.binary ? [BINARY] : [process.execPath, join(ROOT, "src", "main.ts")];
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("NIXFLEET_CP_")));
   const started = performance.now();
-  const proc = Bun.spawn([...command, "--listen", "127.0.0.1:0", "--db-path", dbPath, ...(options.extraArgs ?? [])], {
-    cwd: ROOT,
-    env,
-    stdin: "ignore",
-    stdout: "ignore",
-    stderr: "pipe",
-  });
+  const proc = track(
+    Bun.spawn([...command, "--listen", "127.0.0.1:0", "--db-path", dbPath, ...(options.extraArgs ?? [])], {
+      cwd: ROOT,
+      env,
+      stdin: "ignore",
+      stdout: "ignore",
+      stderr: "pipe",
+    }),
+  );
   const recentLogs: string[] = [];
   let onListening: (url: string) => void = () => {};
   const listening = new Promise<string>((resolve) => (onListening = resolve));
@@ -91,11 +107,13 @@ export async function stopProcess(proc: Subprocess, graceMs = 10_000): Promise<n
 
 /** Starts bench/bare-server.ts and returns it with its URL. */
 export async function startBareServer(): Promise<{ proc: Subprocess<"ignore", "pipe", "inherit">; url: string }> {
-  const proc = Bun.spawn([process.execPath, join(import.meta.dir, "bare-server.ts")], {
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "inherit",
-  });
+  const proc = track(
+    Bun.spawn([process.execPath, join(import.meta.dir, "bare-server.ts")], {
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "inherit",
+    }),
+  );
   const reader = proc.stdout.getReader();
   const { value } = await reader.read();
   reader.releaseLock();
@@ -137,7 +155,7 @@ export interface LoadOptions {
 }
 
 async function runBounded(command: string[], env: Record<string, string | undefined>, limitMs: number) {
-  const proc = Bun.spawn(command, { cwd: ROOT, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const proc = track(Bun.spawn(command, { cwd: ROOT, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" }));
   const timer = setTimeout(() => proc.kill("SIGKILL"), limitMs);
   const [stdout, stderr, code] = await Promise.all([
     new Response(proc.stdout).text(),

@@ -10,6 +10,7 @@ import {
   BINARY,
   ROOT,
   installWrk,
+  killChildren,
   memoryOf,
   runBunLoad,
   runWrkLoad,
@@ -72,6 +73,12 @@ for (const [name, value] of Object.entries({ machines, duration, connections, th
 }
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    killChildren();
+    process.exit(130);
+  });
+}
 
 const generator = values.generator ?? ((await installWrk(log)) ? "wrk" : "bun");
 if (values.generator === undefined && generator === "bun") log("wrk unavailable: using the in-repo generator");

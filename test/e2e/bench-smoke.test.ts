@@ -1,12 +1,21 @@
 // A five-second smoke of the benchmark: it must run end to end on a small fleet with the in-repo
 // generator (no wrk needed). No timing assertions: benchmarks are not tests.
+import type { Subprocess } from "bun";
 import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const dir = mkdtempSync(join(tmpdir(), "nixfleet-bench-smoke-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let bench: Subprocess | null = null;
+afterAll(async () => {
+  // SIGTERM lets the benchmark stop the server and generators it started.
+  if (bench && bench.exitCode === null) {
+    bench.kill("SIGTERM");
+    await bench.exited;
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
 
 interface Load {
   requests: number;
@@ -18,7 +27,7 @@ interface Load {
 
 test("bench runs every scenario against a 1 000-machine fleet and every acknowledged report is stored", async () => {
   const jsonPath = join(dir, "bench.json");
-  const proc = Bun.spawn(
+  const proc = (bench = Bun.spawn(
     [
       process.execPath,
       "bench/run.ts",
@@ -31,7 +40,7 @@ test("bench runs every scenario against a 1 000-machine fleet and every acknowle
       `--json=${jsonPath}`,
     ],
     { cwd: join(import.meta.dir, "..", ".."), stdout: "pipe", stderr: "pipe" },
-  );
+  ));
   const [stdout, stderr, code] = await Promise.all([
     new Response(proc.stdout).text(),
     new Response(proc.stderr).text(),
