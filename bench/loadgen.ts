@@ -61,9 +61,13 @@ function nextKind(): Kind {
   return "poll";
 }
 
+const pollRequests: string[] = [];
+
 function requestText(kind: Kind): string {
   if (kind === "poll") {
-    return `GET /api/v1/machines/${machineId(pickPolledMachine(machines))}/desired-generation HTTP/1.1\r\nHost: ${hostHeader}\r\n\r\n`;
+    const i = pickPolledMachine(machines);
+    return (pollRequests[i] ??=
+      `GET /api/v1/machines/${machineId(i)}/desired-generation HTTP/1.1\r\nHost: ${hostHeader}\r\n\r\n`);
   }
   const id = machineId(1 + Math.floor(Math.random() * machines));
   const body = reportBody(id, new Date().toISOString());
@@ -139,10 +143,10 @@ class Connection {
     const head = this.received.slice(0, headerEnd);
     const status = Number(head.slice(9, 12));
     const bodyStart = headerEnd + 4;
-    const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+    const length = contentLength(head);
     let end: number;
-    if (length) {
-      end = bodyStart + Number(length[1]);
+    if (length !== null) {
+      end = bodyStart + length;
       if (this.received.length < end) return null;
     } else if (/\r\ntransfer-encoding:\s*chunked/i.test(head)) {
       const last = this.received.indexOf("\r\n0\r\n\r\n", bodyStart - 2);
@@ -156,15 +160,24 @@ class Connection {
   }
 }
 
+/** The Content-Length of a response head, or null; Bun spells it `Content-Length`, others may not. */
+function contentLength(head: string): number | null {
+  const at = head.indexOf("\r\nContent-Length: ");
+  if (at >= 0) return parseInt(head.slice(at + 18), 10);
+  const match = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+  return match ? Number(match[1]) : null;
+}
+
 const connections: Connection[] = [];
 
 /** Gives an idle connection its next request: a due one from the backlog (open loop) or a fresh one (closed loop). */
 function dispatch(connection: Connection): void {
   if (finished || !connection.socket) return;
-  const now = performance.now();
-  if (now >= deadline) return;
-  if (rate === null) connection.send({ kind: nextKind(), due: now });
-  else {
+  if (rate === null) {
+    const now = performance.now();
+    if (now < deadline) connection.send({ kind: nextKind(), due: now });
+  } else {
+    // The backlog only ever holds requests due before the deadline: they are all sent.
     const next = backlog.shift();
     if (next) connection.send(next);
   }
@@ -196,9 +209,9 @@ if (rate === null) {
 
 await Bun.sleep(durationMs);
 if (timer) clearInterval(timer);
-// Let requests already sent finish (bounded), so the counts describe whole requests.
+// Let requests already due finish (bounded), so the counts describe whole requests.
 const grace = performance.now() + 2000;
-while (connections.some((c) => c.inFlight) && performance.now() < grace) await Bun.sleep(5);
+while ((backlog.length > 0 || connections.some((c) => c.inFlight)) && performance.now() < grace) await Bun.sleep(5);
 finished = true;
 const elapsed = (performance.now() - started) / 1000;
 const unanswered = connections.filter((c) => c.inFlight).length + backlog.length;

@@ -40,6 +40,17 @@ export function memoryOf(pid: number): { rssMiB: number; peakRssMiB: number } {
   return { rssMiB: kib("VmRSS") / 1024, peakRssMiB: kib("VmHWM") / 1024 };
 }
 
+/** CPU time (user + system, seconds) a process has used so far, from /proc. */
+export function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name (which may hold spaces) start after the last ")".
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** USER_HZ: Linux reports /proc CPU times in 1/100 s on every common architecture. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 /** Starts the control plane on `dbPath` (from source, or the compiled binary) and waits for "listening". */
 export async function startControlPlane(
   dbPath: string,

@@ -9,6 +9,7 @@ import type { LoadResult } from "./loadgen.ts";
 import {
   BINARY,
   ROOT,
+  cpuSecondsOf,
   installWrk,
   killChildren,
   memoryOf,
@@ -86,9 +87,19 @@ if (generator !== "wrk" && generator !== "bun") {
   console.error("--generator must be wrk or bun");
   process.exit(2);
 }
-const load = (options: Omit<LoadOptions, "machines" | "connections" | "threads">): Promise<LoadResult> => {
+/** A generator's figures plus the server's CPU time per request during the run. */
+type Measured = LoadResult & { serverCpuUsPerRequest: number };
+
+/** Runs one scenario against the server with process id `pid` (its CPU use is read from /proc). */
+const load = async (
+  pid: number,
+  options: Omit<LoadOptions, "machines" | "connections" | "threads">,
+): Promise<Measured> => {
   const full = { ...options, machines, connections, threads };
-  return generator === "wrk" && options.rate === undefined ? runWrkLoad(full) : runBunLoad(full);
+  const cpuBefore = cpuSecondsOf(pid);
+  const result = await (generator === "wrk" && options.rate === undefined ? runWrkLoad(full) : runBunLoad(full));
+  const cpu = cpuSecondsOf(pid) - cpuBefore;
+  return { ...result, serverCpuUsPerRequest: result.requests > 0 ? (cpu * 1e6) / result.requests : 0 };
 };
 
 if (values.binary && !existsSync(BINARY)) {
@@ -120,7 +131,7 @@ const host = {
 const dir = mkdtempSync(join(tmpdir(), "nixfleet-bench-"));
 const dbPath = join(dir, "state.db");
 let failed = false;
-const results: Record<string, LoadResult> = {};
+const results: Record<string, Measured> = {};
 let durability: { acknowledged: number; reportsStored: number; healthStored: number; durable: boolean } | null = null;
 let server: Awaited<ReturnType<typeof startControlPlane>> | null = null;
 let memoryAfterStart = { rssMiB: 0, peakRssMiB: 0 };
@@ -135,8 +146,8 @@ try {
 
   const bare = await startBareServer();
   try {
-    if (warmup > 0) await load({ url: bare.url, scenario: "bare", durationSeconds: warmup });
-    results.bare = await load({ url: bare.url, scenario: "bare", durationSeconds: duration });
+    if (warmup > 0) await load(bare.proc.pid, { url: bare.url, scenario: "bare", durationSeconds: warmup });
+    results.bare = await load(bare.proc.pid, { url: bare.url, scenario: "bare", durationSeconds: duration });
   } finally {
     await stopProcess(bare.proc);
   }
@@ -147,12 +158,12 @@ try {
   memoryAfterStart = memoryOf(server.proc.pid);
   log(`control plane listening at ${server.url} after ${server.startupSeconds.toFixed(2)} s`);
 
-  if (warmup > 0) await load({ url: server.url, scenario: "poll", durationSeconds: warmup });
-  results.poll = await load({ url: server.url, scenario: "poll", durationSeconds: duration });
+  if (warmup > 0) await load(server.proc.pid, { url: server.url, scenario: "poll", durationSeconds: warmup });
+  results.poll = await load(server.proc.pid, { url: server.url, scenario: "poll", durationSeconds: duration });
   log(`(a) polls: ${results.poll.rps.toFixed(0)} req/s`);
 
   const before = reportCounts(dbPath);
-  results.report = await load({ url: server.url, scenario: "report", durationSeconds: duration });
+  results.report = await load(server.proc.pid, { url: server.url, scenario: "report", durationSeconds: duration });
   const after = reportCounts(dbPath);
   const acknowledged = results.report.reportsOk;
   durability = {
@@ -166,10 +177,10 @@ try {
     `(b) reports: ${results.report.rps.toFixed(0)} req/s; ${acknowledged} acknowledged, ${durability.reportsStored} stored`,
   );
 
-  results.mix = await load({ url: server.url, scenario: "mix", durationSeconds: duration });
+  results.mix = await load(server.proc.pid, { url: server.url, scenario: "mix", durationSeconds: duration });
   log(`(c) mix: ${results.mix.rps.toFixed(0)} req/s`);
 
-  results.paced = await load({ url: server.url, scenario: "poll", durationSeconds: duration, rate });
+  results.paced = await load(server.proc.pid, { url: server.url, scenario: "poll", durationSeconds: duration, rate });
   log(`(e) polls at ${rate}/s offered: p99 ${results.paced.p99.toFixed(2)} ms`);
   memoryAfterLoad = memoryOf(server.proc.pid);
 
@@ -189,10 +200,10 @@ try {
 }
 
 const ms = (value: number) => value.toFixed(2);
-const row = (label: string, r: LoadResult | undefined, note = "") =>
+const row = (label: string, r: Measured | undefined, note = "") =>
   r
-    ? `| ${label} | ${r.generator} | ${r.rps.toFixed(0)} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.non2xx + r.errors} | ${note} |`
-    : `| ${label} | — | — | — | — | — | — | not run |`;
+    ? `| ${label} | ${r.generator} | ${r.rps.toFixed(0)} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.non2xx + r.errors} | ${r.serverCpuUsPerRequest.toFixed(0)} | ${note} |`
+    : `| ${label} | — | — | — | — | — | — | — | not run |`;
 const ratio = (a: LoadResult | undefined, b: LoadResult | undefined) =>
   a && b ? `${((a.rps / b.rps) * 100).toFixed(0)} %` : "—";
 
@@ -200,8 +211,8 @@ const lines = [
   `nixfleet control-plane benchmark — ${machines} machines, ${duration} s per scenario, ${connections} connections, ${values.binary ? "compiled binary" : "from source"}`,
   `host: ${host.nproc} × ${host.cpu}, ${host.memGiB} GiB, Linux ${host.kernel}, Bun ${host.bun}, load average before ${host.loadBefore.join(" / ")}`,
   "",
-  "| scenario | generator | requests/s | p50 ms | p99 ms | max ms | errors | note |",
-  "|---|---|---:|---:|---:|---:|---:|---|",
+  "| scenario | generator | requests/s | p50 ms | p99 ms | max ms | errors | server CPU µs/req | note |",
+  "|---|---|---:|---:|---:|---:|---:|---:|---|",
   row("(a) GET desired-generation, random machines", results.poll),
   row(
     "(b) POST report + health, random machines",
