@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Lifecycle } from "../domain/lifecycle.ts";
 import { applyReport, normalizeTags, type MachineSnapshot, type ReportChange } from "../domain/machines.ts";
 import { recordAudit, type AuditEntry } from "./audit.ts";
@@ -184,6 +185,18 @@ export async function machineSummaries(db: DbOrTx) {
     .from(machines);
 }
 
+/**
+ * Rows as one JSON array of arrays, for `json_each`. Lone surrogates become U+FFFD first, as
+ * they do when a string is bound as a parameter: SQLite's JSON decoder would otherwise store
+ * them as invalid UTF-8, which the driver cannot read back.
+ */
+const jsonRows = (rows: unknown[][]) =>
+  JSON.stringify(rows.map((row) => row.map((value) => (typeof value === "string" ? value.toWellFormed() : value))));
+
+/** `column in (values)` with the values bound as one JSON parameter, however many there are. */
+const inJsonList = (column: SQLiteColumn, values: string[]) =>
+  sql`${column} in (select value from json_each(${JSON.stringify(values.map((v) => v.toWellFormed()))}))`;
+
 /** An agent report as validated by the route, in storage spelling. */
 export interface IncomingReport {
   machineId: string;
@@ -220,9 +233,9 @@ export async function storeReports(tx: DbOrTx, at: number, batch: IncomingReport
       lastSuccess: machines.lastSuccess,
     })
     .from(machines)
-    .where(inArray(machines.machineId, ids));
+    .where(inJsonList(machines.machineId, ids));
   const storedTags = withTags.length
-    ? await tx.select().from(machineTags).where(inArray(machineTags.machineId, withTags))
+    ? await tx.select().from(machineTags).where(inJsonList(machineTags.machineId, withTags))
     : [];
 
   const state = new Map<string, MachineSnapshot>();
@@ -254,64 +267,60 @@ export async function storeReports(tx: DbOrTx, at: number, batch: IncomingReport
     }
   }
 
-  await tx
-    .insert(machines)
-    .values(
-      [...lastReport.values()].map((r) => ({
-        machineId: r.machineId,
-        lifecycle: state.get(r.machineId)!.lifecycle,
-        registeredAt: at,
-        currentGeneration: r.currentGeneration,
-        agentVersion: r.agentVersion,
-        uptimeSeconds: r.uptimeSeconds,
-        lastSuccess: r.success,
-        lastHealthPassed: r.health?.allPassed ?? null,
-        lastReportAt: at,
-      })),
-    )
-    .onConflictDoUpdate({
-      target: machines.machineId,
-      set: {
-        lifecycle: sql`excluded.lifecycle`,
-        currentGeneration: sql`excluded.current_generation`,
-        agentVersion: sql`excluded.agent_version`,
-        uptimeSeconds: sql`excluded.uptime_seconds`,
-        lastSuccess: sql`excluded.last_success`,
-        lastHealthPassed: sql`excluded.last_health_passed`,
-        lastReportAt: sql`excluded.last_report_at`,
-      },
-    });
+  // Each batch goes in as one JSON parameter per statement, unpacked by json_each: the
+  // statements stay short and alike whatever the batch size (no 4 500-placeholder SQL to
+  // build and prepare for every commit).
+  await tx.run(sql`insert into machines (machine_id, lifecycle, registered_at, current_generation, agent_version,
+      uptime_seconds, last_success, last_health_passed, last_report_at)
+    select value ->> 0, value ->> 1, ${at}, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, ${at}
+    from json_each(${jsonRows(
+      [...lastReport.values()].map((r) => [
+        r.machineId,
+        state.get(r.machineId)!.lifecycle,
+        r.currentGeneration,
+        r.agentVersion,
+        r.uptimeSeconds,
+        r.success,
+        r.health?.allPassed ?? null,
+      ]),
+    )}) where true
+    on conflict (machine_id) do update set lifecycle = excluded.lifecycle,
+      current_generation = excluded.current_generation, agent_version = excluded.agent_version,
+      uptime_seconds = excluded.uptime_seconds, last_success = excluded.last_success,
+      last_health_passed = excluded.last_health_passed, last_report_at = excluded.last_report_at`);
 
   if (tagsRewritten.size > 0) {
-    await tx.delete(machineTags).where(inArray(machineTags.machineId, [...tagsRewritten]));
-    await tx
-      .insert(machineTags)
-      .values([...tagsRewritten].flatMap((machineId) => state.get(machineId)!.tags.map((tag) => ({ machineId, tag }))));
+    await tx.delete(machineTags).where(inJsonList(machineTags.machineId, [...tagsRewritten]));
+    await tx.run(sql`insert into machine_tags (machine_id, tag) select value ->> 0, value ->> 1
+      from json_each(${jsonRows([...tagsRewritten].flatMap((id) => state.get(id)!.tags.map((tag) => [id, tag])))})`);
   }
 
-  await tx.insert(reports).values(
-    batch.map((r) => ({
-      machineId: r.machineId,
-      receivedAt: at,
-      currentGeneration: r.currentGeneration,
-      success: r.success,
-      message: r.message,
-      agentTimestamp: r.agentTimestamp,
-      agentVersion: r.agentVersion,
-      uptimeSeconds: r.uptimeSeconds,
-    })),
-  );
+  await tx.run(sql`insert into reports (machine_id, received_at, current_generation, success, message,
+      agent_timestamp, agent_version, uptime_seconds)
+    select value ->> 0, ${at}, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6
+    from json_each(${jsonRows(
+      batch.map((r) => [
+        r.machineId,
+        r.currentGeneration,
+        r.success,
+        r.message,
+        r.agentTimestamp,
+        r.agentVersion,
+        r.uptimeSeconds,
+      ]),
+    )})`);
   const health = batch.filter((r) => r.health !== null);
   if (health.length > 0) {
-    await tx.insert(healthReports).values(
-      health.map((r) => ({
-        machineId: r.machineId,
-        receivedAt: at,
-        allPassed: r.health!.allPassed,
-        results: JSON.stringify(r.health!.results),
-        agentTimestamp: r.health!.agentTimestamp,
-      })),
-    );
+    await tx.run(sql`insert into health_reports (machine_id, received_at, all_passed, results, agent_timestamp)
+      select value ->> 0, ${at}, value ->> 1, value ->> 2, value ->> 3
+      from json_each(${jsonRows(
+        health.map((r) => [
+          r.machineId,
+          r.health!.allPassed,
+          JSON.stringify(r.health!.results),
+          r.health!.agentTimestamp,
+        ]),
+      )})`);
   }
   await recordAudit(tx, at, ...audits);
   return results;

@@ -233,6 +233,27 @@ describe("POST /api/v1/machines/{id}/report", () => {
     expect(await h.store.db.select().from(reports)).toEqual([]);
   });
 
+  test("lone surrogates in report strings are stored as U+FFFD and read back", async () => {
+    const body =
+      '{"machine_id":"w","current_generation":"g\\ud800","success":true,"message":"m\\udc00x","timestamp":"t\\ud83d",' +
+      '"health":{"results":[{"status":"fail","check_name":"c\\ud800","duration_ms":1,"message":"x"}],"all_passed":false,"timestamp":"\\ud800"},' +
+      '"tags":["web"],"agent_version":"\\ud800"}';
+    const res = await h.request(machinePath("w", "/report"), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    });
+    expect(res.status).toBe(200);
+    const detail = await h.request(machinePath("w"), { key: admin });
+    expect(detail.status).toBe(200);
+    const machine = (await detail.json()) as Record<string, any>;
+    expect(machine.current_generation).toBe("g\ufffd");
+    expect(machine.agent_version).toBe("\ufffd");
+    expect(machine.recent_reports[0]).toMatchObject({ message: "m\ufffdx", timestamp: "t\ufffd" });
+    expect(machine.latest_health_report.timestamp).toBe("\ufffd");
+    expect((await h.request("/health")).status).toBe(200);
+  });
+
   test("the rollout executor hears about each report after it committed", async () => {
     const seen: { id: string; stored: number }[] = [];
     const deps = h.controlPlane.deps;
