@@ -59,7 +59,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** List machines, optionally only those carrying every given tag */
+    /** List machines (optionally only those carrying every given tag), all at once or in pages */
     get: operations["listMachines"];
     put?: never;
     post?: never;
@@ -933,6 +933,10 @@ export interface operations {
   listMachines: {
     parameters: {
       query?: {
+        /** @description Page size; without it every machine is returned. Values outside 1–10000 are clamped */
+        limit?: string;
+        /** @description The previous page's `X-Next-Cursor` */
+        cursor?: string;
         /** @description Repeat to require several tags (AND) */
         tag?: string | string[];
       };
@@ -945,6 +949,8 @@ export interface operations {
       /** @description Machines ordered by id */
       200: {
         headers: {
+          /** @description With `limit`: present when more machines follow; pass it as `cursor` for the next page */
+          "X-Next-Cursor"?: string;
           [name: string]: unknown;
         };
         content: {
