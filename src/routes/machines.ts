@@ -388,8 +388,8 @@ export const notifyDeployRoute = createRoute({
   security: bearerSecurity,
   request: { params: MachineIdParams, ...jsonBody(NotifyDeployRequest) },
   responses: {
-    200: json(NotifyDeployResponse, "Desired generation set"),
-    ...errorResponses(400, 401, 403, 404, 413),
+    200: json(NotifyDeployResponse, "Desired generation set (an unknown machine is registered as active)"),
+    ...errorResponses(400, 401, 403, 413),
   },
 });
 
@@ -593,8 +593,10 @@ export function registerMachineRoutes(
     const { store_path } = c.req.valid("json");
     const actor = c.get("actor");
     const now = deps.now();
-    await deps.store.write(async (tx) => {
-      if (!(await findMachine(tx, id))) throw machineNotFound(id);
+    // v0.1 accepts a deploy to a machine that has not reported yet (`nixfleet deploy --ssh`
+    // runs before the agent does) and tracks it as active from then on; so do we.
+    const registered = await deps.store.write(async (tx) => {
+      const { created } = await upsertRegistration(tx, id, undefined, now);
       await setDesiredGeneration(tx, {
         machineId: id,
         storePath: store_path,
@@ -603,7 +605,9 @@ export function registerMachineRoutes(
         setBy: actor,
       });
       await recordAudit(tx, now, { actor, action: "notify_deploy", target: id, detail: { store_path } });
+      return created;
     });
+    if (registered) deps.fleet.recordMachine(id, "active");
     deps.fleet.setDesired(id, { storePath: store_path, cacheUrl: null });
     return c.json({ machine_id: id, store_path }, 200);
   });

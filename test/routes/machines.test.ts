@@ -471,21 +471,37 @@ describe("desired generation: notify-deploy and clear", () => {
     expect(JSON.parse(event!.detail)).toEqual({ store_path: STORE_PATH });
   });
 
-  test("notify-deploy: admin may too; readonly 403, no key 401, unknown machine 404, bad body 400", async () => {
+  test("notify-deploy: admin may too; readonly 403, no key 401, bad body 400", async () => {
     await register("web-01", {});
     const notify = (id: string, body: unknown, key?: string) =>
       h.request(machinePath(id, "/notify-deploy"), { key, json: body });
     expect((await notify("web-01", { store_path: STORE_PATH }, admin)).status).toBe(200);
     expect((await notify("web-01", { store_path: STORE_PATH }, readonly)).status).toBe(403);
     expect((await notify("web-01", { store_path: STORE_PATH })).status).toBe(401);
-    expect((await notify("nope", { store_path: STORE_PATH }, deploy)).status).toBe(404);
     expect((await notify("web-01", {}, deploy)).status).toBe(400);
     expect((await notify("web-01", { store_path: "" }, deploy)).status).toBe(400);
     expect((await notify("web-01", { store_path: 7 }, deploy)).status).toBe(400);
     expect((await notify("web-01", { store_path: "x".repeat(513) }, deploy)).status).toBe(400);
-    expect(await h.store.db.select().from(desiredGenerations).where(eq(desiredGenerations.machineId, "nope"))).toEqual(
-      [],
-    );
+    expect(
+      await h.store.db.select().from(desiredGenerations).where(eq(desiredGenerations.machineId, "web-01")),
+    ).toEqual([expect.objectContaining({ storePath: STORE_PATH })]);
+  });
+
+  test("notify-deploy to a machine that never reported registers it as active (v0.1 behaviour)", async () => {
+    const res = await h.request(machinePath("new-01", "/notify-deploy"), {
+      key: deploy,
+      json: { store_path: STORE_PATH },
+    });
+    expect(res.status).toBe(200);
+    const machine = await h.request(machinePath("new-01", ""), { key: readonly });
+    expect(machine.status).toBe(200);
+    expect(await machine.json()).toMatchObject({
+      machine_id: "new-01",
+      lifecycle: "active",
+      desired_generation: STORE_PATH,
+    });
+    const poll = await h.request(machinePath("new-01", "/desired-generation"));
+    expect(await poll.json()).toEqual({ hash: STORE_PATH, cache_url: null, poll_hint: null });
   });
 
   test("DELETE clears it: 204, the agent gets 404, audited", async () => {
