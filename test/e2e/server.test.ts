@@ -1,6 +1,6 @@
 // The real process, started the way operators and the acceptance tests start it:
 // `bun run start -- --listen 127.0.0.1:0 --db-path <tmp>/state.db`.
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { createClient } from "@libsql/client";
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
@@ -56,6 +56,13 @@ test("start-up logs one JSON line with the real URL, /health answers ok, SIGTERM
   expect(server.url).not.toEndWith(":0");
 
   expect(await get(server.url, "/health")).toEqual({ status: 200, body: "ok" });
+  const tooLarge = await fetch(new URL("/api/v1/keys/bootstrap", server.url), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name: "x".repeat(2 * 1024 * 1024) }),
+  });
+  expect(tooLarge.status).toBe(413);
+  expect(await tooLarge.json()).toEqual({ error: "request body exceeds 1 MiB" });
   const missing = await get(server.url, "/api/v1/nothing");
   expect(missing.status).toBe(404);
   expect(JSON.parse(missing.body)).toHaveProperty("error");
@@ -117,67 +124,69 @@ async function isListening(port: number): Promise<boolean> {
   });
 }
 
-test("a malformed --listen is refused with one line naming it", async () => {
-  await expectRefused(["--listen", "127.0.0.1:99999", "--db-path", join(dir, "x.db")], "--listen");
-  await expectRefused(["--listen", "::1:8080", "--db-path", join(dir, "x.db")], '"::1:8080"');
-});
+describe("refused configurations", () => {
+  test("a malformed --listen is refused with one line naming it", async () => {
+    await expectRefused(["--listen", "127.0.0.1:99999", "--db-path", join(dir, "x.db")], "--listen");
+    await expectRefused(["--listen", "::1:8080", "--db-path", join(dir, "x.db")], '"::1:8080"');
+  });
 
-test("a missing key file is refused, naming the file, and nothing listens", async () => {
-  const cert = join(dir, "cert.pem");
-  writeFileSync(cert, "not used: the key is checked first or second, either way one line");
-  const port = await freePort();
-  const missingKey = join(dir, "missing-key.pem");
-  const missingCert = join(dir, "missing-cert.pem");
-  await expectRefused(
-    [
-      "--listen",
-      `127.0.0.1:${port}`,
-      "--db-path",
-      join(dir, "x.db"),
-      "--tls-cert",
+  test("a missing key file is refused, naming the file, and nothing listens", async () => {
+    const cert = join(dir, "cert.pem");
+    writeFileSync(cert, "not used: the key is checked first or second, either way one line");
+    const port = await freePort();
+    const missingKey = join(dir, "missing-key.pem");
+    const missingCert = join(dir, "missing-cert.pem");
+    await expectRefused(
+      [
+        "--listen",
+        `127.0.0.1:${port}`,
+        "--db-path",
+        join(dir, "x.db"),
+        "--tls-cert",
+        missingCert,
+        "--tls-key",
+        missingKey,
+      ],
       missingCert,
-      "--tls-key",
-      missingKey,
-    ],
-    missingCert,
-  );
-  expect(await isListening(port)).toBe(false);
-});
+    );
+    expect(await isListening(port)).toBe(false);
+  });
 
-test("--tls-key without --tls-cert is refused", async () => {
-  await expectRefused(
-    ["--listen", "127.0.0.1:0", "--db-path", join(dir, "x.db"), "--tls-key", join(dir, "k.pem")],
-    "--tls-key needs --tls-cert",
-  );
-});
+  test("--tls-key without --tls-cert is refused", async () => {
+    await expectRefused(
+      ["--listen", "127.0.0.1:0", "--db-path", join(dir, "x.db"), "--tls-key", join(dir, "k.pem")],
+      "--tls-key needs --tls-cert",
+    );
+  });
 
-test("an unwritable database directory is refused: /proc takes no new files, even from root", async () => {
-  const port = await freePort();
-  await expectRefused(
-    ["--listen", `127.0.0.1:${port}`, "--db-path", "/proc/nixfleet-state.db"],
-    "database directory /proc is not writable",
-  );
-  expect(await isListening(port)).toBe(false);
-});
+  test("an unwritable database directory is refused: /proc takes no new files, even from root", async () => {
+    const port = await freePort();
+    await expectRefused(
+      ["--listen", `127.0.0.1:${port}`, "--db-path", "/proc/nixfleet-state.db"],
+      "database directory /proc is not writable",
+    );
+    expect(await isListening(port)).toBe(false);
+  });
 
-test("a database path whose parent is a regular file is refused", async () => {
-  const file = join(dir, "regular-file");
-  writeFileSync(file, "");
-  await expectRefused(["--listen", "127.0.0.1:0", "--db-path", join(file, "state.db")], `${file} is not a directory`);
-});
+  test("a database path whose parent is a regular file is refused", async () => {
+    const file = join(dir, "regular-file");
+    writeFileSync(file, "");
+    await expectRefused(["--listen", "127.0.0.1:0", "--db-path", join(file, "state.db")], `${file} is not a directory`);
+  });
 
-test("an unknown flag is refused with one line", async () => {
-  await expectRefused(["--no-such-flag"], "--no-such-flag");
-});
+  test("an unknown flag is refused with one line", async () => {
+    await expectRefused(["--no-such-flag"], "--no-such-flag");
+  });
 
-test("--version and --help print to stdout and exit 0", async () => {
-  const version = await runToExit(["bun", "run", "start", "--", "--version"]);
-  expect(version.code).toBe(0);
-  expect(version.stdout).toMatch(/^nixfleet-control-plane \d+\.\d+\.\d+\n$/);
-  const help = await runToExit(["bun", "run", "start", "--", "--help"]);
-  expect(help.code).toBe(0);
-  expect(help.stdout).toContain("--db-path");
-  expect(help.stderr).toBe("");
+  test("--version and --help print to stdout and exit 0", async () => {
+    const version = await runToExit(["bun", "run", "start", "--", "--version"]);
+    expect(version.code).toBe(0);
+    expect(version.stdout).toMatch(/^nixfleet-control-plane \d+\.\d+\.\d+\n$/);
+    const help = await runToExit(["bun", "run", "start", "--", "--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("--db-path");
+    expect(help.stderr).toBe("");
+  });
 });
 
 /** Opens a raw connection and sends a POST whose body is only half there, so the request stays in flight. */
