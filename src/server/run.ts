@@ -43,7 +43,13 @@ export async function run(
     return fail(error);
   }
 
-  const controlPlane = await createControlPlane({ store, logger, config, mtls: Boolean(tls?.clientCa) });
+  let controlPlane;
+  try {
+    controlPlane = await createControlPlane({ store, logger, config, mtls: Boolean(tls?.clientCa) });
+  } catch (error) {
+    await store.close();
+    return fail(error);
+  }
   if (stop.received) {
     await store.close();
     return 0;

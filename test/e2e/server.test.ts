@@ -174,6 +174,12 @@ describe("refused configurations", () => {
     await expectRefused(["--listen", "127.0.0.1:0", "--db-path", join(file, "state.db")], `${file} is not a directory`);
   });
 
+  test("a --db-path that is not a SQLite database is refused", async () => {
+    const file = join(dir, "not-a-database.db");
+    writeFileSync(file, "plain text, not SQLite");
+    await expectRefused(["--listen", "127.0.0.1:0", "--db-path", file], "file is not a database");
+  });
+
   test("an unknown flag is refused with one line", async () => {
     await expectRefused(["--no-such-flag"], "--no-such-flag");
   });
