@@ -11,11 +11,10 @@ interface Waiting {
 }
 
 /**
- * Group commit for agent reports. The first report of an idle system is written at once;
- * reports arriving while a commit runs are gathered and written together in the next
- * transaction. Each caller is answered only after the transaction holding its report has
- * committed, so an acknowledged report is durable, while a burst costs one commit per
- * batch instead of one per report.
+ * Group commit for agent reports. Reports that arrive together (up to the next turn of the
+ * event loop) or while a commit runs are gathered and written in one transaction. Each caller
+ * is answered only after the transaction holding its report has committed, so an acknowledged
+ * report is durable, while a burst costs one commit per batch instead of one per report.
  */
 export class ReportIngest {
   private waiting: Waiting[] = [];
@@ -35,6 +34,9 @@ export class ReportIngest {
     this.flushing = true;
     try {
       while (this.waiting.length > 0) {
+        // The local driver runs a whole transaction synchronously, so no request is read while
+        // one commits: yield to the event loop first, or every batch would hold a single report.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         const batch = this.waiting.splice(0, MAX_REPORTS_PER_COMMIT);
         await this.commit(batch);
       }

@@ -1,0 +1,57 @@
+import { afterEach, expect, test } from "bun:test";
+import type { IncomingReport } from "../../src/db/machines.ts";
+import { reports } from "../../src/db/schema.ts";
+import { ReportIngest } from "../../src/services/report-ingest.ts";
+import { createHarness, type Harness } from "../support/harness.ts";
+
+let h: Harness;
+afterEach(() => h.close());
+
+const report = (machineId: string): IncomingReport => ({
+  machineId,
+  currentGeneration: "/nix/store/1b9p07z77phvv2hf6gm9f28syp39f1ag-nixos-system-web-01-25.05",
+  success: true,
+  message: "switched",
+  agentTimestamp: "2026-11-27T10:00:00Z",
+  tags: [],
+  health: null,
+  agentVersion: "0.1.0",
+  uptimeSeconds: 1,
+});
+
+/** Counts the write transactions the store runs. */
+function countWrites(harness: Harness): () => number {
+  const { store } = harness;
+  const write = store.write.bind(store);
+  let writes = 0;
+  store.write = (fn) => {
+    writes++;
+    return write(fn);
+  };
+  return () => writes;
+}
+
+test("reports submitted in the same turn of the event loop share one transaction, each answered after it", async () => {
+  h = await createHarness();
+  const writes = countWrites(h);
+  const ingest = new ReportIngest(h.controlPlane.deps);
+  const ids = Array.from({ length: 20 }, (_, i) => `web-${i}`);
+  const stored = await Promise.all(ids.map((id) => ingest.submit(report(id))));
+  expect(stored.map((s) => s.machineId)).toEqual(ids);
+  expect(stored.every((s) => s.lifecycle === "active")).toBe(true);
+  expect(writes()).toBe(1);
+  expect(await h.store.db.$count(reports)).toBe(20);
+});
+
+test("reports arriving while a commit runs go into the next transaction together", async () => {
+  h = await createHarness();
+  const writes = countWrites(h);
+  const ingest = new ReportIngest(h.controlPlane.deps);
+  const first = ingest.submit(report("web-0"));
+  // Wait until the first transaction has started, then send a burst behind it.
+  while (writes() === 0) await new Promise((resolve) => setImmediate(resolve));
+  const burst = Array.from({ length: 10 }, (_, i) => ingest.submit(report(`web-${i + 1}`)));
+  await Promise.all([first, ...burst]);
+  expect(writes()).toBe(2);
+  expect(await h.store.db.$count(reports)).toBe(11);
+});
