@@ -45,7 +45,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Agent status report; registers unknown machines */
-    post: operations["postReport"];
+    post: operations["reportStatus"];
     delete?: never;
     options?: never;
     head?: never;
@@ -373,16 +373,15 @@ export interface components {
       /** @description The agent's clock, RFC 3339 */
       timestamp: string;
       tags?: string[];
-      health?: components["schemas"]["AgentHealthReport"];
+      health?: {
+        results: components["schemas"]["HealthCheckResult"][];
+        all_passed: boolean;
+        /** @description The agent's clock, RFC 3339 */
+        timestamp: string;
+      } | null;
       agent_version?: string;
       uptime_seconds?: number;
     };
-    AgentHealthReport: {
-      results: components["schemas"]["HealthCheckResult"][];
-      all_passed: boolean;
-      /** @description The agent's clock, RFC 3339 */
-      timestamp: string;
-    } | null;
     HealthCheckResult:
       | {
           /** @enum {string} */
@@ -434,7 +433,7 @@ export interface components {
        * @example 2026-11-27T10:00:00.000Z
        */
       registered_at: string;
-      latest_health_report: components["schemas"]["StoredHealthReport"];
+      latest_health_report: components["schemas"]["StoredHealthReport"] | null;
       /** @description The newest 10 reports, newest first */
       recent_reports: components["schemas"]["StoredReport"][];
     };
@@ -448,7 +447,7 @@ export interface components {
        * @example 2026-11-27T10:00:00.000Z
        */
       received_at: string;
-    } | null;
+    };
     StoredReport: {
       current_generation: string;
       success: boolean;
@@ -877,7 +876,7 @@ export interface operations {
       };
     };
   };
-  postReport: {
+  reportStatus: {
     parameters: {
       query?: never;
       header?: never;
@@ -921,6 +920,15 @@ export interface operations {
       };
       /** @description Request body over 1 MiB */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The request body is not `application/json` */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -1104,6 +1112,15 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+      /** @description The request body is not `application/json` */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
     };
   };
   updateMachineLifecycle: {
@@ -1184,6 +1201,15 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+      /** @description The request body is not `application/json` */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
     };
   };
   replaceMachineTags: {
@@ -1255,6 +1281,15 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+      /** @description The request body is not `application/json` */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
     };
   };
   addMachineTags: {
@@ -1319,6 +1354,15 @@ export interface operations {
       };
       /** @description Request body over 1 MiB */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The request body is not `application/json` */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -1402,7 +1446,7 @@ export interface operations {
       };
     };
     responses: {
-      /** @description Desired generation set */
+      /** @description Desired generation set (an unknown machine is registered as active) */
       200: {
         headers: {
           [name: string]: unknown;
@@ -1438,8 +1482,8 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Unknown resource */
-      404: {
+      /** @description Request body over 1 MiB */
+      413: {
         headers: {
           [name: string]: unknown;
         };
@@ -1447,8 +1491,8 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Request body over 1 MiB */
-      413: {
+      /** @description The request body is not `application/json` */
+      415: {
         headers: {
           [name: string]: unknown;
         };
