@@ -271,3 +271,13 @@ test("SIGINT shuts down the same way", async () => {
   );
   expect(!existsSync(`${dbPath}-wal`) || statSync(`${dbPath}-wal`).size === 0).toBe(true);
 });
+
+test("SIGKILL to the `bun run start` runner does not leave the server running as an orphan", async () => {
+  const server = await start(join(dir, "orphan.db"));
+  const port = Number(new URL(server.url).port);
+  server.proc.kill("SIGKILL");
+  // stderr closes only when the server child has exited too.
+  await server.exited;
+  expect(server.stderrLines.map((line) => tryParse(line)?.msg).at(-1)).toBe("stopped");
+  expect(await isListening(port)).toBe(false);
+});
