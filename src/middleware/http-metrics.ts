@@ -26,14 +26,30 @@ export function httpMetrics(registry: Registry) {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
+  // One labelled child per (method, route, status), all bounded sets: the request path then
+  // skips prom-client's per-call label hashing and the template rewrite.
+  const children = new Map<
+    string,
+    { requests: ReturnType<typeof requests.labels>; duration: ReturnType<typeof duration.labels> }
+  >();
+  const childFor = (method: string, routePath: string, status: number) => {
+    const key = `${method} ${status} ${routePath}`;
+    let child = children.get(key);
+    if (!child) {
+      const labels = { method, path: routeTemplate(routePath), status: String(status) };
+      child = { requests: requests.labels(labels), duration: duration.labels(labels) };
+      children.set(key, child);
+    }
+    return child;
+  };
   return createMiddleware(async function recordHttpMetrics(c, next) {
     const started = performance.now();
     try {
       await next();
     } finally {
-      const labels = { method: c.req.method, path: routeTemplate(c.req.routePath), status: String(c.res.status) };
-      requests.inc(labels);
-      duration.observe(labels, (performance.now() - started) / 1000);
+      const child = childFor(c.req.method, c.req.routePath, c.res.status);
+      child.requests.inc();
+      child.duration.observe((performance.now() - started) / 1000);
     }
   });
 }
