@@ -6,6 +6,7 @@ import type { Subprocess } from "bun";
 import { openStore } from "../../src/db/database.ts";
 import { generateRawKey, hashKey } from "../../src/db/keys.ts";
 import { apiKeys, reports as reportsTable } from "../../src/db/schema.ts";
+import { createFleetClient, ok } from "../../src/client/index.ts";
 
 const repoRoot = new URL("../..", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "nixfleet-restart-"));
@@ -57,32 +58,27 @@ test("acknowledged writes survive SIGKILL and a restart on the same file", async
   store.close();
 
   const first = await startServer();
-  const call = (base: string, path: string, init: { method?: string; json?: unknown } = {}) =>
-    fetch(`${base}${path}`, {
-      method: init.method ?? (init.json === undefined ? "GET" : "POST"),
-      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-      body: init.json === undefined ? undefined : JSON.stringify(init.json),
-    });
+  const admin = createFleetClient({ baseUrl: first.url, apiKey: key });
+  const agent = createFleetClient({ baseUrl: first.url });
   const odd = 'rack 7/"b"';
-  const oddPath = `/api/v1/machines/${encodeURIComponent(odd)}`;
+  const byId = (id: string) => ({ params: { path: { id } } });
 
-  expect(
-    (await call(first.url, "/api/v1/machines/web-01/register", { json: { lifecycle: "pending", tags: ["web"] } }))
-      .status,
-  ).toBe(201);
-  expect(
-    (
-      await call(first.url, "/api/v1/machines/web-01/lifecycle", {
-        method: "PATCH",
-        json: { lifecycle: "provisioning" },
-      })
-    ).status,
-  ).toBe(200);
+  const registered = await admin.POST("/api/v1/machines/{id}/register", {
+    ...byId("web-01"),
+    body: { lifecycle: "pending", tags: ["web"] },
+  });
+  expect(registered.response.status).toBe(201);
+  const moved = await admin.PATCH("/api/v1/machines/{id}/lifecycle", {
+    ...byId("web-01"),
+    body: { lifecycle: "provisioning" },
+  });
+  expect(moved.response.status).toBe(200);
   const reports = [];
   for (let i = 0; i < 20; i++) {
     reports.push(
-      call(first.url, "/api/v1/machines/web-02/report", {
-        json: {
+      agent.POST("/api/v1/machines/{id}/report", {
+        ...byId("web-02"),
+        body: {
           machine_id: "web-02",
           current_generation: STORE_PATH,
           success: true,
@@ -96,20 +92,22 @@ test("acknowledged writes survive SIGKILL and a restart on the same file", async
       }),
     );
   }
-  expect((await Promise.all(reports)).map((r) => r.status)).toEqual(Array(20).fill(200));
-  expect((await call(first.url, `${oddPath}/register`, { json: {} })).status).toBe(201);
-  expect(
-    (await call(first.url, "/api/v1/machines/web-02/notify-deploy", { json: { store_path: STORE_PATH } })).status,
-  ).toBe(200);
-  expect((await call(first.url, `${oddPath}/notify-deploy`, { json: { store_path: STORE_PATH } })).status).toBe(200);
-  const before = (await (await call(first.url, "/api/v1/machines")).json()) as Record<string, unknown>[];
+  expect((await Promise.all(reports)).map((r) => r.response.status)).toEqual(Array(20).fill(200));
+  expect((await admin.POST("/api/v1/machines/{id}/register", { ...byId(odd), body: {} })).response.status).toBe(201);
+  const notify = (id: string) =>
+    admin.POST("/api/v1/machines/{id}/notify-deploy", { ...byId(id), body: { store_path: STORE_PATH } });
+  expect((await notify("web-02")).response.status).toBe(200);
+  expect((await notify(odd)).response.status).toBe(200);
+  const before = await ok(admin.GET("/api/v1/machines"));
 
   first.proc.kill("SIGKILL");
   await first.proc.exited;
 
   const second = await startServer();
-  const after = (await (await call(second.url, "/api/v1/machines")).json()) as Record<string, unknown>[];
-  const stable = (list: Record<string, unknown>[]) => list.map(({ seconds_since_last_report: _, ...rest }) => rest);
+  const adminAfter = createFleetClient({ baseUrl: second.url, apiKey: key });
+  const agentAfter = createFleetClient({ baseUrl: second.url });
+  const after = await ok(adminAfter.GET("/api/v1/machines"));
+  const stable = (list: typeof after) => list.map(({ seconds_since_last_report: _, ...rest }) => rest);
   expect(stable(after)).toEqual(stable(before));
   expect(after.map((m) => [m.machine_id, m.lifecycle, m.tags])).toEqual([
     [odd, "active", []],
@@ -117,15 +115,15 @@ test("acknowledged writes survive SIGKILL and a restart on the same file", async
     ["web-02", "active", ["db"]],
   ]);
 
-  const detail = (await (await call(second.url, "/api/v1/machines/web-02")).json()) as { recent_reports: unknown[] };
+  const detail = await ok(adminAfter.GET("/api/v1/machines/{id}", byId("web-02")));
   expect(detail.recent_reports).toHaveLength(10);
-  for (const path of ["/api/v1/machines/web-02", oddPath]) {
-    const poll = await fetch(`${second.url}${path}/desired-generation`);
-    expect(poll.status).toBe(200);
-    expect(await poll.json()).toEqual({ hash: STORE_PATH, cache_url: null, poll_hint: null });
+  for (const id of ["web-02", odd]) {
+    const poll = await agentAfter.GET("/api/v1/machines/{id}/desired-generation", byId(id));
+    expect(poll.response.status).toBe(200);
+    expect(poll.data).toEqual({ hash: STORE_PATH, cache_url: null, poll_hint: null });
   }
-  const audit = await call(second.url, "/api/v1/audit?action=notify_deploy");
-  expect(((await audit.json()) as { target: string }[]).map((e) => e.target).sort()).toEqual([odd, "web-02"]);
+  const audit = await ok(adminAfter.GET("/api/v1/audit", { params: { query: { action: "notify_deploy" } } }));
+  expect(audit.map((e) => e.target).sort()).toEqual([odd, "web-02"]);
   const metrics = await (await fetch(`${second.url}/metrics`)).text();
   expect(metrics).toContain("nixfleet_fleet_size 3");
 
