@@ -38,6 +38,14 @@ test("a local file is opened in WAL mode with a busy timeout", async () => {
   expect(Number(timeout.rows[0]![0])).toBeGreaterThanOrEqual(1000);
 });
 
+test("every commit is synced (an acknowledged report is durable) and the WAL is checkpointed in large steps", async () => {
+  const store = await open(join(dir, "durable.db"));
+  const synchronous = await store.client.execute("PRAGMA synchronous");
+  expect(Number(synchronous.rows[0]![0])).toBe(2); // FULL
+  const checkpoint = await store.client.execute("PRAGMA wal_autocheckpoint");
+  expect(Number(checkpoint.rows[0]![0])).toBe(10_000);
+});
+
 test("migrations are applied once: reopening the file changes neither schema nor bookkeeping", async () => {
   const path = join(dir, "twice.db");
   const snapshot = async (store: Store) => ({
