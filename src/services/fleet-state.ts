@@ -1,7 +1,7 @@
-import { desiredGenerations, rolloutMachines, rollouts } from "../db/schema.ts";
+import { rolloutMachines, rollouts } from "../db/schema.ts";
 import { eq, inArray } from "drizzle-orm";
 import type { DbOrTx } from "../db/database.ts";
-import { machineSummaries } from "../db/machines.ts";
+import { allDesiredGenerations, machineSummaries } from "../db/machines.ts";
 import { LIFECYCLES, type Lifecycle } from "../domain/lifecycle.ts";
 
 export interface DesiredGeneration {
@@ -36,11 +36,12 @@ export class FleetState {
     this.inActiveRollout.clear();
     this.machines.clear();
     Object.assign(this.lifecycleCounts, emptyLifecycleCounts());
-    for (const row of await machineSummaries(db)) {
-      this.recordMachine(row.machineId, row.lifecycle, row.lastReportAt);
+    for (const [machineId, lifecycle, lastReportAt] of await machineSummaries(db)) {
+      this.recordMachine(machineId, lifecycle, lastReportAt);
     }
-    const rows = await db.select().from(desiredGenerations);
-    for (const row of rows) this.desired.set(row.machineId, { storePath: row.storePath, cacheUrl: row.cacheUrl });
+    for (const [machineId, storePath, cacheUrl] of await allDesiredGenerations(db)) {
+      this.desired.set(machineId, { storePath, cacheUrl });
+    }
     const members = await db
       .select({ machineId: rolloutMachines.machineId })
       .from(rolloutMachines)
