@@ -1,5 +1,4 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { prometheus } from "@hono/prometheus";
 import { Scalar } from "@scalar/hono-api-reference";
 import { bodyLimit } from "hono/body-limit";
 import type { AppDeps, AppEnv, RouteContext } from "./context.ts";
@@ -12,6 +11,7 @@ import { registerHealthRoutes } from "./routes/health.ts";
 import { registerKeyRoutes } from "./routes/keys.ts";
 import { registerMachineRoutes } from "./routes/machines.ts";
 import { registerReleaseRoutes } from "./routes/releases.ts";
+import { renderLastSeenMetric } from "./services/fleet-metrics.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -38,10 +38,6 @@ export function createApp(deps: AppDeps): App {
   app.onError((error, c) => errorResponse(error, c, deps.logger));
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
 
-  const { printMetrics } = prometheus({
-    registry: deps.registry,
-    metricOptions: { requestDuration: { disabled: true }, requestsTotal: { disabled: true } },
-  });
   app.use(requestLog(deps.logger));
   app.use(httpMetrics(deps.registry));
   app.use(
@@ -65,7 +61,11 @@ export function createApp(deps: AppDeps): App {
   registerKeyRoutes(app, routes);
   registerAuditRoutes(app, routes);
   registerReleaseRoutes(app, routes);
-  app.get("/metrics", printMetrics);
+  app.get("/metrics", async (c) => {
+    const registered = await deps.registry.metrics();
+    // Prometheus text: families are separated by a blank line, as prom-client separates its own.
+    return c.text(deps.config.perMachineMetrics ? `${registered}\n${renderLastSeenMetric(deps.fleet)}` : registered);
+  });
 
   app.doc31("/openapi.json", OPENAPI_INFO);
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "nixfleet control plane API" }));

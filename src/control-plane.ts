@@ -39,7 +39,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     rolloutEvents: { machineReported() {} },
   };
   await deps.fleet.load(options.store.db);
-  registerFleetMetrics(deps.registry, deps.fleet, deps.config);
+  registerFleetMetrics(deps.registry, deps.fleet);
   const retention = createRetention(deps);
   const app = createApp(deps);
   return {
