@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createFleetClient, type FleetClient } from "../../src/client/index.ts";
 import { repoRoot, runToExit, startServer, tryParse, type ServerProcess } from "../support/process.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nixfleet-tls-"));
@@ -12,25 +13,17 @@ const pki = join(dir, "pki");
 const roguePki = join(dir, "rogue");
 const servers: ServerProcess[] = [];
 
-interface Reply {
-  status: number;
-  body: string;
-  json: () => unknown;
-}
-
-/** One HTTPS request on a fresh connection, presenting `client`'s certificate from `from` (default: the fleet PKI). */
+/** GET `path` on a fresh connection (so each call is a new handshake), presenting `client`'s certificate from `from` (default: the fleet PKI). */
 function call(
   url: string,
   path: string,
-  options: { client?: string; from?: string; method?: string; key?: string; json?: unknown } = {},
-): Promise<Reply> {
+  options: { client?: string; from?: string } = {},
+): Promise<{ status: number; body: string }> {
   const from = options.from ?? pki;
-  const body = options.json === undefined ? undefined : JSON.stringify(options.json);
   return new Promise((resolve, reject) => {
     const req = request(
       new URL(path, url),
       {
-        method: options.method ?? (body === undefined ? "GET" : "POST"),
         agent: false,
         ca: readFileSync(join(pki, "ca.pem")),
         ...(options.client
@@ -39,20 +32,26 @@ function call(
               key: readFileSync(join(from, `${options.client}-key.pem`)),
             }
           : {}),
-        headers: {
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-          ...(options.key ? { authorization: `Bearer ${options.key}` } : {}),
-        },
       },
       (res) => {
         let text = "";
         res.setEncoding("utf8");
         res.on("data", (chunk: string) => (text += chunk));
-        res.on("end", () => resolve({ status: res.statusCode!, body: text, json: () => JSON.parse(text) }));
+        res.on("end", () => resolve({ status: res.statusCode!, body: text }));
       },
     );
     req.on("error", reject);
-    req.end(body);
+    req.end();
+  });
+}
+
+/** The typed client presenting `client`'s fleet certificate (and `apiKey`, if given). */
+function fleetClient(url: string, client: string, apiKey?: string): FleetClient {
+  const pem = (name: string) => readFileSync(join(pki, name), "utf8");
+  return createFleetClient({
+    baseUrl: url,
+    apiKey,
+    tls: { ca: pem("ca.pem"), cert: pem(`${client}.pem`), key: pem(`${client}-key.pem`) },
   });
 }
 
@@ -159,70 +158,67 @@ describe("mutual TLS", () => {
   });
 
   test("bootstrap needs only the certificate", async () => {
-    const res = await call(server.url, "/api/v1/keys/bootstrap", { client: "admin", json: { name: "admin" } });
-    expect(res.status).toBe(200);
-    const body = res.json() as { key: string; name: string; role: string };
-    expect(body).toMatchObject({ name: "admin", role: "admin" });
-    adminKey = body.key;
+    const res = await fleetClient(server.url, "admin").POST("/api/v1/keys/bootstrap", { body: { name: "admin" } });
+    expect(res.response.status).toBe(200);
+    expect(res.data).toMatchObject({ name: "admin", role: "admin" });
+    adminKey = res.data!.key;
   });
 
   test("admin routes need the certificate and an API key", async () => {
-    const withoutKey = await call(server.url, "/api/v1/machines", { client: "admin" });
-    expect(withoutKey.status).toBe(401);
-    expect(withoutKey.json()).toEqual({ error: expect.any(String) });
-    const withKey = await call(server.url, "/api/v1/machines", { client: "admin", key: adminKey });
-    expect(withKey.status).toBe(200);
-    expect(withKey.json()).toEqual([]);
+    const withoutKey = await fleetClient(server.url, "admin").GET("/api/v1/machines");
+    expect(withoutKey.response.status).toBe(401);
+    expect(withoutKey.error).toEqual({ error: expect.any(String) });
+    const withKey = await fleetClient(server.url, "admin", adminKey).GET("/api/v1/machines");
+    expect(withKey.response.status).toBe(200);
+    expect(withKey.data).toEqual([]);
+  });
+
+  const report = (machineId: string) => ({
+    params: { path: { id: machineId } },
+    body: {
+      machine_id: machineId,
+      current_generation: "/nix/store/1b9p07z77phvv2hf6gm9f28syp39f1ag-nixos-system-web-01-25.05",
+      success: true,
+      message: "switched",
+      timestamp: "2026-11-27T10:00:00Z",
+    },
   });
 
   test("a machine certificate reports and polls for its own id", async () => {
-    const before = await call(server.url, "/api/v1/machines/web-01/desired-generation", { client: "web-01" });
-    expect(before.status).toBe(404);
-    const report = await call(server.url, "/api/v1/machines/web-01/report", {
-      client: "web-01",
-      json: {
-        machine_id: "web-01",
-        current_generation: "/nix/store/1b9p07z77phvv2hf6gm9f28syp39f1ag-nixos-system-web-01-25.05",
-        success: true,
-        message: "switched",
-        timestamp: "2026-11-27T10:00:00Z",
-      },
-    });
-    expect(report.status).toBe(200);
-    const machines = await call(server.url, "/api/v1/machines", { client: "admin", key: adminKey });
-    expect(machines.json()).toEqual([expect.objectContaining({ machine_id: "web-01", lifecycle: "active" })]);
+    const machine = fleetClient(server.url, "web-01");
+    const admin = fleetClient(server.url, "admin", adminKey);
+    const byId = { params: { path: { id: "web-01" } } };
+    const before = await machine.GET("/api/v1/machines/{id}/desired-generation", byId);
+    expect(before.response.status).toBe(404);
+    const reported = await machine.POST("/api/v1/machines/{id}/report", report("web-01"));
+    expect(reported.response.status).toBe(200);
+    const machines = await admin.GET("/api/v1/machines");
+    expect(machines.data).toEqual([expect.objectContaining({ machine_id: "web-01", lifecycle: "active" })]);
     const storePath = "/nix/store/2c9p07z77phvv2hf6gm9f28syp39f1ag-nixos-system-web-01-25.11";
-    const deploy = await call(server.url, "/api/v1/machines/web-01/notify-deploy", {
-      client: "admin",
-      key: adminKey,
-      json: { store_path: storePath },
+    const deploy = await admin.POST("/api/v1/machines/{id}/notify-deploy", {
+      ...byId,
+      body: { store_path: storePath },
     });
-    expect(deploy.status).toBe(200);
-    const after = await call(server.url, "/api/v1/machines/web-01/desired-generation", { client: "web-01" });
-    expect(after.status).toBe(200);
-    expect(after.json()).toMatchObject({ hash: storePath });
+    expect(deploy.response.status).toBe(200);
+    const after = await machine.GET("/api/v1/machines/{id}/desired-generation", byId);
+    expect(after.response.status).toBe(200);
+    expect(after.data).toMatchObject({ hash: storePath });
   });
 
   test("a machine certificate cannot speak for another machine", async () => {
-    const poll = await call(server.url, "/api/v1/machines/web-02/desired-generation", { client: "web-01" });
-    expect(poll.status).toBe(403);
-    expect(poll.json()).toEqual({ error: "client certificate is for web-01, not web-02" });
-    const report = await call(server.url, "/api/v1/machines/web-02/report", {
-      client: "web-01",
-      json: {
-        machine_id: "web-02",
-        current_generation: "/nix/store/1b9p07z77phvv2hf6gm9f28syp39f1ag-nixos-system-web-01-25.05",
-        success: true,
-        message: "switched",
-        timestamp: "2026-11-27T10:00:00Z",
-      },
-    });
-    expect(report.status).toBe(403);
-    const machines = await call(server.url, "/api/v1/machines", { client: "admin", key: adminKey });
-    expect((machines.json() as { machine_id: string }[]).map((m) => m.machine_id)).toEqual(["web-01"]);
+    const machine = fleetClient(server.url, "web-01");
+    const poll = await machine.GET("/api/v1/machines/{id}/desired-generation", { params: { path: { id: "web-02" } } });
+    expect(poll.response.status).toBe(403);
+    expect(poll.error).toEqual({ error: "client certificate is for web-01, not web-02" });
+    const reported = await machine.POST("/api/v1/machines/{id}/report", report("web-02"));
+    expect(reported.response.status).toBe(403);
+    const machines = await fleetClient(server.url, "admin", adminKey).GET("/api/v1/machines");
+    expect(machines.data?.map((m) => m.machine_id)).toEqual(["web-01"]);
     // The admin certificate is no machine either.
-    const asAdmin = await call(server.url, "/api/v1/machines/web-01/desired-generation", { client: "admin" });
-    expect(asAdmin.status).toBe(403);
+    const asAdmin = await fleetClient(server.url, "admin").GET("/api/v1/machines/{id}/desired-generation", {
+      params: { path: { id: "web-01" } },
+    });
+    expect(asAdmin.response.status).toBe(403);
   });
 
   test("SIGTERM stops the server while a client holds a keep-alive connection", async () => {
