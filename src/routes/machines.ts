@@ -2,7 +2,7 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv, RouteContext } from "../context.ts";
 import { recordAudit } from "../db/audit.ts";
-import type { Tx } from "../db/database.ts";
+import type { Db, Tx } from "../db/database.ts";
 import {
   clearDesiredGeneration,
   findMachine,
@@ -20,6 +20,7 @@ import {
 import { canTransition, LIFECYCLES } from "../domain/lifecycle.ts";
 import { normalizeTags, sameTags, secondsSince, systemState, TAG_PATTERN } from "../domain/machines.ts";
 import { badRequest, conflict, describeZodError, notFound } from "../errors.ts";
+import type { Logger } from "../logger.ts";
 import { ReportIngest } from "../services/report-ingest.ts";
 import { bearerSecurity, errorResponses, MachineIdParams, pathId, Timestamp, toTimestamp } from "./common.ts";
 
@@ -394,6 +395,51 @@ export const notifyDeployRoute = createRoute({
   },
 });
 
+/** Machines read per query when the whole fleet is listed. */
+const LISTING_PAGE_SIZE = 1000;
+
+/** Every machine after `after` (or all), one page of the database at a time. */
+async function* listingPages(db: Db, tags: string[], after: string | null): AsyncGenerator<MachineListing[]> {
+  for (;;) {
+    const page = await listMachines(db, { tags, after, limit: LISTING_PAGE_SIZE });
+    if (page.length > 0) yield page;
+    if (page.length < LISTING_PAGE_SIZE) return;
+    after = page[page.length - 1]!.machineId;
+  }
+}
+
+/**
+ * A JSON array response streamed page by page, so listing a 100 000-machine fleet never holds
+ * the whole fleet (rows, objects and JSON text) in memory at once. A database failure after the
+ * first bytes can only cut the stream short; it is logged.
+ */
+function streamJsonArray<T, U>(pages: AsyncGenerator<T[]>, render: (item: T) => U, logger: Logger): Response {
+  const encoder = new TextEncoder();
+  let first = true;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const next = await pages.next();
+        if (next.done) {
+          controller.enqueue(encoder.encode(first ? "[]" : "]"));
+          controller.close();
+          return;
+        }
+        const items = JSON.stringify(next.value.map(render));
+        controller.enqueue(encoder.encode(`${first ? "[" : ","}${items.slice(1, -1)}`));
+        first = false;
+      } catch (error) {
+        logger.error("machine listing failed while streaming", { error: String(error) });
+        controller.error(error);
+      }
+    },
+    cancel() {
+      void pages.return(undefined);
+    },
+  });
+  return new Response(body, { status: 200, headers: { "content-type": "application/json" } });
+}
+
 function toMachineStatus(m: MachineListing, now: number): z.infer<typeof MachineStatus> {
   return {
     machine_id: m.machineId,
@@ -454,12 +500,13 @@ export function registerMachineRoutes(
     const { tag, limit, cursor } = c.req.valid("query");
     const tags = tag === undefined ? [] : Array.isArray(tag) ? tag : [tag];
     const now = deps.now();
-    const machines = await listMachines(deps.store.db, {
-      tags,
-      after: cursor,
-      limit: limit === undefined ? undefined : limit + 1,
-    });
-    if (limit !== undefined && machines.length > limit) {
+    if (limit === undefined) {
+      const pages = listingPages(deps.store.db, tags, cursor);
+      // The same array c.json would send, streamed: the typed-response check cannot see into a stream.
+      return streamJsonArray(pages, (m) => toMachineStatus(m, now), deps.logger) as never;
+    }
+    const machines = await listMachines(deps.store.db, { tags, after: cursor, limit: limit + 1 });
+    if (machines.length > limit) {
       machines.length = limit;
       c.header("X-Next-Cursor", encodeCursor(machines[limit - 1]!.machineId));
     }
