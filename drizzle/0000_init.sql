@@ -120,7 +120,7 @@ CREATE TABLE `rollout_machines` (
 	`batch_index` integer NOT NULL,
 	`machine_id` text NOT NULL,
 	`position` integer NOT NULL,
-	`store_path` text NOT NULL,
+	`store_path` text,
 	`previous_generation` text,
 	`previous_cache_url` text,
 	`health` text DEFAULT 'pending' NOT NULL,
@@ -129,7 +129,6 @@ CREATE TABLE `rollout_machines` (
 );
 --> statement-breakpoint
 CREATE INDEX `rollout_machines_batch_idx` ON `rollout_machines` (`rollout_id`,`batch_index`,`position`);--> statement-breakpoint
-CREATE INDEX `rollout_machines_machine_idx` ON `rollout_machines` (`machine_id`);--> statement-breakpoint
 CREATE TABLE `rollouts` (
 	`id` text PRIMARY KEY NOT NULL,
 	`release_id` text NOT NULL,

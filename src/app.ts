@@ -11,6 +11,7 @@ import { registerHealthRoutes } from "./routes/health.ts";
 import { registerKeyRoutes } from "./routes/keys.ts";
 import { registerMachineRoutes } from "./routes/machines.ts";
 import { registerReleaseRoutes } from "./routes/releases.ts";
+import { registerRolloutRoutes } from "./routes/rollouts.ts";
 import { renderLastSeenMetric } from "./services/fleet-metrics.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -61,6 +62,7 @@ export function createApp(deps: AppDeps): App {
   registerKeyRoutes(app, routes);
   registerAuditRoutes(app, routes);
   registerReleaseRoutes(app, routes);
+  registerRolloutRoutes(app, routes);
   app.get("/metrics", async (c) => {
     const registered = await deps.registry.metrics();
     // Prometheus text: families are separated by a blank line, as prom-client separates its own.

@@ -4,6 +4,7 @@ import type { Config } from "./config.ts";
 import type { Store } from "./db/database.ts";
 import type { Logger } from "./logger.ts";
 import type { FleetState } from "./services/fleet-state.ts";
+import type { RolloutExecutor } from "./services/rollout-executor.ts";
 
 /** What the runtime adapter learned about the connection (nothing when TLS is off). */
 export interface PeerIdentity {
@@ -44,6 +45,8 @@ export interface AppDeps {
   fleet: FleetState;
   /** Told about every committed report, so a rollout can advance at once. */
   rolloutEvents: RolloutEvents;
+  /** Runs rollouts; the rollout routes create, resume, cancel and delete through it. */
+  rolloutExecutor: RolloutExecutor;
 }
 
 /** The rollout executor's inbox for events that may decide a batch. */

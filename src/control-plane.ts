@@ -5,6 +5,8 @@ import type { AppDeps } from "./context.ts";
 import type { Store } from "./db/database.ts";
 import type { Logger } from "./logger.ts";
 import { FleetState } from "./services/fleet-state.ts";
+import { RolloutExecutor } from "./services/rollout-executor.ts";
+import { registerRolloutMetrics } from "./services/rollout-metrics.ts";
 import { registerFleetMetrics } from "./services/fleet-metrics.ts";
 import { createRetention } from "./services/retention.ts";
 
@@ -28,17 +30,23 @@ export interface ControlPlane {
 
 /** Wires the state the routes share and the background tasks, from an open store. */
 export async function createControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
+  const now = options.now ?? Date.now;
+  const fleet = new FleetState();
+  const rolloutExecutor = new RolloutExecutor({ store: options.store, logger: options.logger, now, fleet });
   const deps: AppDeps = {
     store: options.store,
     logger: options.logger,
     registry: new Registry(),
     mtls: options.mtls,
     config: options.config,
-    now: options.now ?? Date.now,
-    fleet: new FleetState(),
-    rolloutEvents: { machineReported() {} },
+    now,
+    fleet,
+    rolloutEvents: rolloutExecutor,
+    rolloutExecutor,
   };
   await deps.fleet.load(options.store.db);
+  await rolloutExecutor.load();
+  registerRolloutMetrics(deps.registry, options.store.db);
   registerFleetMetrics(deps.registry, deps.fleet);
   const retention = createRetention(deps);
   const app = createApp(deps);
@@ -47,8 +55,10 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     deps,
     start() {
       retention.start();
+      rolloutExecutor.start();
     },
     async stop() {
+      await rolloutExecutor.stop();
       await retention.stop();
     },
   };

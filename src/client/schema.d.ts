@@ -317,6 +317,76 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/api/v1/rollouts": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Rollouts, newest first, optionally with one status (without their events) */
+    get: operations["listRollouts"];
+    put?: never;
+    /** Start a rollout of a release to machines, batch by batch with health gates (deploy role) */
+    post: operations["createRollout"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/rollouts/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One rollout: its batches with each machine's health, and its events */
+    get: operations["getRollout"];
+    put?: never;
+    post?: never;
+    /** Delete a finished (completed, failed or cancelled) rollout (admin role) */
+    delete: operations["deleteRollout"];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/rollouts/{id}/resume": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Resume a paused rollout: its failed batch starts again (deploy role) */
+    post: operations["resumeRollout"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/rollouts/{id}/cancel": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Cancel a rollout; machines keep the generation they were given (deploy role) */
+    post: operations["cancelRollout"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -732,6 +802,219 @@ export interface components {
       old_store_path: string;
       /** @example /nix/store/1b9p07z77phvv2hf6gm9f28syp39f1ag-nixos-system-web-01-24.11 */
       new_store_path: string;
+    };
+    CreatedRollout: {
+      /** @example r-0b7e2f0a-3c1d-4e5f-8a9b-1c2d3e4f5a6b */
+      rollout_id: string;
+      batches: components["schemas"]["PlannedBatch"][];
+      /** @example 3 */
+      total_machines: number;
+    };
+    PlannedBatch: {
+      /** @example 0 */
+      batch_index: number;
+      /**
+       * @example [
+       *       "web-01"
+       *     ]
+       */
+      machine_ids: string[];
+      /** @enum {string} */
+      status: "pending";
+    };
+    /**
+     * @example {
+     *       "release_id": "rel-6f1c2b4e-9a51-4c3e-8f4d-2a7b9c0d1e2f",
+     *       "strategy": "staged",
+     *       "batch_sizes": [
+     *         "1",
+     *         "25%",
+     *         "100%"
+     *       ],
+     *       "failure_threshold": "0",
+     *       "on_failure": "pause",
+     *       "health_timeout": 300,
+     *       "target": {
+     *         "tags": [
+     *           "web"
+     *         ]
+     *       }
+     *     }
+     */
+    CreateRolloutRequest: {
+      /** @example rel-6f1c2b4e-9a51-4c3e-8f4d-2a7b9c0d1e2f */
+      release_id: string;
+      strategy: components["schemas"]["RolloutStrategy"];
+      /**
+       * @description Staged only: each size is a count ("5") or a percentage of the machines left ("25%"); the last takes the rest
+       * @example [
+       *       "1",
+       *       "25%",
+       *       "100%"
+       *     ]
+       */
+      batch_sizes?: string[] | null;
+      /**
+       * @description Unhealthy machines a batch tolerates: "N" or "p%" of the batch
+       * @example 0
+       */
+      failure_threshold?: string | null;
+      on_failure?: components["schemas"]["RolloutOnFailure"] | null;
+      /**
+       * @description Seconds a machine has to become healthy
+       * @example 300
+       */
+      health_timeout?: number | null;
+      /**
+       * @description Binary cache for this rollout (default: the release's)
+       * @example null
+       */
+      cache_url?: string | null;
+      target: components["schemas"]["RolloutTarget"];
+    };
+    /**
+     * @example canary
+     * @enum {string}
+     */
+    RolloutStrategy: "canary" | "staged" | "all_at_once";
+    /**
+     * @description What a failed batch does to the rollout
+     * @example pause
+     * @enum {string}
+     */
+    RolloutOnFailure: "pause" | "revert";
+    RolloutTarget: {
+      /**
+       * @description Active machines having all these tags
+       * @example [
+       *       "web"
+       *     ]
+       */
+      tags?: string[] | null;
+      /**
+       * @description These machines
+       * @example [
+       *       "web-01",
+       *       "web-02"
+       *     ]
+       */
+      hosts?: string[] | null;
+    };
+    RolloutSummary: {
+      /** @example r-0b7e2f0a-3c1d-4e5f-8a9b-1c2d3e4f5a6b */
+      id: string;
+      status: components["schemas"]["RolloutStatus"];
+      strategy: components["schemas"]["RolloutStrategy"];
+      /** @example rel-6f1c2b4e-9a51-4c3e-8f4d-2a7b9c0d1e2f */
+      release_id: string;
+      on_failure: components["schemas"]["RolloutOnFailure"];
+      /** @example 0 */
+      failure_threshold: string;
+      /** @example 300 */
+      health_timeout: number;
+      batches: components["schemas"]["Batch"][];
+      /**
+       * Format: date-time
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * Format: date-time
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      updated_at: string;
+      /** @example apikey:ci */
+      created_by: string;
+    };
+    /**
+     * @example running
+     * @enum {string}
+     */
+    RolloutStatus: "created" | "running" | "paused" | "completed" | "failed" | "cancelled";
+    Batch: {
+      /** @example 0 */
+      batch_index: number;
+      /**
+       * @example [
+       *       "web-01"
+       *     ]
+       */
+      machine_ids: string[];
+      status: components["schemas"]["BatchStatus"];
+      /**
+       * @example {
+       *       "web-01": "healthy"
+       *     }
+       */
+      machine_health: {
+        [key: string]: components["schemas"]["MachineHealth"];
+      };
+      /**
+       * Format: date-time
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      started_at: string | null;
+      /**
+       * Format: date-time
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      completed_at: string | null;
+    };
+    /**
+     * @example waiting_health
+     * @enum {string}
+     */
+    BatchStatus: "pending" | "deploying" | "waiting_health" | "succeeded" | "failed";
+    /** @description A machine's state in its batch: "pending", "healthy" or {"unhealthy": reason} */
+    MachineHealth:
+      | ("pending" | "healthy")
+      | {
+          /** @example health check nginx failed */
+          unhealthy: string;
+        };
+    Rollout: {
+      /** @example r-0b7e2f0a-3c1d-4e5f-8a9b-1c2d3e4f5a6b */
+      id: string;
+      status: components["schemas"]["RolloutStatus"];
+      strategy: components["schemas"]["RolloutStrategy"];
+      /** @example rel-6f1c2b4e-9a51-4c3e-8f4d-2a7b9c0d1e2f */
+      release_id: string;
+      on_failure: components["schemas"]["RolloutOnFailure"];
+      /** @example 0 */
+      failure_threshold: string;
+      /** @example 300 */
+      health_timeout: number;
+      batches: components["schemas"]["Batch"][];
+      /**
+       * Format: date-time
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * Format: date-time
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      updated_at: string;
+      /** @example apikey:ci */
+      created_by: string;
+      events: components["schemas"]["RolloutEvent"][];
+    };
+    RolloutEvent: {
+      /** @example 1 */
+      id: number;
+      /** @example r-0b7e2f0a-3c1d-4e5f-8a9b-1c2d3e4f5a6b */
+      rollout_id: string;
+      /** @example batch.succeeded */
+      event_type: string;
+      /** @example {"batch_index":0,"unhealthy":0,"allowed_failures":0} */
+      detail: string;
+      /** @example executor */
+      actor: string;
+      /**
+       * Format: date-time
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      created_at: string;
     };
   };
   responses: never;
@@ -2151,6 +2434,399 @@ export interface operations {
       };
       /** @description Unknown resource */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  listRollouts: {
+    parameters: {
+      query?: {
+        status?: components["schemas"]["RolloutStatus"];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The rollouts */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["RolloutSummary"][];
+        };
+      };
+      /** @description Malformed request: the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, unknown, revoked or expired API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The API key lacks the role, or the client certificate is for another machine */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  createRollout: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["CreateRolloutRequest"];
+      };
+    };
+    responses: {
+      /** @description The rollout was planned and is running */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["CreatedRollout"];
+        };
+      };
+      /** @description Malformed request: the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, unknown, revoked or expired API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The API key lacks the role, or the client certificate is for another machine */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unknown resource */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Request body over 1 MiB */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The request body is not `application/json` */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  getRollout: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The rollout */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Rollout"];
+        };
+      };
+      /** @description Malformed request: the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, unknown, revoked or expired API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The API key lacks the role, or the client certificate is for another machine */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unknown resource */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  deleteRollout: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The rollout, its batches, machines and events were deleted */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Malformed request: the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, unknown, revoked or expired API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The API key lacks the role, or the client certificate is for another machine */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unknown resource */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  resumeRollout: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The rollout, running again */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Rollout"];
+        };
+      };
+      /** @description Malformed request: the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, unknown, revoked or expired API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The API key lacks the role, or the client certificate is for another machine */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unknown resource */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  cancelRollout: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The cancelled rollout */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Rollout"];
+        };
+      };
+      /** @description Malformed request: the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, unknown, revoked or expired API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The API key lacks the role, or the client certificate is for another machine */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unknown resource */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
         headers: {
           [name: string]: unknown;
         };

@@ -178,7 +178,8 @@ export const rolloutMachines = sqliteTable(
     machineId: text("machine_id").notNull(),
     /** Position inside the batch (the shuffled order). */
     position: integer("position").notNull(),
-    storePath: text("store_path").notNull(),
+    /** The release entry's store path, read from the release when the batch deploys. */
+    storePath: text("store_path"),
     previousGeneration: text("previous_generation"),
     previousCacheUrl: text("previous_cache_url"),
     health: text("health", { enum: ["pending", "healthy", "unhealthy"] })
@@ -188,8 +189,9 @@ export const rolloutMachines = sqliteTable(
   },
   (t) => [
     primaryKey({ columns: [t.rolloutId, t.machineId] }),
+    // No index on machine_id alone: lookups go through a rollout (the primary key's prefix),
+    // and each index costs every insert of a fleet-wide rollout.
     index("rollout_machines_batch_idx").on(t.rolloutId, t.batchIndex, t.position),
-    index("rollout_machines_machine_idx").on(t.machineId),
   ],
 );
 
