@@ -2,6 +2,7 @@
 // (no npm package ships a runnable sqld; see test/support/hrana-server.ts).
 import { afterAll, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
+import { createFleetClient } from "../../src/client/index.ts";
 import { startFakeSqld } from "../support/hrana-server.ts";
 import { get, repoRoot, startServer, tryParse, type ServerProcess } from "../support/process.ts";
 
@@ -25,12 +26,9 @@ test("a remote libSQL server is migrated, written through and authenticated with
   const server = await start();
   expect(await get(server.url, "/health")).toEqual({ status: 200, body: "ok" });
 
-  const res = await fetch(new URL("/api/v1/keys/bootstrap", server.url), {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ name: "remote-admin" }),
-  });
-  expect(res.status).toBe(200);
+  const client = createFleetClient({ baseUrl: server.url });
+  const bootstrap = await client.POST("/api/v1/keys/bootstrap", { body: { name: "remote-admin" } });
+  expect(bootstrap.response.status).toBe(200);
   expect(sqld.db.query("SELECT name, role FROM api_keys").all()).toEqual([{ name: "remote-admin", role: "admin" }]);
   expect(sqld.db.query("SELECT count(*) AS n FROM __drizzle_migrations").get()).toEqual({ n: 1 });
   expect(sqld.authorizations.length).toBeGreaterThan(0);
