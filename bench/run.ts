@@ -20,6 +20,7 @@ import {
   stopProcess,
   type LoadOptions,
 } from "./processes.ts";
+import { measureExecutorTicks, type TickFigure } from "./executor-tick.ts";
 import { measureScalePaths, type ScaleFigures } from "./scale.ts";
 import { seedFleet } from "./seed.ts";
 
@@ -108,16 +109,19 @@ if (values.binary && !existsSync(BINARY)) {
   if (build.exitCode !== 0) process.exit(1);
 }
 
-/** Row counts of the two report tables, read by a separate connection (so: committed rows only). */
+/** Row counts of the two report tables in one read transaction of a separate connection (committed rows only). */
 function reportCounts(dbPath: string): { reports: number; health: number } {
   const db = new Database(dbPath);
   try {
     const count = (table: string) => (db.query(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-    return { reports: count("reports"), health: count("health_reports") };
+    return db.transaction(() => ({ reports: count("reports"), health: count("health_reports") }))();
   } finally {
     db.close();
   }
 }
+
+/** How long to let requests still in flight when a generator stops reach the database before counting. */
+const SETTLE_MS = 500;
 
 const host = {
   nproc: cpus().length,
@@ -138,6 +142,7 @@ let memoryAfterStart = { rssMiB: 0, peakRssMiB: 0 };
 let memoryAfterLoad = { rssMiB: 0, peakRssMiB: 0 };
 let scale: { figures: ScaleFigures; lines: string[] } | null = null;
 let exitCode: number | null = null;
+let ticks: TickFigure[] | null = null;
 
 try {
   log(`seeding ${machines} machines into ${dbPath}`);
@@ -164,6 +169,7 @@ try {
 
   const before = reportCounts(dbPath);
   results.report = await load(server.proc.pid, { url: server.url, scenario: "report", durationSeconds: duration });
+  await Bun.sleep(SETTLE_MS);
   const after = reportCounts(dbPath);
   const acknowledged = results.report.reportsOk;
   durability = {
@@ -189,6 +195,10 @@ try {
   }
   exitCode = await stopProcess(server.proc);
   if (exitCode !== 0) failed = true;
+  if (!values["skip-scale"]) {
+    log("executor ticks (in-process, on a freshly seeded fleet)");
+    ticks = await measureExecutorTicks(machines);
+  }
 } catch (error) {
   failed = true;
   log(`failed: ${(error as Error).message}`);
@@ -233,6 +243,14 @@ const lines = [
   `| (a) / (d) | ${ratio(results.poll, results.bare)} |`,
   `| (b) / (d) | ${ratio(results.report, results.bare)} |`,
   ...(scale ? ["", ...scale.lines] : []),
+  ...(ticks
+    ? [
+        "",
+        "| rollout executor, in-process | ms |",
+        "|---|---:|",
+        ...ticks.map((t) => `| ${t.step} | ${t.ms.toFixed(1)} |`),
+      ]
+    : []),
 ];
 console.log(lines.join("\n"));
 
@@ -253,6 +271,7 @@ if (values.json) {
         results,
         durability,
         scale: scale?.figures ?? null,
+        executor: ticks,
         serverExitCode: exitCode,
         failed,
       },

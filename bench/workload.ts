@@ -37,11 +37,11 @@ export function storePath(i: number, generation: number): string {
 }
 
 /** An agent's report with a passing three-check health report, as the Rust agent sends it. */
-export function reportBody(id: string, timestamp: string): string {
+export function reportBody(id: string, timestamp: string, generation = 0): string {
   const i = Number(id.slice(5));
   return JSON.stringify({
     machine_id: id,
-    current_generation: storePath(i, 0),
+    current_generation: storePath(i, generation),
     success: true,
     message: "switched to generation",
     timestamp,

@@ -55,6 +55,13 @@ test("bench runs every scenario against a 1 000-machine fleet and every acknowle
     startupSeconds: number;
     memoryAfterLoad: { peakRssMiB: number };
     serverExitCode: number;
+    scale: {
+      metrics: { series: number } | null;
+      listAll: { machines: number } | null;
+      listPaged: { machines: number } | null;
+      rolloutCreate: { machines: number } | null;
+    };
+    executor: { step: string; ms: number }[];
   };
   for (const name of ["poll", "report", "mix", "bare", "paced"] as const) {
     const result = report.results[name];
@@ -69,4 +76,10 @@ test("bench runs every scenario against a 1 000-machine fleet and every acknowle
   expect(report.startupSeconds).toBeGreaterThan(0);
   expect(report.memoryAfterLoad.peakRssMiB).toBeGreaterThan(0);
   expect(report.serverExitCode).toBe(0);
+  // The scale paths ran against the same fleet (figures only, no timing assertions).
+  expect(report.scale.metrics?.series).toBeGreaterThan(1000);
+  expect(report.scale.listAll?.machines).toBe(1000);
+  expect(report.scale.listPaged?.machines).toBe(1000);
+  expect(report.scale.rolloutCreate?.machines).toBeGreaterThan(900);
+  expect(report.executor.map((t) => t.step)).toHaveLength(6);
 }, 60_000);
