@@ -328,6 +328,11 @@ export function registerRolloutRoutes(app: OpenAPIHono<AppEnv>, { deps, requireR
 
   app.openapi({ ...createRolloutRoute, middleware: [requireRole("deploy")] }, async (c) => {
     const body = c.req.valid("json");
+    // Given sizes are validated whatever the strategy: a typo is refused, not silently ignored.
+    if (body.batch_sizes !== undefined) {
+      const given = parseBatchSizes(body.batch_sizes);
+      if (!given.ok) throw badRequest(given.error);
+    }
     const sizes = effectiveBatchSizes(body.strategy, body.batch_sizes);
     const parsedSizes = parseBatchSizes(sizes);
     if (!parsedSizes.ok) throw badRequest(parsedSizes.error);

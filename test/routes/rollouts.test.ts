@@ -305,6 +305,7 @@ describe("POST /api/v1/rollouts", () => {
     ["batch size over 100%", { strategy: "staged", batch_sizes: ["150%"] }, "more than 100%"],
     ["negative batch size", { strategy: "staged", batch_sizes: ["-1"] }, "batch_sizes[0]"],
     ["empty batch sizes", { strategy: "staged", batch_sizes: [] }, "batch_sizes must not be empty"],
+    ["batch size given to canary", { strategy: "canary", batch_sizes: ["1", "lots"] }, "batch_sizes[1]"],
     ["batch size type", { strategy: "staged", batch_sizes: [1] }, "batch_sizes.0"],
     ["threshold", { failure_threshold: "a few" }, "failure_threshold"],
     ["threshold over 100%", { failure_threshold: "101%" }, "failure_threshold"],
