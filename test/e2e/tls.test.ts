@@ -239,10 +239,9 @@ describe("mutual TLS", () => {
         .end();
     });
     expect(status).toBe(200);
-    const started = performance.now();
+    // A shutdown that waited for the idle keep-alive connection would hang here until the test times out.
     own.proc.kill("SIGTERM");
     expect(await own.exited).toBe(0);
-    expect(performance.now() - started).toBeLessThan(3000);
     agent.destroy();
   });
 });
