@@ -15,6 +15,22 @@ import { registerRolloutRoutes } from "./routes/rollouts.ts";
 import { renderLastSeenMetric } from "./services/fleet-metrics.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
+/** A release manifest names every host: 10 000 hosts take about 1.7 MB, 100 000 about 17 MB. */
+export const MAX_RELEASE_BODY_BYTES = 32 * 1024 * 1024;
+
+/** The request-body limit of a route: 1 MiB everywhere but release creation. */
+export function maxBodyBytes(method: string, path: string): number {
+  return method.toUpperCase() === "POST" && path === "/api/v1/releases" ? MAX_RELEASE_BODY_BYTES : MAX_BODY_BYTES;
+}
+
+function limitBody(maxSize: number) {
+  return bodyLimit({
+    maxSize,
+    onError: () => {
+      throw new ApiError("payload_too_large", `request body exceeds ${maxSize / (1024 * 1024)} MiB`);
+    },
+  });
+}
 
 export const OPENAPI_INFO = {
   openapi: "3.1.0",
@@ -41,14 +57,12 @@ export function createApp(deps: AppDeps): App {
 
   app.use(requestLog(deps.logger));
   app.use(httpMetrics(deps.registry));
-  app.use(
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new ApiError("payload_too_large", "request body exceeds 1 MiB");
-      },
-    }),
-  );
+  const defaultBodyLimit = limitBody(MAX_BODY_BYTES);
+  const releaseBodyLimit = limitBody(MAX_RELEASE_BODY_BYTES);
+  app.use(function limitRequestBody(c, next) {
+    const limit = maxBodyBytes(c.req.method, c.req.path) === MAX_BODY_BYTES ? defaultBodyLimit : releaseBodyLimit;
+    return limit(c, next);
+  });
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

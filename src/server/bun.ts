@@ -1,8 +1,9 @@
 import type { Server, Socket, TCPSocketListener } from "bun";
+import { MAX_RELEASE_BODY_BYTES } from "../app.ts";
 import { formatUrl, type ListenOptions, type RunningServer, type ServerAdapter } from "./adapter.ts";
 
-// The app enforces the 1 MiB limit with a JSON 413; Bun's own limit must sit above it.
-const MAX_REQUEST_BODY_BYTES = 8 * 1024 * 1024;
+// The app enforces its body limits with a JSON 413; Bun's own limit must sit above the largest.
+const MAX_REQUEST_BODY_BYTES = MAX_RELEASE_BODY_BYTES + 1024 * 1024;
 // Agents poll every few seconds during a rollout; a connection that outlives the poll
 // interval spares them a new mutual-TLS handshake on every poll.
 const MTLS_IDLE_TIMEOUT_SECONDS = 65;
