@@ -146,7 +146,9 @@ export class RolloutExecutor implements RolloutEvents {
 
   /** A report has committed: re-judge the machine if a waiting batch holds it. */
   machineReported(machineId: string): void {
-    if (!this.machineBatch.has(machineId)) return;
+    // Machines of any active rollout are noted, not just those of a waiting batch: a report
+    // may commit while a batch is being started, before its machines are in the index.
+    if (!this.machineBatch.has(machineId) && !this.deps.fleet.isInActiveRollout(machineId)) return;
     this.reported.add(machineId);
     this.scheduleDrain();
   }
