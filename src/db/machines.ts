@@ -3,6 +3,7 @@ import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Lifecycle } from "../domain/lifecycle.ts";
 import { applyReport, normalizeTags, type MachineSnapshot, type ReportChange } from "../domain/machines.ts";
 import { recordAudit, type AuditEntry } from "./audit.ts";
+import { selectJson } from "./bulk-read.ts";
 import type { DbOrTx } from "./database.ts";
 import { desiredGenerations, healthReports, machines, machineTags, reports } from "./schema.ts";
 
@@ -178,18 +179,9 @@ export async function clearDesiredGeneration(tx: DbOrTx, machineId: string): Pro
   return deleted[0]?.storePath ?? null;
 }
 
-/**
- * A whole-table read as arrays, serialized by SQLite into one JSON document: at 100 000 rows
- * several times cheaper than a driver row object and a drizzle mapping per row (start-up time).
- */
-async function selectJsonArrays<T extends unknown[]>(db: DbOrTx, query: ReturnType<typeof sql>): Promise<T[]> {
-  const [row] = await db.values<[string]>(query);
-  return JSON.parse(row![0]) as T[];
-}
-
 /** `[machine_id, lifecycle, last_report_at]` of every machine (start-up load of the in-memory view). */
 export async function machineSummaries(db: DbOrTx): Promise<[string, Lifecycle, number | null][]> {
-  return selectJsonArrays(
+  return selectJson(
     db,
     sql`select json_group_array(json_array(${machines.machineId}, ${machines.lifecycle}, ${machines.lastReportAt})) from ${machines}`,
   );
@@ -197,7 +189,7 @@ export async function machineSummaries(db: DbOrTx): Promise<[string, Lifecycle, 
 
 /** `[machine_id, store_path, cache_url]` of every desired generation (start-up load of the in-memory view). */
 export async function allDesiredGenerations(db: DbOrTx): Promise<[string, string, string | null][]> {
-  return selectJsonArrays(
+  return selectJson(
     db,
     sql`select json_group_array(json_array(${desiredGenerations.machineId}, ${desiredGenerations.storePath}, ${desiredGenerations.cacheUrl})) from ${desiredGenerations}`,
   );

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { and, asc, count, desc, eq, inArray, isNotNull, sql } from "drizzle-orm";
+import { selectJson } from "./bulk-read.ts";
 import type { DbOrTx } from "./database.ts";
 import {
   desiredGenerations,
@@ -58,23 +59,24 @@ export async function targetCandidates(
       .where(sql`${machines.machineId} IN ${jsonIds(target.hosts)}`);
   }
   const distinct = [...new Set(target.tags)];
-  return db
-    .select({ machineId: machineTags.machineId, lifecycle: machines.lifecycle })
-    .from(machineTags)
-    .innerJoin(machines, eq(machines.machineId, machineTags.machineId))
-    .where(inArray(machineTags.tag, distinct))
-    .groupBy(machineTags.machineId)
-    .having(sql`count(*) = ${distinct.length}`)
-    .orderBy(machineTags.machineId);
+  // Read as one JSON document: a tag can match the whole fleet.
+  const rows = await selectJson<[string, string][]>(
+    db,
+    sql`select json_group_array(json_array(${machines.machineId}, ${machines.lifecycle}) order by ${machines.machineId})
+      from ${machines} where ${machines.machineId} in (
+        select ${machineTags.machineId} from ${machineTags} where ${inArray(machineTags.tag, distinct)}
+        group by ${machineTags.machineId} having count(*) = ${distinct.length})`,
+  );
+  return rows.map(([machineId, lifecycle]) => ({ machineId, lifecycle }));
 }
 
 /** The hostnames a release has entries for (a scan of its primary-key index, nothing more). */
 export async function releaseHostnames(db: DbOrTx, releaseId: string): Promise<Set<string>> {
-  const rows = await db
-    .select({ hostname: releaseEntries.hostname })
-    .from(releaseEntries)
-    .where(eq(releaseEntries.releaseId, releaseId));
-  return new Set(rows.map((r) => r.hostname));
+  const hostnames = await selectJson<string[]>(
+    db,
+    sql`select json_group_array(${releaseEntries.hostname}) from ${releaseEntries} where ${releaseEntries.releaseId} = ${releaseId}`,
+  );
+  return new Set(hostnames);
 }
 
 /** A release's binary cache URL; undefined when the release does not exist. */
