@@ -1,0 +1,190 @@
+// The OpenAPI document is what other languages generate clients from: these checks walk every
+// operation so a new route cannot quietly make the generated clients worse.
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createHarness } from "../support/harness.ts";
+import { createTestKey } from "../support/keys.ts";
+
+interface Schema {
+  $ref?: string;
+  type?: string | string[];
+  enum?: unknown[];
+  items?: Schema;
+  properties?: Record<string, Schema>;
+  example?: unknown;
+}
+interface Media {
+  schema?: Schema;
+  example?: unknown;
+}
+interface Operation {
+  operationId?: string;
+  tags?: string[];
+  summary?: string;
+  security?: Record<string, string[]>[];
+  parameters?: { in: string; name: string }[];
+  requestBody?: { content: Record<string, Media> };
+  responses: Record<string, { content?: Record<string, Media> }>;
+}
+
+const document = JSON.parse(readFileSync(join(import.meta.dir, "..", "..", "openapi.json"), "utf8")) as {
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, Schema>; securitySchemes: Record<string, unknown> };
+};
+const schemas = document.components.schemas;
+
+const operations = Object.entries(document.paths).flatMap(([path, item]) =>
+  Object.entries(item).map(([method, operation]) => ({ name: `${method.toUpperCase()} ${path}`, operation })),
+);
+
+// Agents authenticate by client certificate; health and bootstrap are public. Everything else takes an API key.
+const WITHOUT_API_KEY = [
+  "GET /health",
+  "POST /api/v1/keys/bootstrap",
+  "GET /api/v1/machines/{id}/desired-generation",
+  "POST /api/v1/machines/{id}/report",
+];
+// [compat] v0.1 agents read `/health`'s 503 as text.
+const NON_JSON_ERRORS = ["GET /health 503"];
+const VERBS =
+  /^(list|get|create|update|delete|remove|register|report|replace|add|clear|notify|bootstrap|revoke|export|diff|resume|cancel)[A-Z]/;
+const ERROR_REF = "#/components/schemas/Error";
+
+const isBearer = (operation: Operation) => JSON.stringify(operation.security) === JSON.stringify([{ bearerAuth: [] }]);
+
+/** The named schema a media type's schema refers to, directly or as array items. */
+function namedSchema(schema: Schema | undefined): string | undefined {
+  const ref = schema?.$ref ?? (schema?.type === "array" ? schema.items?.$ref : undefined);
+  return ref?.replace("#/components/schemas/", "");
+}
+
+test("the document has operations to check", () => {
+  expect(operations.length).toBeGreaterThan(25);
+});
+
+describe.each(operations)("$name", ({ name, operation }) => {
+  test("operationId: present, a camelCase verb phrase", () => {
+    expect(operation.operationId).toMatch(VERBS);
+    expect(operation.operationId).toMatch(/^[a-z][A-Za-z]+$/);
+    expect(operation.tags?.length, "tags").toBeGreaterThan(0);
+    expect(operation.summary, "summary").toBeTruthy();
+  });
+
+  test("security is declared: bearerAuth on API-key routes, [] on public and agent routes", () => {
+    expect(operation.security, "security must be explicit").toBeDefined();
+    if (WITHOUT_API_KEY.includes(name)) {
+      expect(operation.security).toEqual([]);
+    } else {
+      expect(isBearer(operation), "API-key routes need security: bearerSecurity").toBe(true);
+      expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(["401", "403"]));
+    }
+  });
+
+  test("every 4xx/5xx response is the shared Error schema", () => {
+    for (const [status, response] of Object.entries(operation.responses)) {
+      if (!/^[45]/.test(status) || NON_JSON_ERRORS.includes(`${name} ${status}`)) continue;
+      expect(response.content?.["application/json"]?.schema?.$ref, `${status}`).toBe(ERROR_REF);
+    }
+  });
+
+  test("path parameters declare the 400 for over-long ids", () => {
+    if (!operation.parameters?.some((p) => p.in === "path")) return;
+    expect(Object.keys(operation.responses)).toContain("400");
+  });
+
+  test("a JSON request body is a named schema with an example, and 400/413/415 are declared", () => {
+    if (!operation.requestBody) return;
+    const media = operation.requestBody.content["application/json"];
+    expect(Object.keys(operation.requestBody.content)).toEqual(["application/json"]);
+    const named = namedSchema(media?.schema);
+    expect(named, "request body schema must be named").toBeDefined();
+    expect(media?.example ?? schemas[named!]?.example, "request body example").toBeDefined();
+    expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(["400", "413", "415"]));
+  });
+
+  test("JSON success responses are named schemas (or arrays of them)", () => {
+    for (const [status, response] of Object.entries(operation.responses)) {
+      const media = response.content?.["application/json"];
+      if (!status.startsWith("2") || !media) continue;
+      expect(namedSchema(media.schema), `${status} schema must be named`).toBeDefined();
+    }
+  });
+});
+
+test("operationIds are unique", () => {
+  const ids = operations.map(({ operation }) => operation.operationId);
+  expect(new Set(ids).size).toBe(ids.length);
+});
+
+test("the bearerAuth scheme is an HTTP bearer scheme", () => {
+  expect(document.components.securitySchemes.bearerAuth).toMatchObject({ type: "http", scheme: "bearer" });
+});
+
+test("the resources have named schemas", () => {
+  for (const name of [
+    "Machine",
+    "MachineDetail",
+    "Release",
+    "ReleaseEntry",
+    "Rollout",
+    "Batch",
+    "AuditEvent",
+    "ApiKey",
+    "Error",
+  ]) {
+    expect(schemas[name], name).toBeDefined();
+  }
+});
+
+test("[compat] enums are named and spelled as the SPEC says", () => {
+  expect(schemas.Lifecycle?.enum).toEqual(["pending", "provisioning", "active", "maintenance", "decommissioned"]);
+  expect(schemas.RolloutStrategy?.enum).toEqual(["canary", "staged", "all_at_once"]);
+  expect(schemas.RolloutOnFailure?.enum).toEqual(["pause", "revert"]);
+  expect(schemas.RolloutStatus?.enum).toEqual(["created", "running", "paused", "completed", "failed", "cancelled"]);
+  expect(schemas.BatchStatus?.enum).toEqual(["pending", "deploying", "waiting_health", "succeeded", "failed"]);
+  expect(schemas.KeyRole?.enum).toEqual(["admin", "deploy", "readonly"]);
+});
+
+test("resources refer to the named enums", () => {
+  const ref = (schema: string, property: string) => {
+    const own = schemas[schema]?.properties?.[property];
+    return own?.$ref;
+  };
+  expect(ref("Machine", "lifecycle")).toBe("#/components/schemas/Lifecycle");
+  expect(ref("ApiKey", "role")).toBe("#/components/schemas/KeyRole");
+  expect(ref("Rollout", "status")).toBe("#/components/schemas/RolloutStatus");
+  expect(ref("Rollout", "strategy")).toBe("#/components/schemas/RolloutStrategy");
+  expect(ref("Rollout", "on_failure")).toBe("#/components/schemas/RolloutOnFailure");
+  expect(ref("Batch", "status")).toBe("#/components/schemas/BatchStatus");
+});
+
+// A `.nullable()` on a named zod schema can turn the component itself nullable, so every
+// response using it would claim to be nullable too; `z.union([Named, z.null()])` avoids that.
+test("no named schema admits null at its top level", () => {
+  const nullable = Object.entries(schemas)
+    .filter(([, schema]) => [schema.type].flat().includes("null") || schema.enum?.includes(null))
+    .map(([name]) => name);
+  expect(nullable).toEqual([]);
+});
+
+test("what the document declares is what the server does: a non-JSON body gets 415 with the Error body", async () => {
+  const h = await createHarness();
+  try {
+    const key = await createTestKey(h, "admin");
+    const withBody = operations.filter(({ operation }) => operation.requestBody);
+    expect(withBody.length).toBeGreaterThan(5);
+    for (const { name } of withBody) {
+      const [method, path] = name.split(" ") as [string, string];
+      const response = await h.request(path.replace(/\{[^}]+\}/g, "web-01"), {
+        method,
+        key,
+        headers: { "content-type": "text/plain" },
+        body: "{}",
+      });
+      expect([name, response.status, await response.json()]).toEqual([name, 415, { error: expect.any(String) }]);
+    }
+  } finally {
+    await h.close();
+  }
+});
