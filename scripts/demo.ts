@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createFleetClient, ok, type Schema } from "../src/client/index.ts";
 import { createControlPlane } from "../src/control-plane.ts";
 import { openStore } from "../src/db/database.ts";
 import { NIX_BASE32_ALPHABET } from "../src/domain/store-path.ts";
@@ -12,12 +13,6 @@ import { FleetSimulator } from "../test/support/fleet-simulator.ts";
 const FLEET_SIZE = 20;
 const TIMEOUT_MS = 60_000;
 
-interface RolloutView {
-  id: string;
-  status: string;
-  batches: { batch_index: number; status: string; machine_health: Record<string, unknown> }[];
-}
-
 function storePath(host: string): string {
   const hash = Array.from({ length: 32 }, () => NIX_BASE32_ALPHABET[Math.floor(Math.random() * 32)]).join("");
   return `/nix/store/${hash}-nixos-system-${host}-24.11`;
@@ -26,7 +21,7 @@ function storePath(host: string): string {
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 /** One progress line: the batch's status and how many of its machines are decided. */
-function describeBatch(batch: RolloutView["batches"][number], of: number): string {
+function describeBatch(batch: Schema<"Batch">, of: number): string {
   const health = Object.values(batch.machine_health);
   const healthy = health.filter((h) => h === "healthy").length;
   const unhealthy = health.filter((h) => typeof h === "object").length;
@@ -55,46 +50,37 @@ async function main(): Promise<number> {
 
   try {
     say(`control plane listening on ${url} (database ${dir}/state.db)`);
-    const bootstrap = await fetch(`${url}/api/v1/keys/bootstrap`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ name: "demo" }),
-    });
-    const { key } = (await bootstrap.json()) as { key: string };
-    const api = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${url}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const json = (await res.json()) as Record<string, unknown>;
-      if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${JSON.stringify(json)}`);
-      return json;
-    };
+    const { key } = await ok(
+      createFleetClient({ baseUrl: url }).POST("/api/v1/keys/bootstrap", { body: { name: "demo" } }),
+    );
+    const api = createFleetClient({ baseUrl: url, apiKey: key });
 
     await fleet.register();
     fleet.start();
     say(`${FLEET_SIZE} simulated agents registered (tags web, demo), polling every 100 ms`);
 
-    const release = await api("POST", "/api/v1/releases", {
-      flake_ref: "github:example/fleet",
-      entries: hosts.map((hostname) => ({ hostname, store_path: storePath(hostname), platform: "x86_64-linux" })),
-    });
+    const release = await ok(
+      api.POST("/api/v1/releases", {
+        body: {
+          flake_ref: "github:example/fleet",
+          entries: hosts.map((hostname) => ({ hostname, store_path: storePath(hostname), platform: "x86_64-linux" })),
+        },
+      }),
+    );
     say(`published release ${release.id} for ${release.host_count} hosts`);
 
-    const created = (await api("POST", "/api/v1/rollouts", {
-      release_id: release.id,
-      strategy: "canary",
-      health_timeout: 30,
-      target: { tags: ["demo"] },
-    })) as { rollout_id: string; batches: { machine_ids: string[] }[] };
+    const created = await ok(
+      api.POST("/api/v1/rollouts", {
+        body: { release_id: release.id, strategy: "canary", health_timeout: 30, target: { tags: ["demo"] } },
+      }),
+    );
     const sizes = created.batches.map((b) => b.machine_ids.length).join(" + ");
     say(`started canary rollout ${created.rollout_id}: batches of ${sizes} machines`);
 
     const deadline = Date.now() + TIMEOUT_MS;
     let printed = new Set<string>();
     for (;;) {
-      const rollout = (await api("GET", `/api/v1/rollouts/${created.rollout_id}`)) as unknown as RolloutView;
+      const rollout = await ok(api.GET("/api/v1/rollouts/{id}", { params: { path: { id: created.rollout_id } } }));
       const lines = rollout.batches.map((batch) => describeBatch(batch, rollout.batches.length));
       for (const line of lines) if (!printed.has(line)) say(line);
       printed = new Set(lines);

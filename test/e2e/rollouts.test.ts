@@ -3,24 +3,12 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createFleetClient, ok, type FleetClient, type Schema } from "../../src/client/index.ts";
 import { NIX_BASE32_ALPHABET } from "../../src/domain/store-path.ts";
 import { FleetSimulator, type SimulatedMachineSpec } from "../support/fleet-simulator.ts";
 import { repoRoot, startServer, type ServerProcess } from "../support/process.ts";
 
-interface Batch {
-  batch_index: number;
-  machine_ids: string[];
-  status: string;
-  machine_health: Record<string, "pending" | "healthy" | { unhealthy: string }>;
-  started_at: string | null;
-  completed_at: string | null;
-}
-interface Rollout {
-  id: string;
-  status: string;
-  batches: Batch[];
-  events: { event_type: string }[];
-}
+type Rollout = Schema<"Rollout">;
 
 const dir = mkdtempSync(join(tmpdir(), "nixfleet-e2e-rollouts-"));
 const servers: ServerProcess[] = [];
@@ -39,7 +27,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A client of one control plane with an admin key. */
+/** The typed client of one control plane with an admin key, plus the steps these tests repeat. */
 class Api {
   constructor(
     public url: string,
@@ -47,47 +35,38 @@ class Api {
   ) {}
 
   static async bootstrap(url: string): Promise<Api> {
-    const res = await fetch(`${url}/api/v1/keys/bootstrap`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ name: "e2e" }),
-    });
-    expect(res.status).toBe(200);
-    return new Api(url, ((await res.json()) as { key: string }).key);
+    const { key } = await ok(
+      createFleetClient({ baseUrl: url }).POST("/api/v1/keys/bootstrap", { body: { name: "e2e" } }),
+    );
+    return new Api(url, key);
   }
 
-  async call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-    const res = await fetch(`${this.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${this.key}`, "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, json: text ? JSON.parse(text) : null };
+  /** A client for the current URL (tests move it to a restarted control plane). */
+  get client(): FleetClient {
+    return createFleetClient({ baseUrl: this.url, apiKey: this.key });
   }
 
   async publish(hosts: string[], version: number): Promise<string> {
-    const res = await this.call("POST", "/api/v1/releases", {
-      entries: hosts.map((hostname) => ({
-        hostname,
-        store_path: storePath(hostname, version),
-        platform: "x86_64-linux",
-      })),
-    });
-    expect(res.status).toBe(201);
-    return res.json.id;
+    const entries = hosts.map((hostname) => ({
+      hostname,
+      store_path: storePath(hostname, version),
+      platform: "x86_64-linux",
+    }));
+    const res = await this.client.POST("/api/v1/releases", { body: { entries } });
+    expect(res.response.status).toBe(201);
+    return res.data!.id;
   }
 
-  async rollout(body: Record<string, unknown>): Promise<{ rollout_id: string; batches: { machine_ids: string[] }[] }> {
-    const res = await this.call("POST", "/api/v1/rollouts", body);
-    expect(res.status).toBe(201);
-    return res.json;
+  async rollout(body: Schema<"CreateRolloutRequest">): Promise<Schema<"CreatedRollout">> {
+    const res = await this.client.POST("/api/v1/rollouts", { body });
+    expect(res.response.status).toBe(201);
+    return res.data!;
   }
 
   async get(id: string): Promise<Rollout> {
-    const res = await this.call("GET", `/api/v1/rollouts/${id}`);
-    expect(res.status).toBe(200);
-    return res.json;
+    const res = await this.client.GET("/api/v1/rollouts/{id}", { params: { path: { id } } });
+    expect(res.response.status).toBe(200);
+    return res.data!;
   }
 
   /** Polls the rollout until `done` holds (or fails after `timeoutMs`). */
@@ -102,8 +81,9 @@ class Api {
   }
 
   async desired(machineId: string): Promise<{ status: number; hash?: string; poll_hint?: number | null }> {
-    const res = await fetch(`${this.url}/api/v1/machines/${encodeURIComponent(machineId)}/desired-generation`);
-    return res.status === 200 ? { status: 200, ...((await res.json()) as object) } : { status: res.status };
+    const agent = createFleetClient({ baseUrl: this.url });
+    const res = await agent.GET("/api/v1/machines/{id}/desired-generation", { params: { path: { id: machineId } } });
+    return { status: res.response.status, ...res.data };
   }
 }
 
@@ -236,8 +216,9 @@ describe("one control plane, several fleets", () => {
     expect(paused.batches[0]!.machine_health["silent-2"]).toBe("healthy");
 
     sim.setOutcome("silent-1", "healthy");
-    const resumed = await api.call("POST", `/api/v1/rollouts/${created.rollout_id}/resume`);
-    expect(resumed.status).toBe(200);
+    const byId = { params: { path: { id: created.rollout_id } } };
+    const resumed = await api.client.POST("/api/v1/rollouts/{id}/resume", byId);
+    expect(resumed.response.status).toBe(200);
     const done = await api.waitFor(created.rollout_id, statusIs("completed", "paused", "failed"));
     expect(done.status).toBe("completed");
     expect(done.events.map((e) => e.event_type)).toContain("rollout.resumed");
@@ -285,13 +266,14 @@ describe("one control plane, several fleets", () => {
     const release = await api.publish(ids, 1);
     const created = await api.rollout({ release_id: release, strategy: "canary", target: { tags: ["cancel"] } });
     await api.waitFor(created.rollout_id, (r) => r.batches[0]!.status === "waiting_health");
-    const res = await api.call("POST", `/api/v1/rollouts/${created.rollout_id}/cancel`);
-    expect(res.status).toBe(200);
-    expect(res.json.status).toBe("cancelled");
+    const byId = { params: { path: { id: created.rollout_id } } };
+    const res = await api.client.POST("/api/v1/rollouts/{id}/cancel", byId);
+    expect(res.response.status).toBe(200);
+    expect(res.data?.status).toBe("cancelled");
     const [canary] = created.batches[0]!.machine_ids;
     expect(await api.desired(canary!)).toMatchObject({ status: 200, hash: storePath(canary!, 1), poll_hint: null });
     for (const id of created.batches[1]!.machine_ids) expect((await api.desired(id)).status).toBe(404);
-    expect((await api.call("POST", `/api/v1/rollouts/${created.rollout_id}/cancel`)).status).toBe(409);
+    expect((await api.client.POST("/api/v1/rollouts/{id}/cancel", byId)).response.status).toBe(409);
   });
 });
 

@@ -1,6 +1,8 @@
 // A simulated fleet: one loop per machine doing what a nixfleet agent does over HTTP — poll
 // `desired-generation`, "apply" it after a delay, report the outcome — with a configurable
 // health outcome per machine, so rollouts can be driven end to end against a real server.
+// The agents talk through the typed client, like any script would.
+import { createFleetClient, type FleetClient, type Schema } from "../../src/client/index.ts";
 
 /**
  * How a simulated machine behaves once it has something to deploy:
@@ -46,7 +48,7 @@ export interface SimulatedMachineState {
 
 /** Drives simulated agents against a control plane until stopped. */
 export class FleetSimulator {
-  private baseUrl: string;
+  private client: FleetClient;
   private readonly machines = new Map<string, SimulatedMachineState & { lastReportAt: number }>();
   private readonly pollIntervalMs: number;
   private readonly heartbeatMs: number;
@@ -54,7 +56,7 @@ export class FleetSimulator {
   private loops: Promise<void>[] = [];
 
   constructor(options: FleetSimulatorOptions) {
-    this.baseUrl = options.baseUrl;
+    this.client = createFleetClient({ baseUrl: options.baseUrl });
     this.pollIntervalMs = options.pollIntervalMs ?? 50;
     this.heartbeatMs = options.heartbeatMs ?? 500;
     for (const spec of options.machines) {
@@ -92,7 +94,7 @@ export class FleetSimulator {
 
   /** Points the agents at another server URL (a restarted control plane). */
   setBaseUrl(url: string): void {
-    this.baseUrl = url;
+    this.client = createFleetClient({ baseUrl: url });
   }
 
   setOutcome(machineId: string, outcome: AgentOutcome): void {
@@ -141,20 +143,19 @@ export class FleetSimulator {
   }
 
   private async pollDesired(machineId: string): Promise<string | null> {
-    const res = await fetch(`${this.baseUrl}/api/v1/machines/${encodeURIComponent(machineId)}/desired-generation`);
-    if (res.status === 404) {
-      await res.body?.cancel();
-      return null;
-    }
-    if (!res.ok) throw new Error(`desired-generation answered ${res.status}`);
-    return ((await res.json()) as { hash: string }).hash;
+    const { data, response } = await this.client.GET("/api/v1/machines/{id}/desired-generation", {
+      params: { path: { id: machineId } },
+    });
+    if (response.status === 404) return null;
+    if (!data) throw new Error(`desired-generation answered ${response.status}`);
+    return data.hash;
   }
 
   private async report(machine: SimulatedMachineState & { lastReportAt: number }, first: boolean): Promise<void> {
     const outcome = first ? "healthy" : machine.outcome;
     const now = new Date().toISOString();
-    const failedCheck = { status: "fail", check_name: "http", duration_ms: 4, message: "connection refused" };
-    const body = {
+    const failedCheck = { status: "fail", check_name: "http", duration_ms: 4, message: "connection refused" } as const;
+    const body: Schema<"AgentReport"> = {
       machine_id: machine.id,
       current_generation: machine.currentGeneration,
       success: outcome !== "failing-report",
@@ -172,13 +173,11 @@ export class FleetSimulator {
       agent_version: "0.1.0-sim",
       uptime_seconds: 1000,
     };
-    const res = await fetch(`${this.baseUrl}/api/v1/machines/${encodeURIComponent(machine.id)}/report`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
+    const { response } = await this.client.POST("/api/v1/machines/{id}/report", {
+      params: { path: { id: machine.id } },
+      body,
     });
-    await res.body?.cancel();
-    if (!res.ok) throw new Error(`report answered ${res.status}`);
+    if (!response.ok) throw new Error(`report answered ${response.status}`);
     machine.reports += 1;
     machine.lastReportAt = Date.now();
   }
