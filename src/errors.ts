@@ -33,13 +33,18 @@ export const badRequest = (message: string) => new ApiError("bad_request", messa
 export const notFound = (message: string) => new ApiError("not_found", message);
 export const conflict = (message: string) => new ApiError("conflict", message);
 
+// Hono's own exceptions carry terse reason phrases; say what the client should do instead.
+const HTTP_EXCEPTION_MESSAGES: Partial<Record<number, string>> = {
+  413: "request body exceeds 1 MiB",
+  415: "request body must be JSON, sent with Content-Type: application/json",
+};
+
 /** Turns any thrown value into the JSON error response; unexpected ones become a logged 500. */
 export function errorResponse(error: unknown, c: Context, logger: Logger): Response {
   if (error instanceof ApiError) return c.json({ error: error.message }, error.status);
   if (error instanceof HTTPException) {
     const status = error.status;
-    const message = status === 413 ? "request body exceeds 1 MiB" : error.message || "bad request";
-    return c.json({ error: message }, status);
+    return c.json({ error: HTTP_EXCEPTION_MESSAGES[status] ?? (error.message || "bad request") }, status);
   }
   logger.error("request failed", {
     method: c.req.method,

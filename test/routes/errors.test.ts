@@ -193,3 +193,13 @@ test("a path with control characters still logs as one well-formed line", async 
   expect(requests).toHaveLength(1);
   expect(logLines).toHaveLength(1);
 });
+
+test("a body that is not JSON gets 415 saying what to send", async () => {
+  const res = await h.request("/api/v1/keys/bootstrap", {
+    method: "POST",
+    body: "{}",
+    headers: { "content-type": "text/plain" },
+  });
+  expect(res.status).toBe(415);
+  expect(await res.json()).toEqual({ error: "request body must be JSON, sent with Content-Type: application/json" });
+});
