@@ -1,13 +1,12 @@
 // `bun run bench`: the control plane under agent load, against a bare Bun.serve ceiling.
 // See bench/RESULTS.md for what it measures and the figures from the reference machine.
 import { Database } from "bun:sqlite";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { LoadResult } from "./loadgen.ts";
 import {
-  BINARY,
   ROOT,
   cpuSecondsOf,
   installWrk,
@@ -32,7 +31,7 @@ const USAGE = `usage: bun run bench [-- flags]
   --threads T             wrk threads (default 1)
   --rate R                offered polls per second in scenario (e) (default 10000)
   --generator wrk|bun     load generator (default: wrk, installed with apt-get if missing; else bun)
-  --binary                run dist/nixfleet-control-plane (built if missing) instead of the source
+  --binary                build and run dist/nixfleet-control-plane instead of the source
   --per-machine-metrics B passed to the server (default: the server's default)
   --skip-scale            skip the scale-path measurements
   --json FILE             also write every figure as JSON
@@ -103,7 +102,8 @@ const load = async (
   return { ...result, serverCpuUsPerRequest: result.requests > 0 ? (cpu * 1e6) / result.requests : 0 };
 };
 
-if (values.binary && !existsSync(BINARY)) {
+if (values.binary) {
+  // Always rebuilt: a binary left from older sources would measure the wrong code.
   log("building dist/nixfleet-control-plane");
   const build = Bun.spawnSync([process.execPath, "run", "build"], { cwd: ROOT, stdout: "ignore", stderr: "inherit" });
   if (build.exitCode !== 0) process.exit(1);

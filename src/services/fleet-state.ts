@@ -86,12 +86,16 @@ export class FleetState {
   /** Records a committed machine change (registration, lifecycle, report). `lastReportAt` undefined keeps the known one. */
   recordMachine(machineId: string, lifecycle: Lifecycle, lastReportAt?: number | null): void {
     const known = this.machines.get(machineId);
-    if (known) this.lifecycleCounts[known.lifecycle] -= 1;
     this.lifecycleCounts[lifecycle] += 1;
-    this.machines.set(machineId, {
-      lifecycle,
-      lastReportAt: lastReportAt === undefined ? (known?.lastReportAt ?? null) : lastReportAt,
-    });
+    if (!known) {
+      this.machines.set(machineId, { lifecycle, lastReportAt: lastReportAt ?? null });
+      return;
+    }
+    // Updated in place: a new object per report would be garbage the collector has to chase
+    // through an old generation holding the whole fleet.
+    this.lifecycleCounts[known.lifecycle] -= 1;
+    known.lifecycle = lifecycle;
+    if (lastReportAt !== undefined) known.lastReportAt = lastReportAt;
   }
 
   /** The machine's lifecycle and last report time, or undefined when it is not registered. */
