@@ -167,6 +167,10 @@ try {
   results.poll = await load(server.proc.pid, { url: server.url, scenario: "poll", durationSeconds: duration });
   log(`(a) polls: ${results.poll.rps.toFixed(0)} req/s`);
 
+  // (e) right after (a): polls at a steady offered rate on a server that has only served polls.
+  results.paced = await load(server.proc.pid, { url: server.url, scenario: "poll", durationSeconds: duration, rate });
+  log(`(e) polls at ${rate}/s offered: p99 ${results.paced.p99.toFixed(2)} ms`);
+
   const before = reportCounts(dbPath);
   results.report = await load(server.proc.pid, { url: server.url, scenario: "report", durationSeconds: duration });
   await Bun.sleep(SETTLE_MS);
@@ -186,8 +190,6 @@ try {
   results.mix = await load(server.proc.pid, { url: server.url, scenario: "mix", durationSeconds: duration });
   log(`(c) mix: ${results.mix.rps.toFixed(0)} req/s`);
 
-  results.paced = await load(server.proc.pid, { url: server.url, scenario: "poll", durationSeconds: duration, rate });
-  log(`(e) polls at ${rate}/s offered: p99 ${results.paced.p99.toFixed(2)} ms`);
   memoryAfterLoad = memoryOf(server.proc.pid);
 
   if (!values["skip-scale"]) {
