@@ -84,11 +84,11 @@ export function createApp(deps: AppDeps): App {
     metricOptions: { requestsTotal: { disabled: true }, requestDuration: { disabled: true } },
   });
   app.get("/metrics", async (c) => {
-    const registered = await printMetrics(c);
-    if (!deps.config.perMachineMetrics) return registered;
+    const registered = await (await printMetrics(c)).text();
     // The per-machine family is rendered by hand: prom-client's generic formatting of 100 000
     // labelled values is several times slower. Families are separated by a blank line.
-    return c.text(`${await registered.text()}\n${renderLastSeenMetric(deps.fleet)}`);
+    const body = deps.config.perMachineMetrics ? `${registered}\n${renderLastSeenMetric(deps.fleet)}` : registered;
+    return c.text(body, 200, { "content-type": deps.registry.contentType });
   });
 
   app.doc31("/openapi.json", OPENAPI_INFO);

@@ -96,10 +96,15 @@ function assertWritableLocation(dbPath: string): void {
   const file = resolve(dbPath);
   const dir = dirname(file);
   if (!existsSync(dir)) throw new DatabaseOpenError(`database directory ${dir} does not exist`);
-  if (!statSync(dir).isDirectory()) throw new DatabaseOpenError(`database directory ${dir} is not a directory`);
+  const dirStat = statSync(dir);
+  if (!dirStat.isDirectory()) throw new DatabaseOpenError(`database directory ${dir} is not a directory`);
+  // Root passes every access check; a directory or file without any write bit is still
+  // meant to be read-only, so it is refused whoever runs the server.
+  if ((dirStat.mode & 0o222) === 0) throw new DatabaseOpenError(`database directory ${dir} is not writable`);
   if (existsSync(file)) {
     try {
       accessSync(file, constants.R_OK | constants.W_OK);
+      if ((statSync(file).mode & 0o222) === 0) throw new Error("no write permission bits");
     } catch {
       throw new DatabaseOpenError(`database ${file} is not writable`);
     }

@@ -1,4 +1,5 @@
 import { createMiddleware } from "hono/factory";
+import { routePath } from "hono/route";
 import { Counter, Histogram, type Registry } from "prom-client";
 
 /** `/api/v1/machines/:id/report` → `/api/v1/machines/{id}/report`, the OpenAPI spelling. */
@@ -47,7 +48,8 @@ export function httpMetrics(registry: Registry) {
     try {
       await next();
     } finally {
-      const child = childFor(c.req.method, c.req.routePath, c.res.status);
+      // The last matched route is the handler's, even when middleware before it answered (a 413).
+      const child = childFor(c.req.method, routePath(c, -1), c.res.status);
       child.requests.inc();
       child.duration.observe((performance.now() - started) / 1000);
     }

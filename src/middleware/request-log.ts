@@ -1,4 +1,5 @@
 import { createMiddleware } from "hono/factory";
+import { routePath } from "hono/route";
 import type { Logger } from "../logger.ts";
 
 /** Logs one JSON line per request: method, route template, status, duration. */
@@ -7,16 +8,17 @@ export function requestLog(logger: Logger) {
     const started = performance.now();
     await next();
     const status = c.res.status;
+    const route = routePath(c, -1);
     const fields = {
       method: c.req.method,
       path: c.req.path,
-      route: c.req.routePath,
+      route,
       status,
       ms: Math.round((performance.now() - started) * 100) / 100,
     };
     // Agent polls and reports are the bulk of traffic; keep them out of info logs.
     if (status >= 500) logger.error("request", fields);
-    else if (c.req.routePath.endsWith("/desired-generation") || c.req.routePath.endsWith("/report")) {
+    else if (route.endsWith("/desired-generation") || route.endsWith("/report")) {
       logger.debug("request", fields);
     } else logger.info("request", fields);
   });
