@@ -242,6 +242,26 @@ export async function recordPreviousGenerations(tx: DbOrTx, rolloutId: string, b
 }
 
 /**
+ * The latest receive time of a report or health report from a machine of the batch at or after
+ * `since`, or null. Reads only what arrived since then (the receive-time indexes), not the batch.
+ */
+export async function latestBatchReportSince(
+  tx: DbOrTx,
+  rolloutId: string,
+  batchIndex: number,
+  since: number,
+): Promise<number | null> {
+  const inBatch = (table: typeof reports | typeof healthReports) => sql`
+    SELECT max(r.received_at) AS at FROM ${table} r WHERE r.received_at >= ${since} AND EXISTS (
+      SELECT 1 FROM ${rolloutMachines} rm
+      WHERE rm.rollout_id = ${rolloutId} AND rm.machine_id = r.machine_id AND rm.batch_index = ${batchIndex})`;
+  const rows = await tx.all<{ at: number | null }>(
+    sql`SELECT max(at) AS at FROM (${inBatch(reports)} UNION ALL ${inBatch(healthReports)})`,
+  );
+  return rows[0]?.at ?? null;
+}
+
+/**
  * Resolves each machine of the batch to its release entry, read from the release at this
  * moment, and makes that its desired generation; returns what was set (machines without an
  * entry get nothing).

@@ -10,6 +10,7 @@ import {
   desireReleaseForBatch,
   findRollout,
   insertRollout,
+  latestBatchReportSince,
   machinesInActiveRollouts,
   machinesOfBatch,
   memberIds,
@@ -450,7 +451,11 @@ export class RolloutExecutor implements RolloutEvents {
     const now = this.deps.now();
     const release = await releaseCacheUrl(this.deps.store.db, rollout.releaseId);
     const cacheUrl = rollout.cacheUrl ?? release?.cacheUrl ?? null;
-    const { desired, size, missing } = await this.deps.store.write(async (tx) => {
+    const { desired, size, missing, startedAt } = await this.deps.store.write(async (tx) => {
+      // Reports are judged by receive time from the start on: a report committed before the
+      // start in the same millisecond must fall before it, so the start moves past it.
+      const latest = await latestBatchReportSince(tx, rollout.id, batch.batchIndex, now);
+      const startedAt = latest === null ? now : latest + 1;
       if (batch.startedAt === null) await recordPreviousGenerations(tx, rollout.id, batch.batchIndex);
       const set = await desireReleaseForBatch(
         tx,
@@ -462,7 +467,7 @@ export class RolloutExecutor implements RolloutEvents {
       const members = await machinesOfBatch(tx, rollout.id, batch.batchIndex);
       const missing = members.filter((m) => !covered.has(m.machineId)).map((m) => m.machineId);
       await setMachineHealth(tx, rollout.id, missing, "unhealthy", `no entry in release ${rollout.releaseId}`);
-      await updateBatch(tx, rollout.id, batch.batchIndex, { status: "waiting_health", startedAt: now });
+      await updateBatch(tx, rollout.id, batch.batchIndex, { status: "waiting_health", startedAt });
       await setRolloutStatus(tx, rollout.id, "running", now);
       await appendRolloutEvents(tx, now, {
         rolloutId: rollout.id,
@@ -470,11 +475,11 @@ export class RolloutExecutor implements RolloutEvents {
         detail: { batch_index: batch.batchIndex, machines: members.length, health_timeout: rollout.healthTimeout },
         actor: EXECUTOR_ACTOR,
       });
-      return { desired: set, size: members.length, missing: missing.length };
+      return { desired: set, size: members.length, missing: missing.length, startedAt };
     });
     for (const { machineId, storePath } of desired) this.deps.fleet.setDesired(machineId, { storePath, cacheUrl });
     const undecided = new Map(desired.map((d) => [d.machineId, d.storePath]));
-    this.track(rollout, batch.batchIndex, now, { size, undecided, unhealthy: missing });
+    this.track(rollout, batch.batchIndex, startedAt, { size, undecided, unhealthy: missing });
   }
 
   /** Rebuilds the index entry of a waiting batch from the database. */
