@@ -163,12 +163,16 @@ describe("§5 GET /api/v1/machines/{id}/desired-generation", () => {
     const id = "host with spaces/and/slashes ✓";
     expect((await notifyDeploy(id, GEN_A)).status).toBe(200);
     expect(await (await poll(id)).json()).toEqual({ hash: GEN_A, cache_url: null, poll_hint: null });
+    expect(await machine(id)).toMatchObject({ machine_id: id, desired_generation: GEN_A });
+    expect((await h.request(path(id, "/tags"), { method: "PUT", key: admin, json: { tags: ["x"] } })).status).toBe(200);
+    expect((await h.request(path(id, "/tags/x"), { method: "DELETE", key: admin })).status).toBe(200);
+    expect((await h.request(path(id, "/desired-generation"), { method: "DELETE", key: admin })).status).toBe(204);
     expect((await poll("x".repeat(128))).status).toBe(404);
     expect((await poll("x".repeat(129))).status).toBe(400);
   });
 
-  test("poll_hint is 5 while the machine is in an active rollout (with the release's cache_url), null again once it ends", async () => {
-    const hosts = ["web-01", "web-02"];
+  /** Two reporting web machines and an all-at-once rollout of GEN_B to them; returns the rollout id. */
+  async function rollOutToWebFleet(hosts: string[]): Promise<string> {
     for (const id of hosts) expect((await report(id, agentReport(id, { tags: ["web"] }))).status).toBe(200);
     const release = await h.request("/api/v1/releases", {
       method: "POST",
@@ -186,27 +190,42 @@ describe("§5 GET /api/v1/machines/{id}/desired-generation", () => {
       json: { release_id: releaseId, strategy: "all_at_once", target: { tags: ["web"] } },
     });
     expect(created.status).toBe(201);
-    const { rollout_id } = (await created.json()) as { rollout_id: string };
     await h.controlPlane.deps.rolloutExecutor.idle();
+    return ((await created.json()) as { rollout_id: string }).rollout_id;
+  }
 
-    for (const id of hosts) {
-      expect(await (await poll(id)).json()).toEqual({
-        hash: GEN_B,
-        cache_url: "https://cache.example.com",
-        poll_hint: 5,
-      });
-    }
-    expect((await h.request(`/api/v1/rollouts/${rollout_id}/cancel`, { method: "POST", key: deploy })).status).toBe(
-      200,
-    );
+  const desiredB = (pollHint: number | null) => ({
+    hash: GEN_B,
+    cache_url: "https://cache.example.com",
+    poll_hint: pollHint,
+  });
+
+  test("poll_hint is 5 while the machine is in an active rollout (with the release's cache_url), null once cancelled", async () => {
+    const hosts = ["web-01", "web-02"];
+    const rolloutId = await rollOutToWebFleet(hosts);
+    for (const id of hosts) expect(await (await poll(id)).json()).toEqual(desiredB(5));
+    const cancel = await h.request(`/api/v1/rollouts/${rolloutId}/cancel`, { method: "POST", key: deploy });
+    expect(cancel.status).toBe(200);
     await h.controlPlane.deps.rolloutExecutor.idle();
+    for (const id of hosts) expect(await (await poll(id)).json()).toEqual(desiredB(null));
+  });
+
+  test("poll_hint goes back to null when the rollout completes", async () => {
+    const hosts = ["web-01", "web-02"];
+    const rolloutId = await rollOutToWebFleet(hosts);
+    h.advance(1000);
     for (const id of hosts) {
-      expect(await (await poll(id)).json()).toEqual({
-        hash: GEN_B,
-        cache_url: "https://cache.example.com",
-        poll_hint: null,
-      });
+      const health = {
+        results: [{ status: "pass", check_name: "nginx", duration_ms: 2 }],
+        all_passed: true,
+        timestamp: "2026-11-27T10:00:01Z",
+      };
+      expect((await report(id, agentReport(id, { current_generation: GEN_B, health }))).status).toBe(200);
     }
+    await h.controlPlane.deps.rolloutExecutor.idle();
+    const rollout = await h.request(`/api/v1/rollouts/${rolloutId}`, { key: readonly });
+    expect(((await rollout.json()) as { status: string }).status).toBe("completed");
+    for (const id of hosts) expect(await (await poll(id)).json()).toEqual(desiredB(null));
   });
 });
 
@@ -548,6 +567,10 @@ describe("§5 machine tags", () => {
     expect(del.status).toBe(200);
     expect(await del.json()).toEqual({ machine_id: "web-01", tags: ["prod", "web"] });
     expect((await machine("web-01")).tags).toEqual(["prod", "web"]);
+
+    const absent = await h.request(path("web-01", "/tags/not-there"), { method: "DELETE", key: admin });
+    expect(absent.status).toBe(200);
+    expect(await absent.json()).toEqual({ machine_id: "web-01", tags: ["prod", "web"] });
 
     const cleared = await tagsCall("PUT", "web-01", []);
     expect(await cleared.json()).toEqual({ machine_id: "web-01", tags: [] });
