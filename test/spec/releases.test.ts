@@ -388,3 +388,61 @@ describe("§6 DELETE /api/v1/releases/{id}", () => {
     expect((await del()).status).toBe(204);
   });
 });
+
+describe("seed: releases are immutable and can be referenced by rollouts multiple times", () => {
+  const report = (id: string, tags: string[], generation: string, healthy = false) =>
+    h.request(`/api/v1/machines/${id}/report`, {
+      method: "POST",
+      json: {
+        machine_id: id,
+        current_generation: generation,
+        success: true,
+        message: "ok",
+        timestamp: "2026-11-27T10:00:00Z",
+        tags,
+        health: healthy ? { results: [], all_passed: true, timestamp: "2026-11-27T10:00:00Z" } : null,
+      },
+    });
+  const rollout = (releaseId: string, tags: string[]) =>
+    h.request("/api/v1/rollouts", {
+      method: "POST",
+      key: deploy,
+      json: { release_id: releaseId, strategy: "all_at_once", target: { tags } },
+    });
+
+  test("no route modifies a release", async () => {
+    const id = await createOk({ entries: [entry("web-01")] });
+    for (const method of ["PUT", "PATCH"]) {
+      const res = await h.request(`/api/v1/releases/${id}`, {
+        method,
+        key: admin,
+        json: { entries: [entry("web-02")] },
+      });
+      expect(res.status).toBeGreaterThanOrEqual(400);
+    }
+    const after = (await (await get(`/api/v1/releases/${id}`)).json()) as { entries: { hostname: string }[] };
+    expect(after.entries.map((e) => e.hostname)).toEqual(["web-01"]);
+  });
+
+  test("staging then prod from one release, then a rollback to the previous release", async () => {
+    expect((await report("stg-01", ["staging"], storePath("stg-01", 0))).status).toBe(200);
+    expect((await report("prd-01", ["prod"], storePath("prd-01", 0))).status).toBe(200);
+    const previous = await createOk({ entries: [entry("stg-01", 0), entry("prd-01", 0)] });
+    const release = await createOk({ entries: [entry("stg-01", 1), entry("prd-01", 1)] });
+
+    const staging = await rollout(release, ["staging"]);
+    expect(staging.status).toBe(201);
+    const prod = await rollout(release, ["prod"]);
+    expect(prod.status).toBe(201);
+    await h.controlPlane.deps.rolloutExecutor.idle();
+
+    h.advance(1000);
+    expect((await report("prd-01", ["prod"], storePath("prd-01", 1), true)).status).toBe(200);
+    await h.controlPlane.deps.rolloutExecutor.idle();
+    const rollback = await rollout(previous, ["prod"]);
+    expect(rollback.status).toBe(201);
+    await h.controlPlane.deps.rolloutExecutor.idle();
+    const desired = await h.request("/api/v1/machines/prd-01/desired-generation");
+    expect(((await desired.json()) as { hash: string }).hash).toBe(storePath("prd-01", 0));
+  });
+});
