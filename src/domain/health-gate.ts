@@ -6,8 +6,8 @@
 // "unhealthy" even if a passing report follows; a pass decides "healthy" and a later failure
 // is no longer the batch's concern; the timeout is itself an event at start + health_timeout,
 // so anything received after it does not count. Events received in the same millisecond as
-// the batch start count as after it (the start is committed before the machine can learn its
-// new generation, so such a report cannot predate it in practice).
+// the batch start count as after it: the executor moves a start past any report of the batch
+// committed before it in that millisecond, so such an event cannot predate it.
 
 /** A report as the gate sees it. */
 export interface GateReport {
