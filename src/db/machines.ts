@@ -251,7 +251,9 @@ export async function storeReports(tx: DbOrTx, at: number, batch: IncomingReport
     : [];
 
   const state = new Map<string, MachineSnapshot>();
+  const existingLifecycle = new Map<string, Lifecycle>();
   for (const [machineId, lifecycle, currentGeneration, lastSuccess] of existing) {
+    existingLifecycle.set(machineId, lifecycle);
     state.set(machineId, {
       lifecycle,
       currentGeneration,
@@ -303,10 +305,21 @@ export async function storeReports(tx: DbOrTx, at: number, batch: IncomingReport
         r.health?.allPassed ?? null,
       ]),
     )}) where true
-    on conflict (machine_id) do update set lifecycle = excluded.lifecycle,
+    on conflict (machine_id) do update set
       current_generation = excluded.current_generation, agent_version = excluded.agent_version,
       uptime_seconds = excluded.uptime_seconds, last_success = excluded.last_success,
       last_health_passed = excluded.last_health_passed, last_report_at = excluded.last_report_at`);
+  // Lifecycle is set apart, only where a report changed it: SQLite rewrites an index entry for
+  // every column a SET names, and a lifecycle leaf per report is one more random page written.
+  const relifecycled = [...lastReport.keys()].filter((id) => {
+    const before = existingLifecycle.get(id);
+    return before !== undefined && before !== state.get(id)!.lifecycle;
+  });
+  if (relifecycled.length > 0) {
+    await tx.run(sql`update machines set lifecycle = value ->> 1
+      from json_each(${jsonRows(relifecycled.map((id) => [id, state.get(id)!.lifecycle]))})
+      where machines.machine_id = value ->> 0`);
+  }
 
   if (tagsRewritten.size > 0) {
     await tx.delete(machineTags).where(inJsonList(machineTags.machineId, [...tagsRewritten]));
