@@ -2094,6 +2094,8 @@ export interface operations {
         action?: string;
         /** @description Only events about this target */
         target?: string;
+        /** @description At most this many, values outside 1–500 clamped; absent: every matching event */
+        limit?: string;
       };
       header?: never;
       path?: never;

@@ -36,6 +36,20 @@ const AuditFilterQuery = z.object({
 
 const AuditListQuery = AuditFilterQuery.extend({ limit: limitQuery(100, AUDIT_MAX_LIMIT) });
 
+// v0.1 exported with the list's query, limit included; absent here, the export has every match.
+const AuditExportQuery = AuditFilterQuery.extend({
+  limit: z
+    .string()
+    .regex(/^[+-]?\d+$/, "limit must be an integer")
+    .optional()
+    .openapi({
+      param: { name: "limit", in: "query" },
+      description: `At most this many, values outside 1–${AUDIT_MAX_LIMIT} clamped; absent: every matching event`,
+      example: "100",
+    })
+    .transform((value) => (value === undefined ? Infinity : Math.min(AUDIT_MAX_LIMIT, Math.max(1, Number(value))))),
+});
+
 export const listAuditEvents = createRoute({
   method: "get",
   path: "/api/v1/audit",
@@ -62,7 +76,7 @@ export const exportAuditEvents = createRoute({
   description:
     'Columns `timestamp,actor,action,target,detail`. Fields holding `,` `"` CR or LF are quoted with `""` doubling; a field starting with `= + - @` TAB or CR gets a leading `\'` so spreadsheets do not run it as a formula.',
   security: bearerSecurity,
-  request: { query: AuditFilterQuery },
+  request: { query: AuditExportQuery },
   responses: {
     200: {
       description: "CSV attachment `audit.csv`",
@@ -105,8 +119,9 @@ export function registerAuditRoutes(app: OpenAPIHono<AppEnv>, { deps, requireRol
   });
 
   app.openapi({ ...exportAuditEvents, middleware: [requireRole("readonly")] }, (c) => {
-    const filter: AuditFilter = c.req.valid("query");
+    const { limit, ...filter }: AuditFilter & { limit: number } = c.req.valid("query");
     const encoder = new TextEncoder();
+    let remaining = limit;
     let beforeId: number | undefined;
     const body = new ReadableStream<Uint8Array>({
       start(controller) {
@@ -114,12 +129,14 @@ export function registerAuditRoutes(app: OpenAPIHono<AppEnv>, { deps, requireRol
       },
       async pull(controller) {
         try {
-          const rows = await listAudit(deps.store.db, filter, EXPORT_PAGE_SIZE, beforeId);
+          const pageSize = Math.min(EXPORT_PAGE_SIZE, remaining);
+          const rows = await listAudit(deps.store.db, filter, pageSize, beforeId);
           if (rows.length > 0) {
             controller.enqueue(encoder.encode(toCsvLines(rows.map(toCsvRecord))));
             beforeId = rows[rows.length - 1]!.id;
           }
-          if (rows.length < EXPORT_PAGE_SIZE) controller.close();
+          remaining -= rows.length;
+          if (rows.length < pageSize || remaining === 0) controller.close();
         } catch (error) {
           deps.logger.error("audit export failed", { error: error instanceof Error ? error.message : String(error) });
           controller.error(error);
