@@ -73,7 +73,7 @@ export const CreateRolloutRequest = z
     health_timeout: z
       .number()
       .int("must be an integer")
-      .positive("must be a positive number of seconds")
+      .nonnegative("must not be negative")
       .nullish()
       .transform((v) => v ?? DEFAULT_HEALTH_TIMEOUT_SECONDS)
       .openapi({ description: "Seconds a machine has to become healthy", example: 300 }),

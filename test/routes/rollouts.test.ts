@@ -309,7 +309,7 @@ describe("POST /api/v1/rollouts", () => {
     ["threshold", { failure_threshold: "a few" }, "failure_threshold"],
     ["threshold over 100%", { failure_threshold: "101%" }, "failure_threshold"],
     ["threshold type", { failure_threshold: 1 }, "failure_threshold"],
-    ["zero timeout", { health_timeout: 0 }, "health_timeout"],
+    ["negative timeout", { health_timeout: -1 }, "health_timeout"],
     ["fractional timeout", { health_timeout: 1.5 }, "health_timeout"],
     ["string timeout", { health_timeout: "300" }, "health_timeout"],
     ["strategy", { strategy: "yolo" }, "strategy"],

@@ -368,6 +368,7 @@ describe("POST /api/v1/rollouts: request and response", () => {
       [{ ...base, failure_threshold: "101%" }, "failure_threshold"],
       [{ ...base, failure_threshold: 1 }, "failure_threshold"],
       [{ ...base, health_timeout: 1.5 }, "health_timeout"],
+      [{ ...base, health_timeout: -1 }, "health_timeout"],
       [{ ...base, health_timeout: "300" }, "health_timeout"],
       [{ ...base, strategy: "rolling" }, "strategy"],
       [{ ...base, on_failure: "explode" }, "on_failure"],
@@ -525,6 +526,22 @@ describe("execution", () => {
     expect(rollout.batches[0].machine_health.d).toEqual({ unhealthy: expect.any(String) });
     expect(rollout.batches[0].status).toBe("failed");
     expect(rollout.status).toBe("paused");
+  });
+
+  test("health_timeout 0 is accepted (v0.1 clients may send it): no machine gets time to become healthy", async () => {
+    await fleet(["a"]);
+    const releaseId = await release(["a"]);
+    const created = await createOk({
+      release_id: releaseId,
+      strategy: "canary",
+      health_timeout: 0,
+      target: { hosts: ["a"] },
+    });
+    expect((await get(created.rollout_id)).health_timeout).toBe(0);
+    await timeOut(0);
+    const rollout = await get(created.rollout_id);
+    expect(rollout.status).toBe("paused");
+    expect(rollout.batches[0].machine_health).toEqual({ a: { unhealthy: "timeout" } });
   });
 
   test('threshold "N" and ceil(size × p%): within it the batch succeeds, past it the batch fails', async () => {
