@@ -29,12 +29,16 @@ export function errorResponses<S extends ErrorStatusCode>(...statuses: S[]) {
   };
 }
 
-/** Path ids (machine, rollout, release): 1–128 characters, anything else is a 400. */
+/**
+ * Path ids (machine, rollout, release): 1–128 characters, anything else is a 400. NUL is
+ * refused: SQLite text stops at it on the way back, so `a%00b` would be read as `a`.
+ */
 export const pathId = (name: string, example: string) =>
   z
     .string()
     .min(1, `${name} must not be empty`)
     .max(128, `${name} must be at most 128 characters`)
+    .regex(/^[^\0]*$/, `${name} must not contain NUL characters`)
     .openapi({ param: { name, in: "path" }, example });
 
 export const MachineIdParams = z.object({ id: pathId("id", "web-01") });

@@ -120,6 +120,41 @@ describe("ids in paths", () => {
   });
 });
 
+test("an id with a NUL character is refused rather than stored truncated", async () => {
+  const error = await expectError(await call("POST", "/api/v1/machines/a%00b/register", "admin", {}), 400);
+  expect(error).toContain("NUL");
+  await expectError(await call("GET", "/api/v1/machines/a%00b/desired-generation", null), 400);
+  const listed = (await (await call("GET", "/api/v1/machines", "readonly")).json()) as { machine_id: string }[];
+  expect(listed.map((m) => m.machine_id)).not.toContain("a");
+});
+
+test("whatever the id holds, JSON, CSV and metrics stay well-formed", async () => {
+  const ids = ["cr\rlf\n", "%FF", "\u2028sep", 'q"uo\\te', "tab\there", " "];
+  for (const id of ids) {
+    const res = await call("POST", `/api/v1/machines/${encodeURIComponent(id)}/register`, "admin", { tags: ["odd"] });
+    expect(res.status).toBe(201);
+    expect(((await res.json()) as { machine_id: string }).machine_id).toBe(id);
+    const report = await h.request(`/api/v1/machines/${encodeURIComponent(id)}/report`, {
+      json: {
+        machine_id: id,
+        current_generation: STORE_PATH,
+        success: true,
+        message: "",
+        timestamp: "2026-11-27T10:00:00Z",
+      },
+    });
+    expect(report.status).toBe(200);
+  }
+  const listed = (await (await call("GET", "/api/v1/machines?tag=odd", "readonly")).json()) as { machine_id: string }[];
+  expect(listed.map((m) => m.machine_id).sort()).toEqual([...ids].sort());
+  const metrics = await (await h.request("/metrics")).text();
+  for (const line of metrics.split("\n")) expect(line === "" || /^(# (HELP|TYPE) )?nixfleet_/.test(line)).toBe(true);
+  const csv = await (await call("GET", "/api/v1/audit/export?action=register", "readonly")).text();
+  // Every record has five fields once quoted fields are taken as a whole.
+  const records = csv.match(/(?:"(?:[^"]|"")*"|[^,\n"]*)(?:,(?:"(?:[^"]|"")*"|[^,\n"]*)){4}\n/g) ?? [];
+  expect(records.join("")).toBe(csv);
+});
+
 describe("limit", () => {
   test.each([
     ["0", 1],
