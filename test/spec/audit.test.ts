@@ -258,6 +258,34 @@ describe("GET /api/v1/audit", () => {
     }
   });
 
+  test("a report is audited only when it changes something", async () => {
+    const id = "heartbeat-01";
+    const beat = async (overrides: Record<string, unknown> = {}) => {
+      h.advance(1000);
+      await ok(
+        call("POST", `/api/v1/machines/${id}/report`, undefined, {
+          machine_id: id,
+          current_generation: OLD_PATH,
+          success: true,
+          message: "ok",
+          timestamp: new Date(h.controlPlane.deps.now()).toISOString(),
+          ...overrides,
+        }),
+        200,
+      );
+      return (await events(`?target=${id}&action=report`)).length;
+    };
+    expect(await beat()).toBe(1); // registration
+    expect(await beat()).toBe(1); // unchanged heartbeat
+    expect(await beat({ message: "still ok", uptime_seconds: 99 })).toBe(1);
+    expect(await beat({ success: false })).toBe(2); // success flag flips
+    expect(await beat({ success: true })).toBe(3);
+    expect(await beat({ current_generation: RELEASE_PATH })).toBe(4); // new generation
+    expect(await beat({ current_generation: RELEASE_PATH, tags: ["db"] })).toBe(5); // tags
+    expect(await beat({ current_generation: RELEASE_PATH, tags: ["db"] })).toBe(5);
+    for (const event of await events(`?target=${id}`)) expect(event.actor).toBe(`machine:${id}`);
+  });
+
   test("any role reads it; no key → 401", async () => {
     expect((await call("GET", "/api/v1/audit", viewer)).status).toBe(200);
     expect((await call("GET", "/api/v1/audit", ci)).status).toBe(200);
