@@ -1,5 +1,5 @@
 import { X509Certificate, createPrivateKey, type KeyObject } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { ConfigError, type Config } from "../config.ts";
 
 /** PEM text of the server certificate, its key and (for mTLS) the client CA. */
@@ -39,12 +39,16 @@ function parsePrivateKey(pem: string, file: string): KeyObject {
 }
 
 function readPem(file: string, flag: string): string {
+  let pem: string;
   try {
-    return readFileSync(file, "utf8");
+    pem = readFileSync(file, "utf8");
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "does not exist" : "is not readable";
     throw new ConfigError(`${flag} ${file} ${reason}`);
   }
+  // Root reads any file; one without a single read bit is still meant to be unreadable.
+  if ((statSync(file).mode & 0o444) === 0) throw new ConfigError(`${flag} ${file} is not readable`);
+  return pem;
 }
 
 function parseCertificates(pem: string, file: string, flag: string): X509Certificate[] {

@@ -1,9 +1,10 @@
 // SPEC §1, black box: the real process started as the acceptance tests start it,
 // `bun run start -- --listen 127.0.0.1:<port> --db-path <tmp>/state.db`.
 import { afterAll, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { issueCertificates } from "../../scripts/certs.ts";
 import { runToExit, startServer, tryParse, type ServerProcess } from "../support/process.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nixfleet-spec-process-"));
@@ -105,6 +106,11 @@ describe("bad configuration exits non-zero at once with one clear line", () => {
   writeFileSync(readOnlyDb, "");
   chmodSync(readOnlyDb, 0o444);
   const db = join(dir, "refused.db");
+  const pki = join(dir, "pki");
+  issueCertificates({ out: pki, machines: [], admin: null, serverNames: [], days: 30, expired: [] });
+  const lockedCert = join(dir, "locked-cert.pem");
+  writeFileSync(lockedCert, readFileSync(join(pki, "server.pem")));
+  chmodSync(lockedCert, 0o000);
 
   const cases: [string, string[], Record<string, string>, RegExp][] = [
     ["a listen string without a port", ["--listen", "127.0.0.1", "--db-path", db], {}, /--listen/],
@@ -134,6 +140,12 @@ describe("bad configuration exits non-zero at once with one clear line", () => {
       ["--listen", "127.0.0.1:0", "--db-path", db, "--tls-cert", cert, "--tls-key", cert],
       {},
       /garbage-cert\.pem is not a PEM certificate/,
+    ],
+    [
+      "a valid certificate without read permission (refused even for root)",
+      ["--listen", "127.0.0.1:0", "--db-path", db, "--tls-cert", lockedCert, "--tls-key", join(pki, "server-key.pem")],
+      {},
+      /locked-cert\.pem is not readable/,
     ],
     [
       "a database directory that does not exist",
