@@ -286,6 +286,16 @@ describe("GET /api/v1/audit", () => {
     for (const event of await events(`?target=${id}`)) expect(event.actor).toBe(`machine:${id}`);
   });
 
+  test("every tag route records tags.updated against the machine", async () => {
+    const before = (await events("?action=tags.updated&target=web-01")).length;
+    await ok(call("POST", "/api/v1/machines/web-01/tags", root, { tags: ["blue"] }), 200);
+    await ok(call("DELETE", "/api/v1/machines/web-01/tags/blue", root), 200);
+    await ok(call("PUT", "/api/v1/machines/web-01/tags", root, { tags: ["web", "green"] }), 200);
+    const after = await events("?action=tags.updated&target=web-01");
+    expect(after).toHaveLength(before + 3);
+    expect(after.every((event) => event.actor === "apikey:root")).toBe(true);
+  });
+
   test("any role reads it; no key → 401", async () => {
     expect((await call("GET", "/api/v1/audit", viewer)).status).toBe(200);
     expect((await call("GET", "/api/v1/audit", ci)).status).toBe(200);
