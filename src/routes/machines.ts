@@ -1,5 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
 import type { AppEnv, RouteContext } from "../context.ts";
 import { recordAudit } from "../db/audit.ts";
 import type { Db, Tx } from "../db/database.ts";
@@ -455,6 +456,29 @@ function toMachineStatus(m: MachineListing, now: number): z.infer<typeof Machine
   };
 }
 
+/** Media types the JSON-body routes accept, as @hono/zod-openapi's content-type check spells them. */
+const JSON_CONTENT_TYPE = /^application\/([a-z-.]+\+)?json(;\s*[a-zA-Z0-9-]+=([^;]+))*$/i;
+
+/**
+ * The request's JSON body as the validator middleware reads it: another content type (or a
+ * body without one) is a 415, unparseable JSON a 400, no body at all the empty object.
+ */
+async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
+  const contentType = c.req.header("content-type");
+  if (contentType === undefined) {
+    if (c.req.raw.body !== null && (await c.req.arrayBuffer()).byteLength > 0) {
+      throw new HTTPException(415, { message: "Unsupported Media Type" });
+    }
+    return {};
+  }
+  if (!JSON_CONTENT_TYPE.test(contentType)) throw new HTTPException(415, { message: "Unsupported Media Type" });
+  try {
+    return await c.req.json();
+  } catch {
+    throw new HTTPException(400, { message: "Malformed JSON in request body" });
+  }
+}
+
 const machineNotFound = (machineId: string) => notFound(`machine ${machineId} not found`);
 
 /** Registers the agent protocol and the machine admin routes. */
@@ -476,9 +500,16 @@ export function registerMachineRoutes(
     return c.json(desired, 200);
   });
 
-  app.openapi({ ...reportStatus, middleware: [requireMachine] }, async (c) => {
-    const { id } = c.req.valid("param");
-    const body = c.req.valid("json");
+  // Reports are the other hot agent route: the same checks as the validator middleware would
+  // make (415, malformed JSON, the declared schema), done in the handler with one synchronous parse.
+  app.openAPIRegistry.registerPath(reportStatus);
+  app.post("/api/v1/machines/:id/report", requireMachine, async (c) => {
+    const params = MachineIdParams.safeParse({ id: c.req.param("id") });
+    if (!params.success) return c.json({ error: describeZodError(params.error, "param") }, 400);
+    const { id } = params.data;
+    const parsed = AgentReport.safeParse(await readJsonBody(c));
+    if (!parsed.success) return c.json({ error: describeZodError(parsed.error, "json") }, 400);
+    const body = parsed.data;
     if (body.machine_id !== id) throw badRequest(`machine_id ${body.machine_id} does not match the path's ${id}`);
     const stored = await ingest.submit({
       machineId: id,
