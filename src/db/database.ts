@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { accessSync, closeSync, constants, existsSync, openSync, statSync, unlinkSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { createClient, type Client } from "@libsql/client";
+import { sql } from "drizzle-orm";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { isRemoteDatabase } from "../config.ts";
 import { migrations } from "./migrations.gen.ts";
@@ -35,6 +36,21 @@ export class DatabaseOpenError extends Error {
 
 const BUSY_TIMEOUT_MS = 5000;
 const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+/** Page cache of the connection that writes, in KiB: holds the pages a report touches across a 100 000-machine fleet. */
+const WRITER_CACHE_KIB = 32 * 1024;
+
+/**
+ * Settings of the connection a write transaction runs on. They are per connection and the
+ * driver keeps a pool (a second connection opens whenever one is busy), so every write
+ * transaction sets them first, whichever connection it got: cheap, once per commit.
+ */
+const WRITER_PRAGMAS = [
+  // Checkpoint every ~40 MiB of WAL instead of every 4 MiB: report batches rewrite the same
+  // hot pages, so fewer, larger checkpoints copy each page once (commits measured 40 % cheaper).
+  sql.raw(`PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`),
+  // SQLite's default 2 MiB cache re-read most pages of each report batch from the file.
+  sql.raw(`PRAGMA cache_size = -${WRITER_CACHE_KIB}`),
+];
 
 /** Opens (creating if needed) and migrates the database named by `--db-path`. */
 export async function openStore(dbPath: string, authToken?: string): Promise<Store> {
@@ -49,8 +65,6 @@ export async function openStore(dbPath: string, authToken?: string): Promise<Sto
     });
     if (!remote) {
       await client.execute("PRAGMA journal_mode = WAL");
-      // Checkpoint every ~40 MiB of WAL instead of every 4 MiB: report batches rewrite the same
-      // hot pages, so fewer, larger checkpoints copy each page once (commits measured 40 % cheaper).
       await client.execute(`PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     }
   } catch (error) {
@@ -69,7 +83,15 @@ export async function openStore(dbPath: string, authToken?: string): Promise<Sto
     db,
     client,
     write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-      const run = queue.then(() => db.transaction(fn, { behavior: "immediate" }));
+      const run = queue.then(() =>
+        db.transaction(
+          async (tx) => {
+            if (!remote) for (const pragma of WRITER_PRAGMAS) await tx.run(pragma);
+            return fn(tx);
+          },
+          { behavior: "immediate" },
+        ),
+      );
       queue = run.catch(() => undefined);
       return run;
     },

@@ -46,6 +46,22 @@ test("every commit is synced (an acknowledged report is durable) and the WAL is 
   expect(Number(checkpoint.rows[0]![0])).toBe(10_000);
 });
 
+test("a write transaction on a connection the pool opened later has the writer's settings too", async () => {
+  const store = await open(join(dir, "pooled.db"));
+  // A read transaction holds the first connection, so the write gets a new one.
+  const held = await store.client.transaction("read");
+  try {
+    const settings = await store.write(async (tx) => ({
+      checkpoint: (await tx.values<[number]>(sql`PRAGMA wal_autocheckpoint`))[0]![0],
+      cache: (await tx.values<[number]>(sql`PRAGMA cache_size`))[0]![0],
+      synchronous: (await tx.values<[number]>(sql`PRAGMA synchronous`))[0]![0],
+    }));
+    expect(settings).toEqual({ checkpoint: 10_000, cache: -32 * 1024, synchronous: 2 });
+  } finally {
+    held.close();
+  }
+});
+
 test("migrations are applied once: reopening the file changes neither schema nor bookkeeping", async () => {
   const path = join(dir, "twice.db");
   const snapshot = async (store: Store) => ({
