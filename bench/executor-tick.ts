@@ -34,7 +34,7 @@ export async function measureExecutorTicks(machines: number): Promise<TickFigure
     const controlPlane = await createControlPlane({
       store,
       logger: silentLogger,
-      config: { perMachineMetrics: false, reportRetentionHours: 24 },
+      config: { perMachineMetrics: false, reportRetentionHours: 24, maxReleaseBodyMib: 1 },
       mtls: false,
     });
     const { app, deps } = controlPlane;

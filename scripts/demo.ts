@@ -35,7 +35,7 @@ async function main(): Promise<number> {
   const controlPlane = await createControlPlane({
     store,
     logger: silentLogger,
-    config: { perMachineMetrics: true, reportRetentionHours: 24 },
+    config: { perMachineMetrics: true, reportRetentionHours: 24, maxReleaseBodyMib: 1 },
     mtls: false,
   });
   const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => controlPlane.app.fetch(req, {}) });

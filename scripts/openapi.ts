@@ -18,7 +18,7 @@ export async function renderOpenApi(): Promise<string> {
     const { app } = await createControlPlane({
       store,
       logger: silentLogger,
-      config: { perMachineMetrics: true, reportRetentionHours: 24 },
+      config: { perMachineMetrics: true, reportRetentionHours: 24, maxReleaseBodyMib: 1 },
       mtls: false,
     });
     const text = JSON.stringify(openApiDocument(app));

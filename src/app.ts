@@ -16,12 +16,13 @@ import { registerRolloutRoutes } from "./routes/rollouts.ts";
 import { renderLastSeenMetric } from "./services/fleet-metrics.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
-/** A release manifest names every host: 10 000 hosts take about 1.7 MB, 100 000 about 17 MB. */
-export const MAX_RELEASE_BODY_BYTES = 32 * 1024 * 1024;
 
-/** The request-body limit of a route: 1 MiB everywhere but release creation. */
-export function maxBodyBytes(method: string, path: string): number {
-  return method.toUpperCase() === "POST" && path === "/api/v1/releases" ? MAX_RELEASE_BODY_BYTES : MAX_BODY_BYTES;
+/**
+ * True for release creation, whose limit is `--max-release-body-mib`: a manifest names every
+ * host (10 000 hosts take about 1.7 MB), so large fleets need more than the 1 MiB of other routes.
+ */
+function isReleaseCreation(method: string, path: string): boolean {
+  return method.toUpperCase() === "POST" && path === "/api/v1/releases";
 }
 
 function limitBody(maxSize: number) {
@@ -59,10 +60,9 @@ export function createApp(deps: AppDeps): App {
   app.use(requestLog(deps.logger));
   app.use(httpMetrics(deps.registry));
   const defaultBodyLimit = limitBody(MAX_BODY_BYTES);
-  const releaseBodyLimit = limitBody(MAX_RELEASE_BODY_BYTES);
+  const releaseBodyLimit = limitBody(deps.config.maxReleaseBodyMib * MAX_BODY_BYTES);
   app.use(function limitRequestBody(c, next) {
-    const limit = maxBodyBytes(c.req.method, c.req.path) === MAX_BODY_BYTES ? defaultBodyLimit : releaseBodyLimit;
-    return limit(c, next);
+    return (isReleaseCreation(c.req.method, c.req.path) ? releaseBodyLimit : defaultBodyLimit)(c, next);
   });
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {

@@ -15,6 +15,8 @@ export interface Config {
   reportRetentionHours: number;
   /** Export `nixfleet_machine_last_seen_timestamp_seconds` (one series per machine). */
   perMachineMetrics: boolean;
+  /** Body limit of `POST /api/v1/releases` in MiB (every other route takes 1 MiB). */
+  maxReleaseBodyMib: number;
 }
 
 export interface ListenAddress {
@@ -67,6 +69,12 @@ export const OPTIONS = {
     env: "NIXFLEET_CP_PER_MACHINE_METRICS",
     default: "true",
     help: "export the per-machine last-seen gauge (true/false)",
+  },
+  maxReleaseBody: {
+    flag: "max-release-body-mib",
+    env: "NIXFLEET_CP_MAX_RELEASE_BODY_MIB",
+    default: "1",
+    help: "body limit of POST /api/v1/releases in MiB (a 10 000-host manifest is about 1.7 MiB)",
   },
 } as const satisfies Record<string, Option>;
 
@@ -131,6 +139,13 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
   if (perMachineText !== "true" && perMachineText !== "false") {
     throw new ConfigError(`--per-machine-metrics must be true or false, got "${perMachineText}"`);
   }
+  const releaseBodyText = read(OPTIONS.maxReleaseBody)!;
+  const maxReleaseBodyMib = Number(releaseBodyText);
+  if (!/^\d+$/.test(releaseBodyText) || maxReleaseBodyMib < 1 || maxReleaseBodyMib > 1024) {
+    throw new ConfigError(
+      `--max-release-body-mib must be a whole number of MiB from 1 to 1024, got "${releaseBodyText}"`,
+    );
+  }
 
   return {
     kind: "run",
@@ -143,6 +158,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
       clientCaFile,
       reportRetentionHours,
       perMachineMetrics: perMachineText === "true",
+      maxReleaseBodyMib,
     },
   };
 }

@@ -38,7 +38,7 @@ export interface AppDeps {
   registry: Registry;
   /** True when every connection carries a verified client certificate (`--client-ca`). */
   mtls: boolean;
-  config: Pick<Config, "perMachineMetrics" | "reportRetentionHours">;
+  config: Pick<Config, "perMachineMetrics" | "reportRetentionHours" | "maxReleaseBodyMib">;
   /** Milliseconds since the epoch; replaceable in tests. */
   now: () => number;
   /** In-memory view answering agent polls. */

@@ -13,7 +13,7 @@ import { createRetention } from "./services/retention.ts";
 export interface ControlPlaneOptions {
   store: Store;
   logger: Logger;
-  config: Pick<Config, "perMachineMetrics" | "reportRetentionHours">;
+  config: Pick<Config, "perMachineMetrics" | "reportRetentionHours" | "maxReleaseBodyMib">;
   mtls: boolean;
   now?: () => number;
 }

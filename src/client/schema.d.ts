@@ -1201,7 +1201,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Request body over the limit: 1 MiB, 32 MiB for release creation */
+      /** @description Request body over the limit: 1 MiB (release creation: --max-release-body-mib) */
       413: {
         headers: {
           [name: string]: unknown;
@@ -1386,7 +1386,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Request body over the limit: 1 MiB, 32 MiB for release creation */
+      /** @description Request body over the limit: 1 MiB (release creation: --max-release-body-mib) */
       413: {
         headers: {
           [name: string]: unknown;
@@ -1475,7 +1475,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Request body over the limit: 1 MiB, 32 MiB for release creation */
+      /** @description Request body over the limit: 1 MiB (release creation: --max-release-body-mib) */
       413: {
         headers: {
           [name: string]: unknown;
@@ -1555,7 +1555,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Request body over the limit: 1 MiB, 32 MiB for release creation */
+      /** @description Request body over the limit: 1 MiB (release creation: --max-release-body-mib) */
       413: {
         headers: {
           [name: string]: unknown;
@@ -1635,7 +1635,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Request body over the limit: 1 MiB, 32 MiB for release creation */
+      /** @description Request body over the limit: 1 MiB (release creation: --max-release-body-mib) */
       413: {
         headers: {
           [name: string]: unknown;
@@ -1765,7 +1765,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Request body over the limit: 1 MiB, 32 MiB for release creation */
+      /** @description Request body over the limit: 1 MiB (release creation: --max-release-body-mib) */
       413: {
         headers: {
           [name: string]: unknown;
@@ -1830,7 +1830,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Request body over the limit: 1 MiB, 32 MiB for release creation */
+      /** @description Request body over the limit: 1 MiB (release creation: --max-release-body-mib) */
       413: {
         headers: {
           [name: string]: unknown;
@@ -1944,7 +1944,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Request body over the limit: 1 MiB, 32 MiB for release creation */
+      /** @description Request body over the limit: 1 MiB (release creation: --max-release-body-mib) */
       413: {
         headers: {
           [name: string]: unknown;
@@ -2243,7 +2243,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Request body over the limit: 1 MiB, 32 MiB for release creation */
+      /** @description Request body over the limit: 1 MiB (release creation: --max-release-body-mib) */
       413: {
         headers: {
           [name: string]: unknown;
@@ -2561,7 +2561,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Request body over the limit: 1 MiB, 32 MiB for release creation */
+      /** @description Request body over the limit: 1 MiB (release creation: --max-release-body-mib) */
       413: {
         headers: {
           [name: string]: unknown;

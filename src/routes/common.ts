@@ -11,7 +11,7 @@ const ERROR_DESCRIPTIONS = {
   403: "The API key lacks the role, or the client certificate is for another machine",
   404: "Unknown resource",
   409: "Conflicts with the current state",
-  413: "Request body over the limit: 1 MiB, 32 MiB for release creation",
+  413: "Request body over the limit: 1 MiB (release creation: --max-release-body-mib)",
   415: "The request body is not `application/json`",
 } as const;
 

@@ -8,6 +8,8 @@ export interface ListenOptions {
   port: number;
   tls: TlsMaterial | null;
   fetch: FetchHandler;
+  /** The largest body the app accepts on any route; the runtime's own limit must not be lower. */
+  maxBodyBytes: number;
   /** Told about each TLS handshake the server refused (with a client CA: no, foreign or expired certificate). */
   onHandshakeRefused?: (refusal: { reason: string; remoteAddress: string | null }) => void;
 }

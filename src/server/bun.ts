@@ -1,9 +1,8 @@
 import type { Server, Socket, TCPSocketListener } from "bun";
-import { MAX_RELEASE_BODY_BYTES } from "../app.ts";
 import { formatUrl, type ListenOptions, type RunningServer, type ServerAdapter } from "./adapter.ts";
 
 // The app enforces its body limits with a JSON 413; Bun's own limit must sit above the largest.
-const MAX_REQUEST_BODY_BYTES = MAX_RELEASE_BODY_BYTES + 1024 * 1024;
+const BODY_LIMIT_MARGIN_BYTES = 1024 * 1024;
 // Agents poll every few seconds during a rollout; a connection that outlives the poll
 // interval spares them a new mutual-TLS handshake on every poll.
 const MTLS_IDLE_TIMEOUT_SECONDS = 65;
@@ -23,7 +22,7 @@ async function listenBunServe(options: ListenOptions): Promise<RunningServer> {
   const server = Bun.serve({
     hostname: options.host,
     port: options.port,
-    maxRequestBodySize: MAX_REQUEST_BODY_BYTES,
+    maxRequestBodySize: options.maxBodyBytes + BODY_LIMIT_MARGIN_BYTES,
     development: false,
     ...(options.tls ? { tls: { cert: options.tls.cert, key: options.tls.key } } : {}),
     fetch: (request) => options.fetch(request, {}),
@@ -49,7 +48,7 @@ async function listenMutualTls(options: ListenOptions): Promise<RunningServer> {
   const internal = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
-    maxRequestBodySize: MAX_REQUEST_BODY_BYTES,
+    maxRequestBodySize: options.maxBodyBytes + BODY_LIMIT_MARGIN_BYTES,
     idleTimeout: MTLS_IDLE_TIMEOUT_SECONDS,
     development: false,
     fetch: (request, server) => {

@@ -1,3 +1,4 @@
+import { MAX_BODY_BYTES } from "../app.ts";
 import { ConfigError, USAGE, parseCli } from "../config.ts";
 import { createControlPlane } from "../control-plane.ts";
 import { DatabaseOpenError, openStore } from "../db/database.ts";
@@ -61,6 +62,7 @@ export async function run(
       port: config.listen.port,
       tls,
       fetch: (req, bindings) => controlPlane.app.fetch(req, bindings),
+      maxBodyBytes: config.maxReleaseBodyMib * MAX_BODY_BYTES,
       onHandshakeRefused: ({ reason, remoteAddress }) =>
         logger.warn("TLS handshake refused", { reason, remote_address: remoteAddress }),
     });

@@ -84,7 +84,7 @@ test("a restarted control plane rebuilds the counts from the database", async ()
   const restarted = await createControlPlane({
     store: h.store,
     logger: silentLogger,
-    config: { perMachineMetrics: true, reportRetentionHours: 24 },
+    config: { perMachineMetrics: true, reportRetentionHours: 24, maxReleaseBodyMib: 1 },
     mtls: false,
   });
   const text = await (await restarted.app.request("/metrics")).text();

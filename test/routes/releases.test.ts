@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { count, eq } from "drizzle-orm";
-import { MAX_BODY_BYTES, MAX_RELEASE_BODY_BYTES } from "../../src/app.ts";
+import { MAX_BODY_BYTES } from "../../src/app.ts";
 import { auditEvents, releaseEntries, releases, rollouts } from "../../src/db/schema.ts";
 import { getReleaseEntries, getRelease, releaseExists } from "../../src/db/releases.ts";
 import { CreatedRelease, Release, ReleaseDiff } from "../../src/routes/releases.ts";
@@ -244,17 +244,22 @@ describe("POST /api/v1/releases", () => {
     expect(res.status).toBe(400);
   });
 
-  test("more than 100 000 entries → 400", async () => {
-    const tiny = { hostname: "h", store_path: "", platform: "p" };
-    const res = await h.request("/api/v1/releases", {
-      json: { entries: Array.from({ length: 100_001 }, () => tiny) },
-      key: deploy,
-    });
-    expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: string }).error).toContain("entries");
-  });
+  test("more than 100 000 entries → 400 (with a body limit that lets them through)", async () => {
+    const large = await createHarness({ maxReleaseBodyMib: 8 });
+    try {
+      const tiny = { hostname: "h", store_path: "", platform: "p" };
+      const res = await large.request("/api/v1/releases", {
+        json: { entries: Array.from({ length: 100_001 }, () => tiny) },
+        key: await createTestKey(large, "deploy"),
+      });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toContain("entries");
+    } finally {
+      await large.close();
+    }
+  }, 30_000);
 
-  test("a realistic 10 000-entry release (about 1.7 MB, over the 1 MiB limit of other routes) is stored whole", async () => {
+  test("a realistic 10 000-entry release (about 1.7 MB) needs --max-release-body-mib above the 1 MiB default", async () => {
     const hosts = Array.from({ length: 10_000 }, (_, i) => `web-${String(i).padStart(5, "0")}`);
     const body = JSON.stringify({
       flake_ref: "github:example/fleet",
@@ -266,22 +271,33 @@ describe("POST /api/v1/releases", () => {
       })),
     });
     expect(body.length).toBeGreaterThan(MAX_BODY_BYTES);
-    expect(body.length).toBeLessThan(MAX_RELEASE_BODY_BYTES);
-    const res = await h.request("/api/v1/releases", {
-      method: "POST",
-      body,
-      headers: { "content-type": "application/json", authorization: `Bearer ${deploy}` },
-    });
-    expect(res.status).toBe(201);
-    const created = CreatedRelease.parse(await res.json());
-    expect(created.host_count).toBe(10_000);
+    const post = (target: Harness, key: string) =>
+      target.request("/api/v1/releases", {
+        method: "POST",
+        body,
+        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+      });
 
-    const entries = await getReleaseEntries(h.store.db, created.id);
-    expect(entries.size).toBe(10_000);
-    expect([...entries.keys()].sort()).toEqual([...hosts].sort());
-    const got = Release.parse(await (await h.request(`/api/v1/releases/${created.id}`, { key: readonly })).json());
-    expect(got.host_count).toBe(10_000);
-    expect(got.entries).toHaveLength(10_000);
+    const refused = await post(h, deploy);
+    expect(refused.status).toBe(413);
+    expect(await refused.json()).toEqual({ error: "request body exceeds 1 MiB" });
+
+    const large = await createHarness({ maxReleaseBodyMib: 4 });
+    try {
+      const res = await post(large, await createTestKey(large, "deploy"));
+      expect(res.status).toBe(201);
+      const created = CreatedRelease.parse(await res.json());
+      expect(created.host_count).toBe(10_000);
+      const entries = await getReleaseEntries(large.store.db, created.id);
+      expect(entries.size).toBe(10_000);
+      expect([...entries.keys()].sort()).toEqual([...hosts].sort());
+      const reader = await createTestKey(large, "readonly");
+      const got = Release.parse(await (await large.request(`/api/v1/releases/${created.id}`, { key: reader })).json());
+      expect(got.host_count).toBe(10_000);
+      expect(got.entries).toHaveLength(10_000);
+    } finally {
+      await large.close();
+    }
   });
 });
 
@@ -543,13 +559,25 @@ describe("DELETE /api/v1/releases/{id}", () => {
 });
 
 describe("body limit of POST /api/v1/releases", () => {
-  test("a body over 32 MiB → 413 naming the limit", async () => {
-    const res = await h.request("/api/v1/releases", {
-      method: "POST",
-      body: "x".repeat(MAX_RELEASE_BODY_BYTES + 1),
-      headers: { "content-type": "application/json", authorization: `Bearer ${deploy}` },
-    });
-    expect(res.status).toBe(413);
-    expect(await res.json()).toEqual({ error: "request body exceeds 32 MiB" });
+  test("the raised limit still answers 413 past it, naming it; other routes keep 1 MiB", async () => {
+    const large = await createHarness({ maxReleaseBodyMib: 4 });
+    try {
+      const key = await createTestKey(large, "admin");
+      const res = await large.request("/api/v1/releases", {
+        method: "POST",
+        body: "x".repeat(4 * MAX_BODY_BYTES + 1),
+        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+      });
+      expect(res.status).toBe(413);
+      expect(await res.json()).toEqual({ error: "request body exceeds 4 MiB" });
+      const other = await large.request("/api/v1/machines/web-01/register", {
+        method: "POST",
+        body: "x".repeat(MAX_BODY_BYTES + 1),
+        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+      });
+      expect(other.status).toBe(413);
+    } finally {
+      await large.close();
+    }
   });
 });

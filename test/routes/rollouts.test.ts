@@ -612,7 +612,7 @@ describe("execution", () => {
     const second = await createControlPlane({
       store: h.store,
       logger: silentLogger,
-      config: { perMachineMetrics: true, reportRetentionHours: 24 },
+      config: { perMachineMetrics: true, reportRetentionHours: 24, maxReleaseBodyMib: 1 },
       mtls: false,
       now: h.controlPlane.deps.now,
     });

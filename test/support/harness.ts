@@ -27,6 +27,7 @@ export interface HarnessOptions {
   /** Start the background tasks (executor ticks, retention). */
   start?: boolean;
   perMachineMetrics?: boolean;
+  maxReleaseBodyMib?: number;
   startTime?: number;
 }
 
@@ -39,7 +40,11 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const controlPlane = await createControlPlane({
     store,
     logger: options.logger ?? silentLogger,
-    config: { perMachineMetrics: options.perMachineMetrics ?? true, reportRetentionHours: 24 },
+    config: {
+      perMachineMetrics: options.perMachineMetrics ?? true,
+      reportRetentionHours: 24,
+      maxReleaseBodyMib: options.maxReleaseBodyMib ?? 1,
+    },
     mtls: options.mtls ?? false,
     now: () => clock,
   });
@@ -56,7 +61,11 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       if (key) headers.set("authorization", `Bearer ${key}`);
       const body = json !== undefined ? JSON.stringify(json) : rest.body;
       return Promise.resolve(
-        controlPlane.app.request(path, { ...rest, headers, body, method: rest.method ?? (json !== undefined ? "POST" : "GET") }, { peer }),
+        controlPlane.app.request(
+          path,
+          { ...rest, headers, body, method: rest.method ?? (json !== undefined ? "POST" : "GET") },
+          { peer },
+        ),
       );
     },
     advance(ms) {

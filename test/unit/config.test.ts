@@ -39,6 +39,7 @@ describe("defaults", () => {
       clientCaFile: null,
       reportRetentionHours: 24,
       perMachineMetrics: true,
+      maxReleaseBodyMib: 1,
     });
   });
 
@@ -67,6 +68,8 @@ describe("flags", () => {
       "48",
       "--per-machine-metrics",
       "false",
+      "--max-release-body-mib",
+      "32",
     ]);
     expect(config).toEqual({
       listen: { host: "127.0.0.1", port: 9000 },
@@ -77,6 +80,7 @@ describe("flags", () => {
       clientCaFile: "/ca.pem",
       reportRetentionHours: 48,
       perMachineMetrics: false,
+      maxReleaseBodyMib: 32,
     });
   });
 
@@ -103,6 +107,7 @@ describe("environment", () => {
       NIXFLEET_CP_CLIENT_CA: "/env/ca.pem",
       NIXFLEET_CP_REPORT_RETENTION_HOURS: "12",
       NIXFLEET_CP_PER_MACHINE_METRICS: "false",
+      NIXFLEET_CP_MAX_RELEASE_BODY_MIB: "8",
     });
     expect(config).toEqual({
       listen: { host: "10.0.0.1", port: 7000 },
@@ -113,6 +118,7 @@ describe("environment", () => {
       clientCaFile: "/env/ca.pem",
       reportRetentionHours: 12,
       perMachineMetrics: false,
+      maxReleaseBodyMib: 8,
     });
   });
 
@@ -125,6 +131,7 @@ describe("environment", () => {
       ["client-ca", "NIXFLEET_CP_CLIENT_CA"],
       ["report-retention-hours", "NIXFLEET_CP_REPORT_RETENTION_HOURS"],
       ["per-machine-metrics", "NIXFLEET_CP_PER_MACHINE_METRICS"],
+      ["max-release-body-mib", "NIXFLEET_CP_MAX_RELEASE_BODY_MIB"],
     ]);
   });
 });
@@ -281,6 +288,12 @@ describe("other values", () => {
   test.each(["yes", "1", "TRUE", "off", ""])("--per-machine-metrics %p is refused", (value) => {
     expect(errorOf(["--per-machine-metrics", value])).toBe(
       `--per-machine-metrics must be true or false, got "${value}"`,
+    );
+  });
+
+  test.each(["0", "1025", "1.5", "big", ""])("--max-release-body-mib %p is refused", (value) => {
+    expect(errorOf(["--max-release-body-mib", value])).toBe(
+      `--max-release-body-mib must be a whole number of MiB from 1 to 1024, got "${value}"`,
     );
   });
 

@@ -66,6 +66,7 @@ beforeAll(async () => {
     host: "127.0.0.1",
     port: 0,
     tls: { cert: pem("server.pem"), key: pem("server-key.pem"), clientCa: pem("ca.pem") },
+    maxBodyBytes: 1024 * 1024,
     fetch: async (req: Request, bindings: Bindings) => {
       const url = new URL(req.url);
       if (url.pathname === "/echo") return new Response(await req.text());

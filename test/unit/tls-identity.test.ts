@@ -56,6 +56,7 @@ describe("readTlsMaterial", () => {
     clientCaFile: null,
     reportRetentionHours: 24,
     perMachineMetrics: true,
+    maxReleaseBodyMib: 1,
     ...files,
   });
   beforeAll(() => {
