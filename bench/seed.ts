@@ -29,18 +29,18 @@ export async function seedFleet(dbPath: string, count: number, now = Date.now())
   try {
     const insertMachine = db.prepare(
       `INSERT INTO machines (machine_id, lifecycle, registered_at, current_generation, agent_version, uptime_seconds,
-         last_success, last_health_passed, last_report_at) VALUES (?,?,?,?,?,?,?,?,?)`,
+         last_success, last_health_passed, last_report_at, latest_health_id) VALUES (?,?,?,?,?,?,?,?,?,?)`,
     );
     const insertTag = db.prepare("INSERT INTO machine_tags (machine_id, tag) VALUES (?,?)");
     const insertDesired = db.prepare(
       "INSERT INTO desired_generations (machine_id, store_path, cache_url, set_at, set_by) VALUES (?,?,?,?,?)",
     );
     const insertReport = db.prepare(
-      `INSERT INTO reports (machine_id, received_at, current_generation, success, message, agent_timestamp,
-         agent_version, uptime_seconds) VALUES (?,?,?,?,?,?,?,?)`,
+      `INSERT INTO reports (id, machine_id, received_at, current_generation, success, message, agent_timestamp,
+         agent_version, uptime_seconds) VALUES (?,?,?,?,?,?,?,?,?)`,
     );
     const insertHealth = db.prepare(
-      "INSERT INTO health_reports (machine_id, received_at, all_passed, results, agent_timestamp) VALUES (?,?,?,?,?)",
+      "INSERT INTO health_reports (id, machine_id, received_at, all_passed, results, agent_timestamp) VALUES (?,?,?,?,?,?)",
     );
     const insertEntry = db.prepare(
       "INSERT INTO release_entries (release_id, hostname, store_path, platform, tags) VALUES (?,?,?,?,?)",
@@ -57,11 +57,12 @@ export async function seedFleet(dbPath: string, count: number, now = Date.now())
         const agentTimestamp = new Date(lastReportAt).toISOString();
         // Every 200th machine is in maintenance, so lifecycle filters have something to skip.
         const lifecycle = i % 200 === 0 ? "maintenance" : "active";
-        insertMachine.run(id, lifecycle, now - 30 * DAY_MS, current, "0.1.0", 86_400, 1, 1, lastReportAt);
+        // Machine i's report and health report are both row i (a health report shares its report's id).
+        insertMachine.run(id, lifecycle, now - 30 * DAY_MS, current, "0.1.0", 86_400, 1, 1, lastReportAt, i);
         for (const tag of machineTags(i)) insertTag.run(id, tag);
         if (hasDesiredGeneration(i)) insertDesired.run(id, current, null, now - DAY_MS, "apikey:bench");
-        insertReport.run(id, lastReportAt, current, 1, "switched to generation", agentTimestamp, "0.1.0", 86_400);
-        insertHealth.run(id, lastReportAt, 1, healthResults, agentTimestamp);
+        insertReport.run(i, id, lastReportAt, current, 1, "switched to generation", agentTimestamp, "0.1.0", 86_400);
+        insertHealth.run(i, id, lastReportAt, 1, healthResults, agentTimestamp);
         insertEntry.run(releaseId, id, storePath(i, 1), "x86_64-linux", JSON.stringify(machineTags(i)));
       }
       db.prepare(

@@ -31,7 +31,7 @@ CREATE TABLE `desired_generations` (
 );
 --> statement-breakpoint
 CREATE TABLE `health_reports` (
-	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`id` integer PRIMARY KEY NOT NULL,
 	`machine_id` text NOT NULL,
 	`received_at` integer NOT NULL,
 	`all_passed` integer NOT NULL,
@@ -39,7 +39,6 @@ CREATE TABLE `health_reports` (
 	`agent_timestamp` text NOT NULL
 );
 --> statement-breakpoint
-CREATE INDEX `health_reports_machine_received_idx` ON `health_reports` (`machine_id`,`received_at`);--> statement-breakpoint
 CREATE INDEX `health_reports_received_idx` ON `health_reports` (`received_at`);--> statement-breakpoint
 CREATE TABLE `machine_tags` (
 	`machine_id` text NOT NULL,
@@ -57,7 +56,8 @@ CREATE TABLE `machines` (
 	`uptime_seconds` integer,
 	`last_success` integer,
 	`last_health_passed` integer,
-	`last_report_at` integer
+	`last_report_at` integer,
+	`latest_health_id` integer
 );
 --> statement-breakpoint
 CREATE INDEX `machines_lifecycle_idx` ON `machines` (`lifecycle`);--> statement-breakpoint

@@ -118,12 +118,12 @@ export async function recentReports(db: DbOrTx, machineId: string, limit: number
 /** The machine's newest health report, or undefined. */
 export async function latestHealthReport(db: DbOrTx, machineId: string): Promise<HealthReportRow | undefined> {
   const rows = await db
-    .select()
-    .from(healthReports)
-    .where(eq(healthReports.machineId, machineId))
-    .orderBy(desc(healthReports.receivedAt), desc(healthReports.id))
+    .select({ health: healthReports })
+    .from(machines)
+    .innerJoin(healthReports, eq(healthReports.id, machines.latestHealthId))
+    .where(eq(machines.machineId, machineId))
     .limit(1);
-  return rows[0];
+  return rows[0]?.health;
 }
 
 /** Inserts a machine, or for a registered one sets the lifecycle (when given). Returns the resulting lifecycle. */
@@ -288,12 +288,26 @@ export async function storeReports(tx: DbOrTx, at: number, batch: IncomingReport
     }
   }
 
+  // Reports get their ids here (the next ones AUTOINCREMENT would give: writes are serialized),
+  // so that each health report can be stored under its report's id and each machine can point
+  // at its newest health report without a per-machine index on health_reports.
+  const [sequence] = await tx.values<[number]>(
+    sql`select coalesce((select seq from sqlite_sequence where name = 'reports'), 0)`,
+  );
+  const lastReportId = sequence![0];
+  const reportId = (index: number) => lastReportId + 1 + index;
+  const latestHealthId = new Map<string, number>();
+  batch.forEach((r, i) => {
+    if (r.health !== null) latestHealthId.set(r.machineId, reportId(i));
+  });
+
   // Each batch goes in as one JSON parameter per statement, unpacked by json_each: the
   // statements stay short and alike whatever the batch size (no 4 500-placeholder SQL to
   // build and prepare for every commit).
   await tx.run(sql`insert into machines (machine_id, lifecycle, registered_at, current_generation, agent_version,
-      uptime_seconds, last_success, last_health_passed, last_report_at)
-    select value ->> 0, value ->> 1, ${at}, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, ${at}
+      uptime_seconds, last_success, last_health_passed, last_report_at, latest_health_id)
+    select value ->> 0, value ->> 1, ${at}, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, ${at},
+      value ->> 7
     from json_each(${jsonRows(
       [...lastReport.values()].map((r) => [
         r.machineId,
@@ -303,12 +317,14 @@ export async function storeReports(tx: DbOrTx, at: number, batch: IncomingReport
         r.uptimeSeconds,
         r.success,
         r.health?.allPassed ?? null,
+        latestHealthId.get(r.machineId) ?? null,
       ]),
     )}) where true
     on conflict (machine_id) do update set
       current_generation = excluded.current_generation, agent_version = excluded.agent_version,
       uptime_seconds = excluded.uptime_seconds, last_success = excluded.last_success,
-      last_health_passed = excluded.last_health_passed, last_report_at = excluded.last_report_at`);
+      last_health_passed = excluded.last_health_passed, last_report_at = excluded.last_report_at,
+      latest_health_id = coalesce(excluded.latest_health_id, machines.latest_health_id)`);
   // Lifecycle is set apart, only where a report changed it: SQLite rewrites an index entry for
   // every column a SET names, and a lifecycle leaf per report is one more random page written.
   const relifecycled = [...lastReport.keys()].filter((id) => {
@@ -327,11 +343,12 @@ export async function storeReports(tx: DbOrTx, at: number, batch: IncomingReport
       from json_each(${jsonRows([...tagsRewritten].flatMap((id) => state.get(id)!.tags.map((tag) => [id, tag])))})`);
   }
 
-  await tx.run(sql`insert into reports (machine_id, received_at, current_generation, success, message,
+  await tx.run(sql`insert into reports (id, machine_id, received_at, current_generation, success, message,
       agent_timestamp, agent_version, uptime_seconds)
-    select value ->> 0, ${at}, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6
+    select value ->> 7, value ->> 0, ${at}, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
+      value ->> 6
     from json_each(${jsonRows(
-      batch.map((r) => [
+      batch.map((r, i) => [
         r.machineId,
         r.currentGeneration,
         r.success,
@@ -339,18 +356,20 @@ export async function storeReports(tx: DbOrTx, at: number, batch: IncomingReport
         r.agentTimestamp,
         r.agentVersion,
         r.uptimeSeconds,
+        reportId(i),
       ]),
     )})`);
-  const health = batch.filter((r) => r.health !== null);
+  const health = batch.flatMap((r, i) => (r.health === null ? [] : [{ id: reportId(i), report: r, health: r.health }]));
   if (health.length > 0) {
-    await tx.run(sql`insert into health_reports (machine_id, received_at, all_passed, results, agent_timestamp)
-      select value ->> 0, ${at}, value ->> 1, value ->> 2, value ->> 3
+    await tx.run(sql`insert into health_reports (id, machine_id, received_at, all_passed, results, agent_timestamp)
+      select value ->> 0, value ->> 1, ${at}, value ->> 2, value ->> 3, value ->> 4
       from json_each(${jsonRows(
-        health.map((r) => [
-          r.machineId,
-          r.health!.allPassed,
-          JSON.stringify(r.health!.results),
-          r.health!.agentTimestamp,
+        health.map(({ id, report, health }) => [
+          id,
+          report.machineId,
+          health.allPassed,
+          JSON.stringify(health.results),
+          health.agentTimestamp,
         ]),
       )})`);
   }
@@ -383,11 +402,16 @@ export async function deleteUnlessLatest(
   ids: number[],
 ): Promise<number> {
   if (ids.length === 0) return 0;
-  const name = table === reports ? sql`reports` : sql`health_reports`;
-  const result = await tx.run(sql`delete from ${name} where id in (${sql.join(
+  const listed = sql.join(
     ids.map((id) => sql`${id}`),
     sql`, `,
-  )}) and id <> (select latest.id from ${name} as latest where latest.machine_id = ${name}.machine_id
-      order by latest.received_at desc, latest.id desc limit 1)`);
+  );
+  const result = await tx.run(
+    table === reports
+      ? sql`delete from reports where id in (${listed}) and id <> (select latest.id from reports as latest
+          where latest.machine_id = reports.machine_id order by latest.received_at desc, latest.id desc limit 1)`
+      : sql`delete from health_reports where id in (${listed}) and id is not (select m.latest_health_id
+          from machines as m where m.machine_id = health_reports.machine_id)`,
+  );
   return result.rowsAffected;
 }

@@ -391,15 +391,27 @@ export async function reportsSince(
     .from(reports)
     .where(and(sql`${reports.machineId} IN ${jsonIds(machineIds)}`, sql`${reports.receivedAt} >= ${since}`))
     .orderBy(reports.id);
+  const healthColumns = {
+    id: healthReports.id,
+    machineId: healthReports.machineId,
+    receivedAt: healthReports.receivedAt,
+    allPassed: healthReports.allPassed,
+    results: healthReports.results,
+  };
+  // A health report shares its report's id, so it is found through the reports' per-machine
+  // index; a machine's latest one can outlive its report in retention, so it is read too.
   const healthRows = await db
-    .select({
-      machineId: healthReports.machineId,
-      receivedAt: healthReports.receivedAt,
-      allPassed: healthReports.allPassed,
-      results: healthReports.results,
-    })
-    .from(healthReports)
-    .where(and(sql`${healthReports.machineId} IN ${jsonIds(machineIds)}`, sql`${healthReports.receivedAt} >= ${since}`))
-    .orderBy(healthReports.id);
+    .select(healthColumns)
+    .from(reports)
+    .innerJoin(healthReports, eq(healthReports.id, reports.id))
+    .where(and(sql`${reports.machineId} IN ${jsonIds(machineIds)}`, sql`${reports.receivedAt} >= ${since}`))
+    .union(
+      db
+        .select(healthColumns)
+        .from(machines)
+        .innerJoin(healthReports, eq(healthReports.id, machines.latestHealthId))
+        .where(and(sql`${machines.machineId} IN ${jsonIds(machineIds)}`, sql`${healthReports.receivedAt} >= ${since}`)),
+    )
+    .orderBy(asc(healthReports.id));
   return { reports: reportRows, health: healthRows };
 }

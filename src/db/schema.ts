@@ -17,6 +17,8 @@ export const machines = sqliteTable(
     lastSuccess: integer("last_success", { mode: "boolean" }),
     lastHealthPassed: integer("last_health_passed", { mode: "boolean" }),
     lastReportAt: integer("last_report_at"),
+    /** The machine's newest health report (`health_reports.id`), or null before its first. */
+    latestHealthId: integer("latest_health_id"),
   },
   (t) => [index("machines_lifecycle_idx").on(t.lifecycle)],
 );
@@ -58,10 +60,15 @@ export const reports = sqliteTable(
   ],
 );
 
+/**
+ * Health reports, each under the id of the report it came with. No per-machine index: a
+ * machine's health reports are found through its reports (or `machines.latest_health_id`), so
+ * storing one does not write a random index page.
+ */
 export const healthReports = sqliteTable(
   "health_reports",
   {
-    id: integer("id").primaryKey({ autoIncrement: true }),
+    id: integer("id").primaryKey(),
     machineId: text("machine_id").notNull(),
     receivedAt: integer("received_at").notNull(),
     allPassed: integer("all_passed", { mode: "boolean" }).notNull(),
@@ -69,10 +76,7 @@ export const healthReports = sqliteTable(
     results: text("results").notNull(),
     agentTimestamp: text("agent_timestamp").notNull(),
   },
-  (t) => [
-    index("health_reports_machine_received_idx").on(t.machineId, t.receivedAt),
-    index("health_reports_received_idx").on(t.receivedAt),
-  ],
+  (t) => [index("health_reports_received_idx").on(t.receivedAt)],
 );
 
 export const apiKeys = sqliteTable(

@@ -97,6 +97,7 @@ describe("POST /api/v1/machines/{id}/report", () => {
       lastSuccess: true,
       lastHealthPassed: false,
       lastReportAt: now,
+      latestHealthId: expect.any(Number),
     });
     expect(await tagsOf("web-01")).toEqual(["prod", "web"]);
     const [stored] = await h.store.db.select().from(reports);
@@ -109,12 +110,14 @@ describe("POST /api/v1/machines/{id}/report", () => {
     });
     const [storedHealth] = await h.store.db.select().from(healthReports);
     expect(storedHealth).toMatchObject({
+      id: stored!.id,
       machineId: "web-01",
       receivedAt: now,
       allPassed: false,
       agentTimestamp: "2026-11-27T09:59:59.123456789Z",
     });
     expect(JSON.parse(storedHealth!.results)).toEqual(health.results);
+    expect((await machineRow("web-01"))!.latestHealthId).toBe(stored!.id);
     const [event] = await auditOf(h, "report");
     expect(event).toMatchObject({ actor: "machine:web-01", target: "web-01", timestamp: now });
     expect(JSON.parse(event!.detail).changes).toEqual(["registered", "generation", "tags"]);

@@ -1,8 +1,10 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { asc } from "drizzle-orm";
+import { reportsSince } from "../../src/db/rollouts.ts";
 import { healthReports, reports } from "../../src/db/schema.ts";
 import { createRetention, RETENTION_CHUNK } from "../../src/services/retention.ts";
 import { createHarness, type Harness } from "../support/harness.ts";
+import { createTestKey } from "../support/keys.ts";
 import { report } from "../support/machines.ts";
 
 const HOUR = 3600 * 1000;
@@ -47,6 +49,26 @@ test("prunes reports and health reports older than the retention, keeping each m
     health: ["checked:true", "busy:true"],
   });
   expect(await retention.runOnce()).toEqual({ reports: 0, healthReports: 0 });
+});
+
+test("a latest health report kept without its report is still read back: machine detail and the rollout health gate", async () => {
+  const admin = await createTestKey(h, "admin");
+  const start = h.controlPlane.deps.now();
+  await report(h, "checked", { message: "with-health", health: health(false) });
+  h.advance(HOUR);
+  await report(h, "checked", { message: "without-health" });
+  h.advance(24 * HOUR);
+  expect(await createRetention(h.controlPlane.deps).runOnce()).toEqual({ reports: 1, healthReports: 0 });
+
+  const detail = (await (await h.request("/api/v1/machines/checked", { key: admin })).json()) as {
+    latest_health_report: { all_passed: boolean } | null;
+    recent_reports: { message: string }[];
+  };
+  expect(detail.latest_health_report?.all_passed).toBe(false);
+  expect(detail.recent_reports.map((r) => r.message)).toEqual(["without-health"]);
+  const events = await reportsSince(h.store.db, ["checked"], start);
+  expect(events.reports.map((r) => r.message)).toEqual(["without-health"]);
+  expect(events.health.map((e) => [e.machineId, e.receivedAt, e.allPassed])).toEqual([["checked", start, false]]);
 });
 
 test("deletes in bounded chunks and gets past a chunk made only of rows it must keep", async () => {
