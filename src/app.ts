@@ -6,6 +6,7 @@ import type { AppDeps, AppEnv, RouteContext } from "./context.ts";
 import { ApiError, describeZodError, errorResponse } from "./errors.ts";
 import { agentAuth, apiKeyAuth } from "./middleware/auth.ts";
 import { httpMetrics } from "./middleware/http-metrics.ts";
+import { readBodyAsJson } from "./middleware/json-body.ts";
 import { requestLog } from "./middleware/request-log.ts";
 import { registerAuditRoutes } from "./routes/audit.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
@@ -64,6 +65,8 @@ export function createApp(deps: AppDeps): App {
   app.use(function limitRequestBody(c, next) {
     return (isReleaseCreation(c.req.method, c.req.path) ? releaseBodyLimit : defaultBodyLimit)(c, next);
   });
+  // After the body limit (which may swap in a buffered copy of the request), before every route's validators.
+  app.use(readBodyAsJson());
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

@@ -36,7 +36,6 @@ export const conflict = (message: string) => new ApiError("conflict", message);
 // Hono's own exceptions carry terse reason phrases; say what the client should do instead.
 const HTTP_EXCEPTION_MESSAGES: Partial<Record<number, string>> = {
   413: "request body exceeds 1 MiB",
-  415: "request body must be JSON, sent with Content-Type: application/json",
 };
 
 /** Turns any thrown value into the JSON error response; unexpected ones become a logged 500. */

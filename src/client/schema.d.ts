@@ -1210,15 +1210,6 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The request body is not `application/json` */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          "application/json": components["schemas"]["Error"];
-        };
-      };
     };
   };
   listMachines: {
@@ -1395,15 +1386,6 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The request body is not `application/json` */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          "application/json": components["schemas"]["Error"];
-        };
-      };
     };
   };
   updateMachineLifecycle: {
@@ -1484,15 +1466,6 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The request body is not `application/json` */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          "application/json": components["schemas"]["Error"];
-        };
-      };
     };
   };
   replaceMachineTags: {
@@ -1564,15 +1537,6 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The request body is not `application/json` */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          "application/json": components["schemas"]["Error"];
-        };
-      };
     };
   };
   addMachineTags: {
@@ -1637,15 +1601,6 @@ export interface operations {
       };
       /** @description Request body over the limit: 1 MiB (release creation: --max-release-body-mib) */
       413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          "application/json": components["schemas"]["Error"];
-        };
-      };
-      /** @description The request body is not `application/json` */
-      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -1774,15 +1729,6 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The request body is not `application/json` */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          "application/json": components["schemas"]["Error"];
-        };
-      };
     };
   };
   bootstrapKey: {
@@ -1832,15 +1778,6 @@ export interface operations {
       };
       /** @description Request body over the limit: 1 MiB (release creation: --max-release-body-mib) */
       413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          "application/json": components["schemas"]["Error"];
-        };
-      };
-      /** @description The request body is not `application/json` */
-      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -1946,15 +1883,6 @@ export interface operations {
       };
       /** @description Request body over the limit: 1 MiB (release creation: --max-release-body-mib) */
       413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          "application/json": components["schemas"]["Error"];
-        };
-      };
-      /** @description The request body is not `application/json` */
-      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -2245,15 +2173,6 @@ export interface operations {
       };
       /** @description Request body over the limit: 1 MiB (release creation: --max-release-body-mib) */
       413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          "application/json": components["schemas"]["Error"];
-        };
-      };
-      /** @description The request body is not `application/json` */
-      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -2563,15 +2482,6 @@ export interface operations {
       };
       /** @description Request body over the limit: 1 MiB (release creation: --max-release-body-mib) */
       413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          "application/json": components["schemas"]["Error"];
-        };
-      };
-      /** @description The request body is not `application/json` */
-      415: {
         headers: {
           [name: string]: unknown;
         };

@@ -12,7 +12,6 @@ const ERROR_DESCRIPTIONS = {
   404: "Unknown resource",
   409: "Conflicts with the current state",
   413: "Request body over the limit: 1 MiB (release creation: --max-release-body-mib)",
-  415: "The request body is not `application/json`",
 } as const;
 
 export type ErrorStatusCode = keyof typeof ERROR_DESCRIPTIONS;

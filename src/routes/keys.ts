@@ -97,7 +97,7 @@ export const bootstrapKey = createRoute({
   },
   responses: {
     200: { description: "The admin key", content: { "application/json": { schema: BootstrapResult } } },
-    ...errorResponses(400, 409, 413, 415),
+    ...errorResponses(400, 409, 413),
   },
 });
 
@@ -121,7 +121,7 @@ export const createKey = createRoute({
   },
   responses: {
     201: { description: "The new key", content: { "application/json": { schema: CreatedApiKey } } },
-    ...errorResponses(400, 401, 403, 413, 415),
+    ...errorResponses(400, 401, 403, 413),
   },
 });
 

@@ -256,7 +256,7 @@ export const reportStatus = createRoute({
   request: { params: MachineIdParams, ...jsonBody(AgentReport) },
   responses: {
     200: json(ReportAccepted, "Stored"),
-    ...errorResponses(400, 403, 413, 415),
+    ...errorResponses(400, 403, 413),
   },
 });
 
@@ -308,7 +308,7 @@ export const registerMachineRoute = createRoute({
   },
   responses: {
     201: json(MachineLifecycleBody, "Registered"),
-    ...errorResponses(400, 401, 403, 413, 415),
+    ...errorResponses(400, 401, 403, 413),
   },
 });
 
@@ -322,7 +322,7 @@ export const updateLifecycleRoute = createRoute({
   request: { params: MachineIdParams, ...jsonBody(UpdateLifecycleRequest) },
   responses: {
     200: json(MachineLifecycleBody, "Moved"),
-    ...errorResponses(400, 401, 403, 404, 409, 413, 415),
+    ...errorResponses(400, 401, 403, 404, 409, 413),
   },
 });
 
@@ -336,7 +336,7 @@ export const replaceTagsRoute = createRoute({
   request: { params: MachineIdParams, ...jsonBody(TagsRequest) },
   responses: {
     200: json(MachineTags, "The machine's tags"),
-    ...errorResponses(400, 401, 403, 404, 413, 415),
+    ...errorResponses(400, 401, 403, 404, 413),
   },
 });
 
@@ -350,7 +350,7 @@ export const addTagsRoute = createRoute({
   request: { params: MachineIdParams, ...jsonBody(TagsRequest) },
   responses: {
     200: json(MachineTags, "The machine's tags"),
-    ...errorResponses(400, 401, 403, 404, 413, 415),
+    ...errorResponses(400, 401, 403, 404, 413),
   },
 });
 
@@ -392,7 +392,7 @@ export const notifyDeployRoute = createRoute({
   request: { params: MachineIdParams, ...jsonBody(NotifyDeployRequest) },
   responses: {
     200: json(NotifyDeployResponse, "Desired generation set (an unknown machine is registered as active)"),
-    ...errorResponses(400, 401, 403, 413, 415),
+    ...errorResponses(400, 401, 403, 413),
   },
 });
 

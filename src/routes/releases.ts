@@ -155,7 +155,7 @@ export const createReleaseRoute = createRoute({
   request: { body: { required: true, content: json(CreateReleaseRequest) } },
   responses: {
     201: { description: "The release was created", content: json(CreatedRelease) },
-    ...errorResponses(400, 401, 403, 413, 415),
+    ...errorResponses(400, 401, 403, 413),
   },
 });
 

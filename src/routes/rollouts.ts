@@ -184,7 +184,7 @@ export const createRolloutRoute = createRoute({
   request: { body: { required: true, content: json(CreateRolloutRequest) } },
   responses: {
     201: { description: "The rollout was planned and is running", content: json(CreatedRollout) },
-    ...errorResponses(400, 401, 403, 404, 409, 413, 415),
+    ...errorResponses(400, 401, 403, 404, 409, 413),
   },
 });
 

@@ -194,12 +194,13 @@ test("a path with control characters still logs as one well-formed line", async 
   expect(logLines).toHaveLength(1);
 });
 
-test("a body that is not JSON gets 415 saying what to send", async () => {
-  const res = await h.request("/api/v1/keys/bootstrap", {
-    method: "POST",
-    body: "{}",
-    headers: { "content-type": "text/plain" },
-  });
-  expect(res.status).toBe(415);
-  expect(await res.json()).toEqual({ error: "request body must be JSON, sent with Content-Type: application/json" });
+test("a body is read as JSON whatever its content type: valid is processed, malformed is a 400", async () => {
+  const send = (body: string) =>
+    h.request("/probe/echo", { method: "POST", body, headers: { "content-type": "text/plain" } });
+  const valid = await send('{"name": "web-1"}');
+  expect(valid.status).toBe(200);
+  expect(await valid.json()).toEqual({ name: "web-1" });
+  const malformed = await send('{"name": "web-1",');
+  expect(malformed.status).toBe(400);
+  expect(await malformed.json()).toEqual({ error: "Malformed JSON in request body" });
 });
