@@ -1,8 +1,10 @@
 import type { Server, Socket, TCPSocketListener } from "bun";
 import { formatUrl, type ListenOptions, type RunningServer, type ServerAdapter } from "./adapter.ts";
 
-// The app enforces its body limits with a JSON 413; Bun's own limit must sit above the largest.
-const BODY_LIMIT_MARGIN_BYTES = 1024 * 1024;
+// The app answers oversize bodies with a JSON 413, judging by Content-Length before reading and
+// cutting chunked bodies off at its limit. Bun's own 413 has an empty body, so its limit sits far
+// above the app's: it only guards against bodies the app would never see.
+const BODY_LIMIT_MARGIN_BYTES = 1024 * 1024 * 1024;
 // Agents poll every few seconds during a rollout; a connection that outlives the poll
 // interval spares them a new mutual-TLS handshake on every poll.
 const MTLS_IDLE_TIMEOUT_SECONDS = 65;
