@@ -460,17 +460,13 @@ function toMachineStatus(m: MachineListing, now: number): z.infer<typeof Machine
 const JSON_CONTENT_TYPE = /^application\/([a-z-.]+\+)?json(;\s*[a-zA-Z0-9-]+=([^;]+))*$/i;
 
 /**
- * The request's JSON body as the validator middleware reads it: another content type (or a
- * body without one) is a 415, unparseable JSON a 400, no body at all the empty object.
+ * The request's JSON body as the validator middleware reads it (a body has been labelled JSON
+ * by then, see middleware/json-body.ts): unparseable JSON is a 400, no body at all the empty
+ * object, and a body-less request labelled with another type a 415, as on every JSON route.
  */
 async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
   const contentType = c.req.header("content-type");
-  if (contentType === undefined) {
-    if (c.req.raw.body !== null && (await c.req.arrayBuffer()).byteLength > 0) {
-      throw new HTTPException(415, { message: "Unsupported Media Type" });
-    }
-    return {};
-  }
+  if (contentType === undefined) return {};
   if (!JSON_CONTENT_TYPE.test(contentType)) throw new HTTPException(415, { message: "Unsupported Media Type" });
   try {
     return await c.req.json();
@@ -501,7 +497,7 @@ export function registerMachineRoutes(
   });
 
   // Reports are the other hot agent route: the same checks as the validator middleware would
-  // make (415, malformed JSON, the declared schema), done in the handler with one synchronous parse.
+  // make (malformed JSON, the declared schemas), done in the handler with one synchronous parse.
   app.openAPIRegistry.registerPath(reportStatus);
   app.post("/api/v1/machines/:id/report", requireMachine, async (c) => {
     const params = MachineIdParams.safeParse({ id: c.req.param("id") });
