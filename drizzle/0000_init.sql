@@ -57,6 +57,7 @@ CREATE TABLE `machines` (
 	`last_success` integer,
 	`last_health_passed` integer,
 	`last_report_at` integer,
+	`last_report_timestamp` text,
 	`latest_health_id` integer
 );
 --> statement-breakpoint

@@ -440,13 +440,19 @@ export interface components {
       current_generation: string;
       success: boolean;
       message: string;
-      /** @description The agent's clock, RFC 3339 */
+      /**
+       * @description The agent's clock, RFC 3339
+       * @example 2026-11-27T10:00:00Z
+       */
       timestamp: string;
       tags?: string[];
       health?: {
         results: components["schemas"]["HealthCheckResult"][];
         all_passed: boolean;
-        /** @description The agent's clock, RFC 3339 */
+        /**
+         * @description The agent's clock, RFC 3339
+         * @example 2026-11-27T10:00:00Z
+         */
         timestamp: string;
       } | null;
       agent_version?: string;

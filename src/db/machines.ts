@@ -214,6 +214,8 @@ export interface IncomingReport {
   success: boolean;
   message: string;
   agentTimestamp: string;
+  /** `agentTimestamp` re-spelled in UTC. */
+  reportedAt: string;
   tags: string[];
   health: { results: unknown[]; allPassed: boolean; agentTimestamp: string } | null;
   agentVersion: string;
@@ -305,9 +307,9 @@ export async function storeReports(tx: DbOrTx, at: number, batch: IncomingReport
   // statements stay short and alike whatever the batch size (no 4 500-placeholder SQL to
   // build and prepare for every commit).
   await tx.run(sql`insert into machines (machine_id, lifecycle, registered_at, current_generation, agent_version,
-      uptime_seconds, last_success, last_health_passed, last_report_at, latest_health_id)
+      uptime_seconds, last_success, last_health_passed, last_report_at, latest_health_id, last_report_timestamp)
     select value ->> 0, value ->> 1, ${at}, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, ${at},
-      value ->> 7
+      value ->> 7, value ->> 8
     from json_each(${jsonRows(
       [...lastReport.values()].map((r) => [
         r.machineId,
@@ -318,12 +320,14 @@ export async function storeReports(tx: DbOrTx, at: number, batch: IncomingReport
         r.success,
         r.health?.allPassed ?? null,
         latestHealthId.get(r.machineId) ?? null,
+        r.reportedAt,
       ]),
     )}) where true
     on conflict (machine_id) do update set
       current_generation = excluded.current_generation, agent_version = excluded.agent_version,
       uptime_seconds = excluded.uptime_seconds, last_success = excluded.last_success,
       last_health_passed = excluded.last_health_passed, last_report_at = excluded.last_report_at,
+      last_report_timestamp = excluded.last_report_timestamp,
       latest_health_id = coalesce(excluded.latest_health_id, machines.latest_health_id)`);
   // Lifecycle is set apart, only where a report changed it: SQLite rewrites an index entry for
   // every column a SET names, and a lifecycle leaf per report is one more random page written.

@@ -17,6 +17,8 @@ export const machines = sqliteTable(
     lastSuccess: integer("last_success", { mode: "boolean" }),
     lastHealthPassed: integer("last_health_passed", { mode: "boolean" }),
     lastReportAt: integer("last_report_at"),
+    /** The agent's own time of its last report (RFC 3339 UTC), shown as `last_report` like v0.1. */
+    lastReportTimestamp: text("last_report_timestamp"),
     /** The machine's newest health report (`health_reports.id`), or null before its first. */
     latestHealthId: integer("latest_health_id"),
   },

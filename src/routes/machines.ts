@@ -20,6 +20,7 @@ import {
 } from "../db/machines.ts";
 import { canTransition, LIFECYCLES } from "../domain/lifecycle.ts";
 import { normalizeTags, sameTags, secondsSince, systemState, TAG_PATTERN } from "../domain/machines.ts";
+import { parseRfc3339, toUtcRfc3339 } from "../domain/time.ts";
 import { badRequest, conflict, describeZodError, notFound } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { ReportIngest } from "../services/report-ingest.ts";
@@ -38,6 +39,20 @@ const Tag = z
   .openapi({ example: "web" });
 
 const TagList = z.array(Tag).max(MAX_TAGS, `at most ${MAX_TAGS} tags`);
+
+// Agents send the tags of their NixOS configuration, which v0.1 never restricted: a report is
+// not refused over a tag the admin routes would not accept (NUL is refused: SQLite text ends there).
+const AgentTag = z
+  .string()
+  .min(1, "a tag must not be empty")
+  .max(128, "a tag is at most 128 characters")
+  .refine((tag) => !tag.includes("\0"), "a tag must not contain NUL");
+
+const AgentTimestamp = z
+  .string()
+  .max(64)
+  .refine((text) => parseRfc3339(text) !== null, "must be an RFC 3339 timestamp, e.g. 2026-11-27T10:00:00Z")
+  .openapi({ description: "The agent's clock, RFC 3339", example: "2026-11-27T10:00:00Z" });
 
 const MachineStatus = z
   .object({
@@ -80,7 +95,7 @@ const HealthCheckResult = z
 const AgentHealthReport = z.object({
   results: z.array(HealthCheckResult).max(1000),
   all_passed: z.boolean(),
-  timestamp: z.string().max(64).openapi({ description: "The agent's clock, RFC 3339" }),
+  timestamp: AgentTimestamp,
 });
 
 const AgentReport = z
@@ -89,8 +104,8 @@ const AgentReport = z
     current_generation: z.string().max(512, "current_generation must be at most 512 characters"),
     success: z.boolean(),
     message: z.string().max(4096, "message must be at most 4096 characters"),
-    timestamp: z.string().max(64).openapi({ description: "The agent's clock, RFC 3339" }),
-    tags: TagList.optional(),
+    timestamp: AgentTimestamp,
+    tags: z.array(AgentTag).max(MAX_TAGS, `at most ${MAX_TAGS} tags`).optional(),
     health: AgentHealthReport.nullish(),
     agent_version: z.string().max(128).optional(),
     uptime_seconds: z.int().nonnegative().optional(),
@@ -449,7 +464,8 @@ function toMachineStatus(m: MachineListing, now: number): z.infer<typeof Machine
     agent_version: m.agentVersion ?? "",
     system_state: systemState(m),
     uptime_seconds: m.uptimeSeconds ?? 0,
-    last_report: toTimestamp(m.lastReportAt),
+    // v0.1 shows the agent's own report time here; the age below is by the server's clock.
+    last_report: m.lastReportTimestamp ?? toTimestamp(m.lastReportAt),
     lifecycle: m.lifecycle,
     tags: m.tags,
     seconds_since_last_report: secondsSince(m.lastReportAt, now),
@@ -513,6 +529,7 @@ export function registerMachineRoutes(
       success: body.success,
       message: body.message,
       agentTimestamp: body.timestamp,
+      reportedAt: toUtcRfc3339(body.timestamp)!,
       tags: body.tags ?? [],
       health: body.health
         ? { results: body.health.results, allPassed: body.health.all_passed, agentTimestamp: body.health.timestamp }

@@ -85,7 +85,11 @@ test("acknowledged writes survive SIGKILL and a restart on the same file", async
           message: `report ${i}`,
           timestamp: "2026-11-27T10:00:00Z",
           tags: ["db"],
-          health: { results: [{ status: "pass", check_name: "pg", duration_ms: 3 }], all_passed: true, timestamp: "t" },
+          health: {
+            results: [{ status: "pass", check_name: "pg", duration_ms: 3 }],
+            all_passed: true,
+            timestamp: "2026-11-27T10:00:00Z",
+          },
           agent_version: "0.1.0",
           uptime_seconds: 60,
         },

@@ -97,6 +97,7 @@ describe("POST /api/v1/machines/{id}/report", () => {
       lastSuccess: true,
       lastHealthPassed: false,
       lastReportAt: now,
+      lastReportTimestamp: "2026-11-27T10:00:00.000Z",
       latestHealthId: expect.any(Number),
     });
     expect(await tagsOf("web-01")).toEqual(["prod", "web"]);
@@ -202,12 +203,16 @@ describe("POST /api/v1/machines/{id}/report", () => {
       [{ timestamp: undefined }, "timestamp"],
       [{ uptime_seconds: -1 }, "uptime_seconds"],
       [{ uptime_seconds: 1.5 }, "uptime_seconds"],
-      [{ tags: ["bad tag"] }, "tags"],
+      [{ tags: [""] }, "tags"],
       [{ tags: "web" }, "tags"],
-      [{ health: { results: [], all_passed: "no", timestamp: "t" } }, "health"],
+      [{ health: { results: [], all_passed: "no", timestamp: "2026-11-27T10:00:00Z" } }, "health"],
       [
         {
-          health: { results: [{ status: "fail", check_name: "x", duration_ms: 1 }], all_passed: false, timestamp: "t" },
+          health: {
+            results: [{ status: "fail", check_name: "x", duration_ms: 1 }],
+            all_passed: false,
+            timestamp: "2026-11-27T10:00:00Z",
+          },
         },
         "health",
       ],
@@ -216,7 +221,7 @@ describe("POST /api/v1/machines/{id}/report", () => {
           health: {
             results: [{ status: "skipped", check_name: "x", duration_ms: 1 }],
             all_passed: true,
-            timestamp: "t",
+            timestamp: "2026-11-27T10:00:00Z",
           },
         },
         "health",
@@ -259,8 +264,8 @@ describe("POST /api/v1/machines/{id}/report", () => {
 
   test("lone surrogates in report strings are stored as U+FFFD and read back", async () => {
     const body =
-      '{"machine_id":"w","current_generation":"g\\ud800","success":true,"message":"m\\udc00x","timestamp":"t\\ud83d",' +
-      '"health":{"results":[{"status":"fail","check_name":"c\\ud800","duration_ms":1,"message":"x"}],"all_passed":false,"timestamp":"\\ud800"},' +
+      '{"machine_id":"w","current_generation":"g\\ud800","success":true,"message":"m\\udc00x","timestamp":"2026-11-27T10:00:00Z",' +
+      '"health":{"results":[{"status":"fail","check_name":"c\\ud800","duration_ms":1,"message":"x"}],"all_passed":false,"timestamp":"2026-11-27T10:00:00Z"},' +
       '"tags":["web"],"agent_version":"\\ud800"}';
     const res = await h.request(machinePath("w", "/report"), {
       method: "POST",
@@ -273,8 +278,8 @@ describe("POST /api/v1/machines/{id}/report", () => {
     const machine = (await detail.json()) as Record<string, any>;
     expect(machine.current_generation).toBe("g\ufffd");
     expect(machine.agent_version).toBe("\ufffd");
-    expect(machine.recent_reports[0]).toMatchObject({ message: "m\ufffdx", timestamp: "t\ufffd" });
-    expect(machine.latest_health_report.timestamp).toBe("\ufffd");
+    expect(machine.recent_reports[0]).toMatchObject({ message: "m\ufffdx" });
+    expect(machine.latest_health_report.all_passed).toBe(false);
     expect((await h.request("/health")).status).toBe(200);
   });
 
@@ -296,7 +301,7 @@ describe("POST /api/v1/machines/{id}/report", () => {
   });
 
   test("the machines row tracks the last report", async () => {
-    await report(h, "web-01", { health: { results: [], all_passed: true, timestamp: "t" } });
+    await report(h, "web-01", { health: { results: [], all_passed: true, timestamp: "2026-11-27T10:00:00Z" } });
     h.advance(30_000);
     await report(h, "web-01", { success: false, uptime_seconds: 130, agent_version: "0.1.4" });
     expect(await machineRow("web-01")).toMatchObject({
@@ -326,5 +331,43 @@ describe("concurrent reports", () => {
     expect(h.controlPlane.deps.fleet.fleetSize).toBe(50);
     const list = (await (await h.request("/api/v1/machines", { key: admin })).json()) as unknown[];
     expect(list).toHaveLength(50);
+  });
+});
+
+describe("v0.1 agent compatibility of the report body", () => {
+  test("tags outside the admin spelling are accepted from agents and stored as sent", async () => {
+    const res = await report(h, "web-01", { tags: ["role=web", "build host"] });
+    expect(res.status).toBe(200);
+    const listed = (await (
+      await h.request("/api/v1/machines", { key: await createTestKey(h, "readonly") })
+    ).json()) as {
+      tags: string[];
+    }[];
+    expect(listed[0]!.tags).toEqual(["build host", "role=web"]);
+  });
+
+  test.each([
+    [{ timestamp: "yesterday" }, "timestamp"],
+    [{ timestamp: "2026-11-27T10:00:00" }, "timestamp"],
+    [{ health: { results: [], all_passed: true, timestamp: "soon" } }, "health.timestamp"],
+    [{ tags: [""] }, "tags.0"],
+    [{ tags: ["x".repeat(129)] }, "tags.0"],
+  ])("%p → 400 naming %s", async (fields, field) => {
+    const res = await report(h, "web-01", fields);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toStartWith(`${field}:`);
+  });
+
+  test("last_report is the agent's own report time in UTC, as v0.1 shows it; the age is by the server's clock", async () => {
+    await report(h, "web-01", { timestamp: "2026-11-27T11:59:30.250+02:00" });
+    h.advance(5_000);
+    const [machine] = (await (
+      await h.request("/api/v1/machines", { key: await createTestKey(h, "readonly") })
+    ).json()) as {
+      last_report: string;
+      seconds_since_last_report: number;
+    }[];
+    expect(machine!.last_report).toBe("2026-11-27T09:59:30.250Z");
+    expect(machine!.seconds_since_last_report).toBe(5);
   });
 });

@@ -97,7 +97,13 @@ test.each(IDS.map((id) => [JSON.stringify(id), id]))("id %s round-trips through 
 
 test("a body machine_id that differs only in encoding is still refused", async () => {
   const res = await h.request(machinePath("a b", "/report"), {
-    json: { machine_id: "a%20b", current_generation: "", success: true, message: "", timestamp: "t" },
+    json: {
+      machine_id: "a%20b",
+      current_generation: "",
+      success: true,
+      message: "",
+      timestamp: "2026-11-27T10:00:00Z",
+    },
   });
   expect(res.status).toBe(400);
 });

@@ -8,7 +8,7 @@ import { createTestKey } from "../support/keys.ts";
 import { report } from "../support/machines.ts";
 
 const HOUR = 3600 * 1000;
-const health = (allPassed: boolean) => ({ results: [], all_passed: allPassed, timestamp: "t" });
+const health = (allPassed: boolean) => ({ results: [], all_passed: allPassed, timestamp: "2026-11-27T10:00:00Z" });
 
 let h: Harness;
 beforeEach(async () => {

@@ -142,11 +142,15 @@ describe("GET /api/v1/machines", () => {
       health: {
         results: [{ status: "fail", check_name: "nginx", duration_ms: 3, message: "down" }],
         all_passed: false,
-        timestamp: "t",
+        timestamp: "2026-11-27T10:00:00Z",
       },
     });
     await report(h, "c", {
-      health: { results: [{ status: "pass", check_name: "nginx", duration_ms: 3 }], all_passed: true, timestamp: "t" },
+      health: {
+        results: [{ status: "pass", check_name: "nginx", duration_ms: 3 }],
+        all_passed: true,
+        timestamp: "2026-11-27T10:00:00Z",
+      },
     });
     const list = (await (await h.request("/api/v1/machines", { key: readonly })).json()) as { system_state: string }[];
     expect(list.map((m) => m.system_state)).toEqual(["error", "error", "ok"]);
@@ -225,7 +229,10 @@ describe("GET /api/v1/machines", () => {
 describe("GET /api/v1/machines/{id}", () => {
   test("adds registered_at, the latest health report and the last 10 reports, newest first", async () => {
     for (let i = 0; i < 12; i++) {
-      await report(h, "web-01", { message: `report ${i}`, timestamp: `agent-${i}` });
+      await report(h, "web-01", {
+        message: `report ${i}`,
+        timestamp: `2026-11-27T09:00:${String(i).padStart(2, "0")}Z`,
+      });
       h.advance(1000);
     }
     await report(h, "web-01", {
@@ -262,7 +269,7 @@ describe("GET /api/v1/machines/{id}", () => {
       current_generation: "/nix/store/00000000000000000000000000000000-nixos-system-a",
       success: true,
       message: "report 11",
-      timestamp: "agent-11",
+      timestamp: "2026-11-27T09:00:11Z",
       received_at: "2026-11-27T10:00:11.000Z",
       agent_version: "0.1.0",
       uptime_seconds: 100,

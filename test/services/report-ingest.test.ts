@@ -13,6 +13,7 @@ const report = (machineId: string): IncomingReport => ({
   success: true,
   message: "switched",
   agentTimestamp: "2026-11-27T10:00:00Z",
+  reportedAt: "2026-11-27T10:00:00.000Z",
   tags: [],
   health: null,
   agentVersion: "0.1.0",
