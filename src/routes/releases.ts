@@ -27,9 +27,12 @@ const Hostname = z
   .max(128, "must be at most 128 characters")
   .openapi({ example: "web-01" });
 
+// Entry tags come from the fleet's flake, as the agents' do, and v0.1 never restricted them.
 const Tag = z
   .string()
-  .regex(/^[A-Za-z0-9._:-]{1,64}$/, "a tag is 1–64 characters of A-Z a-z 0-9 . _ : -")
+  .min(1, "a tag must not be empty")
+  .max(128, "a tag is at most 128 characters")
+  .refine((tag) => !tag.includes("\0"), "a tag must not contain NUL")
   .openapi({ example: "prod" });
 
 const optionalText = (max: number, example: string) =>
