@@ -19,6 +19,9 @@ export interface Config {
   maxReleaseBodyMib: number;
 }
 
+/** The settings the app itself reads (the rest are for the server edge). */
+export type AppConfig = Pick<Config, "perMachineMetrics" | "reportRetentionHours" | "maxReleaseBodyMib">;
+
 export interface ListenAddress {
   host: string;
   port: number;

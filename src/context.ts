@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import type { Registry } from "prom-client";
-import type { Config } from "./config.ts";
+import type { AppConfig } from "./config.ts";
 import type { Store } from "./db/database.ts";
 import type { Logger } from "./logger.ts";
 import type { FleetState } from "./services/fleet-state.ts";
@@ -38,7 +38,7 @@ export interface AppDeps {
   registry: Registry;
   /** True when every connection carries a verified client certificate (`--client-ca`). */
   mtls: boolean;
-  config: Pick<Config, "perMachineMetrics" | "reportRetentionHours" | "maxReleaseBodyMib">;
+  config: AppConfig;
   /** Milliseconds since the epoch; replaceable in tests. */
   now: () => number;
   /** In-memory view answering agent polls. */

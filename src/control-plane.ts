@@ -1,6 +1,6 @@
 import { Registry } from "prom-client";
 import { createApp, type App } from "./app.ts";
-import type { Config } from "./config.ts";
+import type { AppConfig } from "./config.ts";
 import type { AppDeps } from "./context.ts";
 import type { Store } from "./db/database.ts";
 import type { Logger } from "./logger.ts";
@@ -13,7 +13,7 @@ import { createRetention } from "./services/retention.ts";
 export interface ControlPlaneOptions {
   store: Store;
   logger: Logger;
-  config: Pick<Config, "perMachineMetrics" | "reportRetentionHours" | "maxReleaseBodyMib">;
+  config: AppConfig;
   mtls: boolean;
   now?: () => number;
 }
