@@ -6,22 +6,33 @@ const METHODS_WITH_BODY = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 /**
  * The API speaks only JSON, so a request body is read as JSON whatever its Content-Type says
- * (`curl -d` sends `application/x-www-form-urlencoded`, some clients send none): a valid body is
- * processed, a malformed one is a 400, never a 415. Requests without a body are left alone.
+ * (`curl -d` sends `application/x-www-form-urlencoded`, some clients send none), and an empty
+ * body counts as `{}` (`curl -X POST -H 'Content-Type: application/json'` with no data): a
+ * valid body is processed, a malformed one is a 400, never a 415. Requests that carry neither a
+ * body nor a content type are left alone.
  */
 export function readBodyAsJson() {
   return createMiddleware(async function readBodyAsJson(c, next) {
     const request = c.req.raw;
-    if (
-      METHODS_WITH_BODY.has(request.method) &&
-      !JSON_CONTENT_TYPE.test(request.headers.get("content-type") ?? "") &&
-      request.body !== null
-    ) {
+    const contentType = request.headers.get("content-type");
+    if (!METHODS_WITH_BODY.has(request.method) || (request.body === null && contentType === null)) return next();
+    const labelledJson = contentType !== null && JSON_CONTENT_TYPE.test(contentType);
+    const length = request.headers.get("content-length");
+    // A JSON body of known, non-zero length is left unread here (agent reports are the hot
+    // path); anything else is read once to see whether it is empty.
+    if (labelledJson && length !== null && length !== "0") return next();
+    return relabel(c, request.body === null ? "" : await c.req.text());
+
+    async function relabel(context: typeof c, body: string) {
       const headers = new Headers(request.headers);
       headers.set("content-type", "application/json");
-      // The copy takes over the body unread, like Hono's bodyLimit does when it buffers one.
-      c.req.raw = new Request(request, { headers });
+      context.req.raw = new Request(request.url, {
+        method: request.method,
+        headers,
+        body: body.trim() === "" ? "{}" : body,
+      });
+      context.req.bodyCache = {};
+      await next();
     }
-    await next();
   });
 }

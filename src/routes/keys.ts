@@ -1,5 +1,4 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { createMiddleware } from "hono/factory";
 import type { AppEnv, RouteContext } from "../context.ts";
 import { recordAudit } from "../db/audit.ts";
 import {
@@ -152,15 +151,6 @@ export const revokeKey = createRoute({
   },
 });
 
-/** Lets a JSON body be empty (`curl -X POST -H 'Content-Type: application/json'` with no data) as `{}`. */
-const emptyBodyAsEmptyObject = createMiddleware<AppEnv>(async function emptyBodyAsEmptyObject(c, next) {
-  if (c.req.header("content-type") !== undefined && (await c.req.text()).trim() === "") {
-    c.req.raw = new Request(c.req.raw, { body: "{}" });
-    c.req.bodyCache = {};
-  }
-  await next();
-});
-
 function toApiKey(row: ApiKeyRow): z.infer<typeof ApiKey> {
   return {
     id: row.id,
@@ -175,7 +165,7 @@ function toApiKey(row: ApiKeyRow): z.infer<typeof ApiKey> {
 
 /** Registers bootstrap, create, list and revoke of API keys. */
 export function registerKeyRoutes(app: OpenAPIHono<AppEnv>, { deps, requireRole }: RouteContext): void {
-  app.openapi({ ...bootstrapKey, middleware: [emptyBodyAsEmptyObject] }, async (c) => {
+  app.openapi(bootstrapKey, async (c) => {
     const name = c.req.valid("json").name ?? "admin";
     const rawKey = generateRawKey();
     const id = newKeyId();

@@ -170,3 +170,18 @@ describe("the body limits still apply to any content type", () => {
     expect(await small.json()).toMatchObject({ name: "streamed" });
   });
 });
+
+describe("a request with a content type but no body", () => {
+  test("counts as an empty JSON object on every route, never a 415", async () => {
+    const bootstrap = await send("/api/v1/keys/bootstrap", undefined, "text/plain");
+    expect(bootstrap.status).toBe(200);
+    expect(await bootstrap.json()).toMatchObject({ name: "admin", role: "admin" });
+    const report = await send("/api/v1/machines/web-01/report", undefined, "application/x-www-form-urlencoded");
+    expect(report.status).toBe(400);
+    expect(await errorOf(report)).toBe("machine_id is required");
+    const key = await createTestKey(h, "admin");
+    const release = await send("/api/v1/releases", undefined, "text/plain", key);
+    expect(release.status).toBe(400);
+    expect(await errorOf(release)).toBe("entries is required");
+  });
+});
