@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createFleetClient, FleetApiError, ok, type FleetClient, type Schema } from "../../src/client/index.ts";
-import { repoRoot, startServer, type ServerProcess } from "../support/process.ts";
+import { repoRoot, startFromSource, startServer, type ServerProcess } from "../support/process.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nixfleet-client-"));
 const servers: ServerProcess[] = [];
@@ -18,16 +18,7 @@ let admin: FleetClient;
 let agent: FleetClient;
 
 beforeAll(async () => {
-  server = await startServer([
-    "bun",
-    "run",
-    "start",
-    "--",
-    "--listen",
-    "127.0.0.1:0",
-    "--db-path",
-    join(dir, "state.db"),
-  ]);
+  server = await startFromSource(join(dir, "state.db"));
   servers.push(server);
   agent = createFleetClient({ baseUrl: server.url });
 });

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:f
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { get, runToExit, startServer, tryParse, type ServerProcess } from "../support/process.ts";
+import { get, runToExit, startFromSource, tryParse, type ServerProcess } from "../support/process.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nixfleet-e2e-"));
 const started: ServerProcess[] = [];
@@ -16,17 +16,7 @@ afterAll(() => {
 });
 
 async function start(dbPath: string, extra: string[] = []): Promise<ServerProcess> {
-  const server = await startServer([
-    "bun",
-    "run",
-    "start",
-    "--",
-    "--listen",
-    "127.0.0.1:0",
-    "--db-path",
-    dbPath,
-    ...extra,
-  ]);
+  const server = await startFromSource(dbPath, extra);
   started.push(server);
   return server;
 }

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHarness, type Harness } from "../support/harness.ts";
-import { startServer, type ServerProcess } from "../support/process.ts";
+import { startFromSource, type ServerProcess } from "../support/process.ts";
 
 const KEY = /^nfk-[0-9a-f]{64}$/;
 const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
@@ -225,16 +225,7 @@ describe("against the real process", () => {
   });
 
   test("of many racing bootstrap requests exactly one gets the key", async () => {
-    server = await startServer([
-      "bun",
-      "run",
-      "start",
-      "--",
-      "--listen",
-      "127.0.0.1:0",
-      "--db-path",
-      join(dir, "state.db"),
-    ]);
+    server = await startFromSource(join(dir, "state.db"));
     const results = await Promise.all(
       Array.from({ length: 12 }, () =>
         fetch(`${server!.url}/api/v1/keys/bootstrap`, {

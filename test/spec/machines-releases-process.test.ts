@@ -4,23 +4,14 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startServer, type ServerProcess } from "../support/process.ts";
+import { startFromSource, type ServerProcess } from "../support/process.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nixfleet-spec-"));
 let server: ServerProcess;
 let key: string;
 
 beforeAll(async () => {
-  server = await startServer([
-    "bun",
-    "run",
-    "start",
-    "--",
-    "--listen",
-    "127.0.0.1:0",
-    "--db-path",
-    join(dir, "state.db"),
-  ]);
+  server = await startFromSource(join(dir, "state.db"));
   const res = await fetch(new URL("/api/v1/keys/bootstrap", server.url), {
     method: "POST",
     headers: { "content-type": "application/json" },

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NIX_BASE32_ALPHABET } from "../../src/domain/store-path.ts";
 import { FleetSimulator } from "../support/fleet-simulator.ts";
-import { startServer, type ServerProcess } from "../support/process.ts";
+import { startFromSource, type ServerProcess } from "../support/process.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nixfleet-spec-rollouts-"));
 let server: ServerProcess;
@@ -33,16 +33,7 @@ async function call(path: string, init: { method?: string; json?: unknown; key?:
 }
 
 beforeAll(async () => {
-  server = await startServer([
-    "bun",
-    "run",
-    "start",
-    "--",
-    "--listen",
-    "127.0.0.1:0",
-    "--db-path",
-    join(dir, "state.db"),
-  ]);
+  server = await startFromSource(join(dir, "state.db"));
   const admin = (await call("/api/v1/keys/bootstrap", { json: {} })).body.key;
   const created = await call("/api/v1/keys", { key: admin, json: { name: "ci", role: "deploy" } });
   expect(created.status).toBe(201);

@@ -125,3 +125,15 @@ export async function get(url: string, path: string): Promise<{ status: number; 
   const res = await fetch(new URL(path, url));
   return { status: res.status, body: await res.text() };
 }
+
+/** Starts the server as the SPEC says users do: `bun run start -- --listen 127.0.0.1:0 --db-path <dbPath> …`. */
+export function startFromSource(
+  dbPath: string,
+  extraArgs: string[] = [],
+  options: SpawnOptions = {},
+): Promise<ServerProcess> {
+  return startServer(
+    ["bun", "run", "start", "--", "--listen", "127.0.0.1:0", "--db-path", dbPath, ...extraArgs],
+    options,
+  );
+}
