@@ -2,6 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { prometheus } from "@hono/prometheus";
 import { Scalar } from "@scalar/hono-api-reference";
 import { bodyLimit } from "hono/body-limit";
+import { VERSION } from "./config.ts";
 import type { AppDeps, AppEnv, RouteContext } from "./context.ts";
 import { ApiError, describeZodError, errorResponse } from "./errors.ts";
 import { agentAuth, apiKeyAuth } from "./middleware/auth.ts";
@@ -39,7 +40,7 @@ export const OPENAPI_INFO = {
   openapi: "3.1.0",
   info: {
     title: "nixfleet control plane",
-    version: "0.2.0",
+    version: VERSION,
     description:
       "Fleet deployment control plane for NixOS: machine registry, agent protocol, releases, rollouts with health gates, audit log.",
   },

@@ -1,6 +1,9 @@
 import { isIPv6 } from "node:net";
 import { parseArgs } from "node:util";
 
+/** The release this build is; `--version` and the OpenAPI document print it. */
+export const VERSION = "0.2.0";
+
 /** Start-up configuration, parsed once from flags and environment. */
 export interface Config {
   listen: ListenAddress;

@@ -1,12 +1,10 @@
 import { MAX_BODY_BYTES } from "../app.ts";
-import { ConfigError, USAGE, parseCli } from "../config.ts";
+import { ConfigError, USAGE, VERSION, parseCli } from "../config.ts";
 import { createControlPlane } from "../control-plane.ts";
 import { DatabaseOpenError, openStore } from "../db/database.ts";
 import { createLogger } from "../logger.ts";
 import type { ServerAdapter } from "./adapter.ts";
 import { readTlsMaterial } from "./tls.ts";
-
-export const VERSION = "0.2.0";
 
 /**
  * Runs the control plane until SIGTERM/SIGINT. Configuration problems print one line

@@ -358,3 +358,9 @@ describe("isRemoteDatabase", () => {
     expect(isRemoteDatabase(path)).toBe(false);
   });
 });
+
+test("VERSION is the package's version (--version and the OpenAPI document print it)", async () => {
+  const { VERSION } = await import("../../src/config.ts");
+  const pkg = (await Bun.file(new URL("../../package.json", import.meta.url)).json()) as { version: string };
+  expect(VERSION).toBe(pkg.version);
+});
