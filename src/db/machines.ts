@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, lt, sql, type SQL } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Lifecycle } from "../domain/lifecycle.ts";
 import { applyReport, normalizeTags, type MachineSnapshot, type ReportChange } from "../domain/machines.ts";
@@ -204,7 +204,7 @@ const jsonRows = (rows: unknown[][]) =>
   JSON.stringify(rows.map((row) => row.map((value) => (typeof value === "string" ? value.toWellFormed() : value))));
 
 /** `column in (values)` with the values bound as one JSON parameter, however many there are. */
-const inJsonList = (column: SQLiteColumn, values: string[]) =>
+const inJsonList = (column: SQLiteColumn | SQL, values: string[]) =>
   sql`${column} in (select value from json_each(${JSON.stringify(values.map((v) => v.toWellFormed()))}))`;
 
 /** An agent report as validated by the route, in storage spelling. */
@@ -236,34 +236,34 @@ export interface StoredReport {
  */
 export async function storeReports(tx: DbOrTx, at: number, batch: IncomingReport[]): Promise<StoredReport[]> {
   const ids = [...new Set(batch.map((r) => r.machineId))];
-  const withTags = [...new Set(batch.filter((r) => r.tags.length > 0).map((r) => r.machineId))];
-  // Both reads come back as one JSON document each: cheaper than a driver row object per row.
-  const existing = await selectJson<[string, Lifecycle, string | null, 0 | 1 | null][]>(
+  // Everything the batch needs to know comes back in one statement (a statement costs more to
+  // prepare and run than most rows do): each machine with its tags, and the last report id
+  // AUTOINCREMENT gave (reports get their ids here; writes are serialized), so that each health
+  // report can be stored under its report's id and each machine can point at its newest health
+  // report without a per-machine index on health_reports.
+  const { machines: existing, lastReportId } = await selectJson<{
+    machines: [string, Lifecycle, string | null, 0 | 1 | null, string[]][];
+    lastReportId: number;
+  }>(
     tx,
-    sql`select json_group_array(json_array(${machines.machineId}, ${machines.lifecycle},
-        ${machines.currentGeneration}, ${machines.lastSuccess}))
-      from ${machines} where ${inJsonList(machines.machineId, ids)}`,
+    sql`select json_object(
+      'machines', (select json_group_array(json_array(m.machine_id, m.lifecycle, m.current_generation, m.last_success,
+          (select json_group_array(t.tag) from machine_tags as t where t.machine_id = m.machine_id)))
+        from ${machines} as m where ${inJsonList(sql`m.machine_id`, ids)}),
+      'lastReportId', coalesce((select seq from sqlite_sequence where name = 'reports'), 0))`,
   );
-  const storedTags = withTags.length
-    ? await selectJson<[string, string][]>(
-        tx,
-        sql`select json_group_array(json_array(${machineTags.machineId}, ${machineTags.tag}))
-          from ${machineTags} where ${inJsonList(machineTags.machineId, withTags)}`,
-      )
-    : [];
 
   const state = new Map<string, MachineSnapshot>();
   const existingLifecycle = new Map<string, Lifecycle>();
-  for (const [machineId, lifecycle, currentGeneration, lastSuccess] of existing) {
+  for (const [machineId, lifecycle, currentGeneration, lastSuccess, tags] of existing) {
     existingLifecycle.set(machineId, lifecycle);
     state.set(machineId, {
       lifecycle,
       currentGeneration,
       lastSuccess: lastSuccess === null ? null : lastSuccess === 1,
-      tags: [],
+      tags,
     });
   }
-  for (const [machineId, tag] of storedTags) state.get(machineId)?.tags.push(tag);
 
   const results: StoredReport[] = [];
   const lastReport = new Map<string, IncomingReport>();
@@ -290,13 +290,6 @@ export async function storeReports(tx: DbOrTx, at: number, batch: IncomingReport
     }
   }
 
-  // Reports get their ids here (the next ones AUTOINCREMENT would give: writes are serialized),
-  // so that each health report can be stored under its report's id and each machine can point
-  // at its newest health report without a per-machine index on health_reports.
-  const [sequence] = await tx.values<[number]>(
-    sql`select coalesce((select seq from sqlite_sequence where name = 'reports'), 0)`,
-  );
-  const lastReportId = sequence![0];
   const reportId = (index: number) => lastReportId + 1 + index;
   const latestHealthId = new Map<string, number>();
   batch.forEach((r, i) => {
