@@ -1,3 +1,4 @@
+import { Database } from "bun:sqlite";
 import { afterAll, afterEach, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -43,7 +44,21 @@ test("every commit is synced (an acknowledged report is durable) and the WAL is 
   const synchronous = await store.client.execute("PRAGMA synchronous");
   expect(Number(synchronous.rows[0]![0])).toBe(2); // FULL
   const checkpoint = await store.client.execute("PRAGMA wal_autocheckpoint");
-  expect(Number(checkpoint.rows[0]![0])).toBe(10_000);
+  expect(Number(checkpoint.rows[0]![0])).toBe(20_480); // 40 MiB of 2 KiB pages
+});
+
+test("a new file gets 2 KiB pages; an existing file keeps its page size and checkpoints at the same WAL size", async () => {
+  const fresh = await open(join(dir, "fresh.db"));
+  expect(Number((await fresh.client.execute("PRAGMA page_size")).rows[0]![0])).toBe(2048);
+
+  const legacyPath = join(dir, "legacy.db");
+  const legacy = new Database(legacyPath);
+  legacy.exec("PRAGMA page_size = 4096; CREATE TABLE made_before (x); PRAGMA journal_mode = WAL;");
+  legacy.close();
+  const store = await open(legacyPath);
+  expect(Number((await store.client.execute("PRAGMA page_size")).rows[0]![0])).toBe(4096);
+  const settings = await store.write(async (tx) => (await tx.values<[number]>(sql`PRAGMA wal_autocheckpoint`))[0]![0]);
+  expect(settings).toBe(10_240); // 40 MiB of 4 KiB pages
 });
 
 test("a write transaction on a connection the pool opened later has the writer's settings too", async () => {
@@ -56,7 +71,7 @@ test("a write transaction on a connection the pool opened later has the writer's
       cache: (await tx.values<[number]>(sql`PRAGMA cache_size`))[0]![0],
       synchronous: (await tx.values<[number]>(sql`PRAGMA synchronous`))[0]![0],
     }));
-    expect(settings).toEqual({ checkpoint: 10_000, cache: -32 * 1024, synchronous: 2 });
+    expect(settings).toEqual({ checkpoint: 20_480, cache: -32 * 1024, synchronous: 2 });
   } finally {
     held.close();
   }
