@@ -30,6 +30,8 @@ const USAGE = `usage: bun run bench [-- flags]
   --connections C         load generator connections (default 64)
   --threads T             wrk threads (default 1)
   --rate R                offered polls per second in scenario (e) (default 10000)
+  --report-rate R         offered reports per second in scenario (f) (default 5000)
+  --open-connections C    connections of the open-loop report generator in (f) (default 256)
   --generator wrk|bun     load generator (default: wrk, installed with apt-get if missing; else bun)
   --binary                build and run dist/nixfleet-control-plane instead of the source
   --per-machine-metrics B passed to the server (default: the server's default)
@@ -46,6 +48,8 @@ const { values } = parseArgs({
     connections: { type: "string", default: "64" },
     threads: { type: "string", default: "1" },
     rate: { type: "string", default: "10000" },
+    "report-rate": { type: "string", default: "5000" },
+    "open-connections": { type: "string", default: "256" },
     generator: { type: "string" },
     binary: { type: "boolean", default: false },
     "per-machine-metrics": { type: "string" },
@@ -66,7 +70,9 @@ const warmup = Number(values.warmup);
 const connections = Number(values.connections);
 const threads = Number(values.threads);
 const rate = Number(values.rate);
-for (const [name, value] of Object.entries({ machines, duration, connections, threads, rate })) {
+const reportRate = Number(values["report-rate"]);
+const openConnections = Number(values["open-connections"]);
+for (const [name, value] of Object.entries({ machines, duration, connections, threads, rate, reportRate, openConnections })) {
   if (!Number.isFinite(value) || value <= 0) {
     console.error(`--${name} must be a positive number`);
     process.exit(2);
@@ -93,9 +99,9 @@ type Measured = LoadResult & { serverCpuUsPerRequest: number };
 /** Runs one scenario against the server with process id `pid` (its CPU use is read from /proc). */
 const load = async (
   pid: number,
-  options: Omit<LoadOptions, "machines" | "connections" | "threads">,
+  options: Omit<LoadOptions, "machines" | "connections" | "threads"> & { connections?: number },
 ): Promise<Measured> => {
-  const full = { ...options, machines, connections, threads };
+  const full = { connections, ...options, machines, threads };
   const cpuBefore = cpuSecondsOf(pid);
   const result = await (generator === "wrk" && options.rate === undefined ? runWrkLoad(full) : runBunLoad(full));
   const cpu = cpuSecondsOf(pid) - cpuBefore;
@@ -136,7 +142,8 @@ const dir = mkdtempSync(join(tmpdir(), "nixfleet-bench-"));
 const dbPath = join(dir, "state.db");
 let failed = false;
 const results: Record<string, Measured> = {};
-let durability: { acknowledged: number; reportsStored: number; healthStored: number; durable: boolean } | null = null;
+type Durability = { acknowledged: number; reportsStored: number; healthStored: number; durable: boolean };
+const durability: { closed: Durability | null; open: Durability | null } = { closed: null, open: null };
 let server: Awaited<ReturnType<typeof startControlPlane>> | null = null;
 let memoryAfterStart = { rssMiB: 0, peakRssMiB: 0 };
 let memoryAfterLoad = { rssMiB: 0, peakRssMiB: 0 };
@@ -171,21 +178,42 @@ try {
   results.paced = await load(server.proc.pid, { url: server.url, scenario: "poll", durationSeconds: duration, rate });
   log(`(e) polls at ${rate}/s offered: p99 ${results.paced.p99.toFixed(2)} ms`);
 
-  const before = reportCounts(dbPath);
-  results.report = await load(server.proc.pid, { url: server.url, scenario: "report", durationSeconds: duration });
-  await Bun.sleep(SETTLE_MS);
-  const after = reportCounts(dbPath);
-  const acknowledged = results.report.reportsOk;
-  durability = {
-    acknowledged,
-    reportsStored: after.reports - before.reports,
-    healthStored: after.health - before.health,
-    durable: after.reports - before.reports >= acknowledged && after.health - before.health >= acknowledged,
+  /** Runs a report scenario and checks that every report answered 2xx is in the database afterwards. */
+  const durableReports = async (options: Parameters<typeof load>[1]) => {
+    const before = reportCounts(dbPath);
+    const result = await load(server!.proc.pid, options);
+    await Bun.sleep(SETTLE_MS);
+    const after = reportCounts(dbPath);
+    const stored = { reports: after.reports - before.reports, health: after.health - before.health };
+    const checked: Durability = {
+      acknowledged: result.reportsOk,
+      reportsStored: stored.reports,
+      healthStored: stored.health,
+      durable: stored.reports >= result.reportsOk && stored.health >= result.reportsOk,
+    };
+    if (!checked.durable) failed = true;
+    return { result, checked };
   };
-  if (!durability.durable) failed = true;
+
+  ({ result: results.report, checked: durability.closed } = await durableReports({
+    url: server.url,
+    scenario: "report",
+    durationSeconds: duration,
+  }));
   log(
-    `(b) reports: ${results.report.rps.toFixed(0)} req/s; ${acknowledged} acknowledged, ${durability.reportsStored} stored`,
+    `(b) reports: ${results.report.rps.toFixed(0)} req/s; ${durability.closed.acknowledged} acknowledged, ${durability.closed.reportsStored} stored`,
   );
+
+  // (f) Agents do not wait for one another: reports arriving on a fixed timetable from many
+  // connections, as a fleet sends them, show whether the server keeps up with that rate.
+  ({ result: results.openReport, checked: durability.open } = await durableReports({
+    url: server.url,
+    scenario: "report",
+    durationSeconds: duration,
+    rate: reportRate,
+    connections: openConnections,
+  }));
+  log(`(f) reports at ${reportRate}/s offered: ${results.openReport.rps.toFixed(0)} req/s, p99 ${results.openReport.p99.toFixed(2)} ms`);
 
   results.mix = await load(server.proc.pid, { url: server.url, scenario: "mix", durationSeconds: duration });
   log(`(c) mix: ${results.mix.rps.toFixed(0)} req/s`);
@@ -219,6 +247,11 @@ const row = (label: string, r: Measured | undefined, note = "") =>
 const ratio = (a: LoadResult | undefined, b: LoadResult | undefined) =>
   a && b ? `${((a.rps / b.rps) * 100).toFixed(0)} %` : "—";
 
+const durabilityNote = (checked: Durability | null) =>
+  checked
+    ? `${checked.durable ? "durable" : "NOT DURABLE"}: ${checked.acknowledged} acknowledged, ${checked.reportsStored} reports / ${checked.healthStored} health rows stored`
+    : "";
+
 const lines = [
   `nixfleet control-plane benchmark — ${machines} machines, ${duration} s per scenario, ${connections} connections, ${values.binary ? "compiled binary" : "from source"}`,
   `host: ${host.nproc} × ${host.cpu}, ${host.memGiB} GiB, Linux ${host.kernel}, Bun ${host.bun}, load average before ${host.loadBefore.join(" / ")}`,
@@ -226,16 +259,15 @@ const lines = [
   "| scenario | generator | requests/s | p50 ms | p99 ms | max ms | errors | server CPU µs/req | note |",
   "|---|---|---:|---:|---:|---:|---:|---:|---|",
   row("(a) GET desired-generation, random machines", results.poll),
-  row(
-    "(b) POST report + health, random machines",
-    results.report,
-    durability
-      ? `${durability.durable ? "durable" : "NOT DURABLE"}: ${durability.acknowledged} acknowledged, ${durability.reportsStored} reports / ${durability.healthStored} health rows stored`
-      : "",
-  ),
+  row("(b) POST report + health, random machines", results.report, durabilityNote(durability.closed)),
   row("(c) 90 % polls / 10 % reports", results.mix),
   row("(d) bare Bun.serve, fixed JSON (ceiling)", results.bare),
   row(`(e) polls at ${rate}/s offered (open loop)`, results.paced),
+  row(
+    `(f) reports at ${reportRate}/s offered (open loop, ${openConnections} connections)`,
+    results.openReport,
+    durabilityNote(durability.open),
+  ),
   "",
   "| figure | value |",
   "|---|---:|",
@@ -265,6 +297,8 @@ if (values.json) {
         machines,
         duration,
         connections,
+        openConnections,
+        reportRate,
         generator,
         binary: values.binary,
         startupSeconds: server?.startupSeconds ?? null,

@@ -36,6 +36,8 @@ test("bench runs every scenario against a 1 000-machine fleet and every acknowle
       "--warmup=0",
       "--connections=8",
       "--rate=500",
+      "--report-rate=200",
+      "--open-connections=16",
       "--generator=bun",
       `--json=${jsonPath}`,
     ],
@@ -48,10 +50,11 @@ test("bench runs every scenario against a 1 000-machine fleet and every acknowle
   ]);
   expect(code, stderr).toBe(0);
   expect(stdout).toContain("| (a) GET desired-generation");
+  expect(stdout).toContain("| (f) reports at 200/s offered (open loop, 16 connections)");
 
   const report = JSON.parse(readFileSync(jsonPath, "utf8")) as {
-    results: Record<"poll" | "report" | "mix" | "bare" | "paced", Load>;
-    durability: { acknowledged: number; reportsStored: number; durable: boolean };
+    results: Record<"poll" | "report" | "mix" | "bare" | "paced" | "openReport", Load>;
+    durability: Record<"closed" | "open", { acknowledged: number; reportsStored: number; durable: boolean }>;
     startupSeconds: number;
     memoryAfterLoad: { peakRssMiB: number };
     serverExitCode: number;
@@ -63,16 +66,22 @@ test("bench runs every scenario against a 1 000-machine fleet and every acknowle
     };
     executor: { step: string; ms: number }[];
   };
-  for (const name of ["poll", "report", "mix", "bare", "paced"] as const) {
+  for (const name of ["poll", "report", "mix", "bare", "paced", "openReport"] as const) {
     const result = report.results[name];
     expect(result.requests, name).toBeGreaterThan(0);
     expect(result.ok, name).toBe(result.requests);
     expect(result.non2xx + result.errors, name).toBe(0);
   }
-  expect(report.results.report.reportsOk).toBe(report.results.report.requests);
-  expect(report.durability.acknowledged).toBe(report.results.report.reportsOk);
-  expect(report.durability.reportsStored).toBeGreaterThanOrEqual(report.durability.acknowledged);
-  expect(report.durability.durable).toBe(true);
+  for (const [scenario, loop] of [
+    ["report", "closed"],
+    ["openReport", "open"],
+  ] as const) {
+    const result = report.results[scenario];
+    expect(result.reportsOk, scenario).toBe(result.requests);
+    expect(report.durability[loop].acknowledged, scenario).toBe(result.reportsOk);
+    expect(report.durability[loop].reportsStored, scenario).toBeGreaterThanOrEqual(result.reportsOk);
+    expect(report.durability[loop].durable, scenario).toBe(true);
+  }
   expect(report.startupSeconds).toBeGreaterThan(0);
   expect(report.memoryAfterLoad.peakRssMiB).toBeGreaterThan(0);
   expect(report.serverExitCode).toBe(0);
