@@ -94,16 +94,26 @@ export async function startControlPlane(
     }
   })();
   const timeoutMs = options.timeoutMs ?? 60_000;
+  // Both failure paths must stand down once the server listens: a timer left running would stop
+  // the server in the middle of a later scenario, and a later exit is not a start-up failure.
+  let settled = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const url = await Promise.race([
     listening,
     proc.exited.then((code) => {
+      if (settled) return new Promise<never>(() => {});
       throw new Error(`control plane exited with ${code} before listening:\n${recentLogs.join("\n")}`);
     }),
-    Bun.sleep(timeoutMs).then(() => {
-      proc.kill();
-      throw new Error(`control plane did not log "listening" within ${timeoutMs} ms`);
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        proc.kill();
+        reject(new Error(`control plane did not log "listening" within ${timeoutMs} ms`));
+      }, timeoutMs);
     }),
-  ]);
+  ]).finally(() => {
+    settled = true;
+    clearTimeout(timer);
+  });
   return { proc, url, startupSeconds: (performance.now() - started) / 1000, recentLogs, exited: proc.exited };
 }
 
