@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, lt, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Lifecycle } from "../domain/lifecycle.ts";
 import { applyReport, normalizeTags, type MachineSnapshot, type ReportChange } from "../domain/machines.ts";
@@ -204,7 +204,7 @@ const jsonRows = (rows: unknown[][]) =>
   JSON.stringify(rows.map((row) => row.map((value) => (typeof value === "string" ? value.toWellFormed() : value))));
 
 /** `column in (values)` with the values bound as one JSON parameter, however many there are. */
-const inJsonList = (column: SQLiteColumn | SQL, values: string[]) =>
+const inJsonList = (column: SQLiteColumn, values: string[]) =>
   sql`${column} in (select value from json_each(${JSON.stringify(values.map((v) => v.toWellFormed()))}))`;
 
 /** An agent report as validated by the route, in storage spelling. */
@@ -247,9 +247,10 @@ export async function storeReports(tx: DbOrTx, at: number, batch: IncomingReport
   }>(
     tx,
     sql`select json_object(
-      'machines', (select json_group_array(json_array(m.machine_id, m.lifecycle, m.current_generation, m.last_success,
-          (select json_group_array(t.tag) from machine_tags as t where t.machine_id = m.machine_id)))
-        from ${machines} as m where ${inJsonList(sql`m.machine_id`, ids)}),
+      'machines', (select json_group_array(json_array(${machines.machineId}, ${machines.lifecycle},
+          ${machines.currentGeneration}, ${machines.lastSuccess},
+          (select json_group_array(${machineTags.tag}) from ${machineTags} where ${machineTags.machineId} = ${machines.machineId})))
+        from ${machines} where ${inJsonList(machines.machineId, ids)}),
       'lastReportId', coalesce((select seq from sqlite_sequence where name = 'reports'), 0))`,
   );
 
