@@ -72,7 +72,15 @@ const threads = Number(values.threads);
 const rate = Number(values.rate);
 const reportRate = Number(values["report-rate"]);
 const openConnections = Number(values["open-connections"]);
-for (const [name, value] of Object.entries({ machines, duration, connections, threads, rate, reportRate, openConnections })) {
+for (const [name, value] of Object.entries({
+  machines,
+  duration,
+  connections,
+  threads,
+  rate,
+  reportRate,
+  openConnections,
+})) {
   if (!Number.isFinite(value) || value <= 0) {
     console.error(`--${name} must be a positive number`);
     process.exit(2);
@@ -213,7 +221,9 @@ try {
     rate: reportRate,
     connections: openConnections,
   }));
-  log(`(f) reports at ${reportRate}/s offered: ${results.openReport.rps.toFixed(0)} req/s, p99 ${results.openReport.p99.toFixed(2)} ms`);
+  log(
+    `(f) reports at ${reportRate}/s offered: ${results.openReport.rps.toFixed(0)} req/s, p99 ${results.openReport.p99.toFixed(2)} ms`,
+  );
 
   results.mix = await load(server.proc.pid, { url: server.url, scenario: "mix", durationSeconds: duration });
   log(`(c) mix: ${results.mix.rps.toFixed(0)} req/s`);
