@@ -137,6 +137,24 @@ function reportCounts(dbPath: string): { reports: number; health: number } {
 /** How long to let requests still in flight when a generator stops reach the database before counting. */
 const SETTLE_MS = 500;
 
+type Durability = { acknowledged: number; reportsStored: number; healthStored: number; durable: boolean };
+
+/** Runs a report scenario and counts whether every report answered 2xx is in the database afterwards. */
+async function durableReports(pid: number, options: Parameters<typeof load>[1]) {
+  const before = reportCounts(dbPath);
+  const result = await load(pid, options);
+  await Bun.sleep(SETTLE_MS);
+  const after = reportCounts(dbPath);
+  const stored = { reports: after.reports - before.reports, health: after.health - before.health };
+  const checked: Durability = {
+    acknowledged: result.reportsOk,
+    reportsStored: stored.reports,
+    healthStored: stored.health,
+    durable: stored.reports >= result.reportsOk && stored.health >= result.reportsOk,
+  };
+  return { result, checked };
+}
+
 const host = {
   nproc: cpus().length,
   cpu: /^model name\s*:\s*(.*)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? cpus()[0]?.model ?? "unknown",
@@ -150,7 +168,6 @@ const dir = mkdtempSync(join(tmpdir(), "nixfleet-bench-"));
 const dbPath = join(dir, "state.db");
 let failed = false;
 const results: Record<string, Measured> = {};
-type Durability = { acknowledged: number; reportsStored: number; healthStored: number; durable: boolean };
 const durability: { closed: Durability | null; open: Durability | null } = { closed: null, open: null };
 let server: Awaited<ReturnType<typeof startControlPlane>> | null = null;
 let memoryAfterStart = { rssMiB: 0, peakRssMiB: 0 };
@@ -186,24 +203,7 @@ try {
   results.paced = await load(server.proc.pid, { url: server.url, scenario: "poll", durationSeconds: duration, rate });
   log(`(e) polls at ${rate}/s offered: p99 ${results.paced.p99.toFixed(2)} ms`);
 
-  /** Runs a report scenario and checks that every report answered 2xx is in the database afterwards. */
-  const durableReports = async (options: Parameters<typeof load>[1]) => {
-    const before = reportCounts(dbPath);
-    const result = await load(server!.proc.pid, options);
-    await Bun.sleep(SETTLE_MS);
-    const after = reportCounts(dbPath);
-    const stored = { reports: after.reports - before.reports, health: after.health - before.health };
-    const checked: Durability = {
-      acknowledged: result.reportsOk,
-      reportsStored: stored.reports,
-      healthStored: stored.health,
-      durable: stored.reports >= result.reportsOk && stored.health >= result.reportsOk,
-    };
-    if (!checked.durable) failed = true;
-    return { result, checked };
-  };
-
-  ({ result: results.report, checked: durability.closed } = await durableReports({
+  ({ result: results.report, checked: durability.closed } = await durableReports(server.proc.pid, {
     url: server.url,
     scenario: "report",
     durationSeconds: duration,
@@ -214,13 +214,14 @@ try {
 
   // (f) Agents do not wait for one another: reports arriving on a fixed timetable from many
   // connections, as a fleet sends them, show whether the server keeps up with that rate.
-  ({ result: results.openReport, checked: durability.open } = await durableReports({
+  ({ result: results.openReport, checked: durability.open } = await durableReports(server.proc.pid, {
     url: server.url,
     scenario: "report",
     durationSeconds: duration,
     rate: reportRate,
     connections: openConnections,
   }));
+  if (!durability.closed.durable || !durability.open.durable) failed = true;
   log(
     `(f) reports at ${reportRate}/s offered: ${results.openReport.rps.toFixed(0)} req/s, p99 ${results.openReport.p99.toFixed(2)} ms`,
   );
