@@ -94,26 +94,20 @@ export async function startControlPlane(
     }
   })();
   const timeoutMs = options.timeoutMs ?? 60_000;
-  // Both failure paths must stand down once the server listens: a timer left running would stop
-  // the server in the middle of a later scenario, and a later exit is not a start-up failure.
-  let settled = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const url = await Promise.race([
-    listening,
-    proc.exited.then((code) => {
-      if (settled) return new Promise<never>(() => {});
-      throw new Error(`control plane exited with ${code} before listening:\n${recentLogs.join("\n")}`);
-    }),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        proc.kill();
-        reject(new Error(`control plane did not log "listening" within ${timeoutMs} ms`));
-      }, timeoutMs);
-    }),
-  ]).finally(() => {
-    settled = true;
-    clearTimeout(timer);
+  const exitedFirst = proc.exited.then((code) => {
+    throw new Error(`control plane exited with ${code} before listening:\n${recentLogs.join("\n")}`);
   });
+  // Once the server listens, its later exit is no start-up failure.
+  exitedFirst.catch(() => {});
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      proc.kill();
+      reject(new Error(`control plane did not log "listening" within ${timeoutMs} ms`));
+    }, timeoutMs);
+  });
+  // The timer must stand down once the server listens, or it stops the server mid-scenario.
+  const url = await Promise.race([listening, exitedFirst, timedOut]).finally(() => clearTimeout(timer));
   return { proc, url, startupSeconds: (performance.now() - started) / 1000, recentLogs, exited: proc.exited };
 }
 
