@@ -71,7 +71,7 @@ test("a write transaction on a connection the pool opened later has the writer's
       cache: (await tx.values<[number]>(sql`PRAGMA cache_size`))[0]![0],
       synchronous: (await tx.values<[number]>(sql`PRAGMA synchronous`))[0]![0],
     }));
-    expect(settings).toEqual({ checkpoint: 20_480, cache: -32 * 1024, synchronous: 2 });
+    expect(settings).toEqual({ checkpoint: 20_480, cache: -8 * 1024, synchronous: 2 });
   } finally {
     held.close();
   }
