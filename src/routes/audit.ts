@@ -2,7 +2,7 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv, RouteContext } from "../context.ts";
 import { listAudit, type AuditFilter, type AuditRow } from "../db/audit.ts";
 import { toCsvLines } from "../domain/csv.ts";
-import { bearerSecurity, errorResponses, limitQuery, Timestamp, toTimestamp } from "./common.ts";
+import { bearerSecurity, clampedLimitQuery, errorResponses, limitQuery, Timestamp, toTimestamp } from "./common.ts";
 
 const AUDIT_MAX_LIMIT = 500;
 // The export walks the log in pages of this many rows, so only one page is in memory at a time.
@@ -38,16 +38,12 @@ const AuditListQuery = AuditFilterQuery.extend({ limit: limitQuery(100, AUDIT_MA
 
 // v0.1 exported with the list's query, limit included; absent here, the export has every match.
 const AuditExportQuery = AuditFilterQuery.extend({
-  limit: z
-    .string()
-    .regex(/^[+-]?\d+$/, "limit must be an integer")
-    .optional()
-    .openapi({
-      param: { name: "limit", in: "query" },
-      description: `At most this many, values outside 1–${AUDIT_MAX_LIMIT} clamped; absent: every matching event`,
-      example: "100",
-    })
-    .transform((value) => (value === undefined ? Infinity : Math.min(AUDIT_MAX_LIMIT, Math.max(1, Number(value))))),
+  limit: clampedLimitQuery(
+    AUDIT_MAX_LIMIT,
+    Infinity,
+    `At most this many, values outside 1–${AUDIT_MAX_LIMIT} clamped; absent: every matching event`,
+    "100",
+  ),
 });
 
 export const listAuditEvents = createRoute({

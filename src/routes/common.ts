@@ -57,16 +57,21 @@ export function toTimestamp(ms: number | null): string | null {
 
 /**
  * A `limit` query parameter: an integer (anything else is a 400), clamped to 1..`max`,
- * `fallback` when absent.
+ * `whenAbsent` when the client leaves it out.
  */
-export const limitQuery = (fallback: number, max: number) =>
+export const clampedLimitQuery = <A>(max: number, whenAbsent: A, description: string, example: string) =>
   z
     .string()
     .regex(/^[+-]?\d+$/, "limit must be an integer")
     .optional()
-    .openapi({
-      param: { name: "limit", in: "query" },
-      description: `How many to return, ${fallback} by default; values outside 1–${max} are clamped`,
-      example: String(fallback),
-    })
-    .transform((value) => (value === undefined ? fallback : Math.min(max, Math.max(1, Number(value)))));
+    .openapi({ param: { name: "limit", in: "query" }, description, example })
+    .transform((value) => (value === undefined ? whenAbsent : Math.min(max, Math.max(1, Number(value)))));
+
+/** A `limit` query parameter with a default: `fallback` when absent. */
+export const limitQuery = (fallback: number, max: number) =>
+  clampedLimitQuery(
+    max,
+    fallback,
+    `How many to return, ${fallback} by default; values outside 1–${max} are clamped`,
+    String(fallback),
+  );

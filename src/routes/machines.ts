@@ -24,7 +24,15 @@ import { parseRfc3339, toUtcRfc3339 } from "../domain/time.ts";
 import { badRequest, conflict, describeZodError, notFound } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { ReportIngest } from "../services/report-ingest.ts";
-import { bearerSecurity, errorResponses, MachineIdParams, pathId, Timestamp, toTimestamp } from "./common.ts";
+import {
+  bearerSecurity,
+  clampedLimitQuery,
+  errorResponses,
+  MachineIdParams,
+  pathId,
+  Timestamp,
+  toTimestamp,
+} from "./common.ts";
 
 /** How many of a machine's newest reports its detail view shows. */
 export const RECENT_REPORTS = 10;
@@ -207,16 +215,12 @@ export const MACHINE_PAGE_MAX = 10_000;
 const encodeCursor = (machineId: string) => Buffer.from(machineId, "utf8").toString("base64url");
 
 const ListMachinesQuery = z.object({
-  limit: z
-    .string()
-    .regex(/^[+-]?\d+$/, "limit must be an integer")
-    .optional()
-    .openapi({
-      param: { name: "limit", in: "query" },
-      description: `Page size; without it every machine is returned. Values outside 1–${MACHINE_PAGE_MAX} are clamped`,
-      example: "1000",
-    })
-    .transform((value) => (value === undefined ? undefined : Math.min(MACHINE_PAGE_MAX, Math.max(1, Number(value))))),
+  limit: clampedLimitQuery(
+    MACHINE_PAGE_MAX,
+    undefined,
+    `Page size; without it every machine is returned. Values outside 1–${MACHINE_PAGE_MAX} are clamped`,
+    "1000",
+  ),
   cursor: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, "cursor must be the X-Next-Cursor value of the previous page")
