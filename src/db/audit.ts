@@ -1,4 +1,5 @@
-import { and, desc, eq, lt } from "drizzle-orm";
+import { and, desc, eq, lt, sql, type SQL } from "drizzle-orm";
+import { jsonRows } from "./bulk-read.ts";
 import { auditEvents } from "./schema.ts";
 import type { DbOrTx } from "./database.ts";
 
@@ -35,16 +36,21 @@ export interface AuditEntry {
 
 /** Writes audit events; call it inside the transaction that makes the change it records. */
 export async function recordAudit(tx: DbOrTx, at: number, ...entries: AuditEntry[]): Promise<void> {
-  if (entries.length === 0) return;
-  await tx.insert(auditEvents).values(
-    entries.map((e) => ({
-      timestamp: at,
-      actor: e.actor,
-      action: e.action,
-      target: e.target,
-      detail: typeof e.detail === "string" ? e.detail : JSON.stringify(e.detail),
-    })),
-  );
+  if (entries.length > 0) await tx.run(auditInsert(at, entries));
+}
+
+/** The statement that inserts `entries` (at least one), in order, as one JSON parameter whatever their number. */
+export function auditInsert(at: number, entries: AuditEntry[]): SQL {
+  return sql`insert into ${auditEvents} (timestamp, actor, action, target, detail)
+    select ${at}, value ->> 0, value ->> 1, value ->> 2, value ->> 3
+    from json_each(${jsonRows(
+      entries.map((e) => [
+        e.actor,
+        e.action,
+        e.target,
+        typeof e.detail === "string" ? e.detail : JSON.stringify(e.detail),
+      ]),
+    )})`;
 }
 
 export type AuditRow = typeof auditEvents.$inferSelect;

@@ -10,3 +10,11 @@ export async function selectJson<T>(db: DbOrTx, query: SQL): Promise<T> {
   const [row] = await db.values<[string]>(query);
   return JSON.parse(row![0]) as T;
 }
+
+/**
+ * Rows as one JSON array of arrays, for `json_each`. Lone surrogates become U+FFFD first, as
+ * they do when a string is bound as a parameter: SQLite's JSON decoder would otherwise store
+ * them as invalid UTF-8, which the driver cannot read back.
+ */
+export const jsonRows = (rows: unknown[][]) =>
+  JSON.stringify(rows.map((row) => row.map((value) => (typeof value === "string" ? value.toWellFormed() : value))));

@@ -7,6 +7,7 @@ import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { isRemoteDatabase } from "../config.ts";
 import { migrations } from "./migrations.gen.ts";
 import * as schema from "./schema.ts";
+import { clientTransaction, PreparedWriter, type StatementSession } from "./statement-session.ts";
 
 export type Db = LibSQLDatabase<typeof schema>;
 /** A transaction handle; query functions accept either a Db or a Tx. */
@@ -23,6 +24,11 @@ export interface Store {
    * would block the event loop the first writer needs to commit.
    */
   write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in one write transaction of statements prepared once (see `PreparedWriter`), in
+   * the same order as `write`: for the agent report path, which runs the same few at a high rate.
+   */
+  writeStatements<T>(fn: (session: StatementSession) => Promise<T>): Promise<T>;
   /** True when the database answers a trivial query. */
   ping(): Promise<boolean>;
   /** Checkpoints the WAL into the database file (local files), then closes every connection. */
@@ -102,12 +108,25 @@ export async function openStore(dbPath: string, authToken?: string): Promise<Sto
     throw new DatabaseOpenError(`cannot migrate database ${dbPath}: ${(error as Error).message.split("\n")[0]}`);
   }
 
+  let writer: PreparedWriter | undefined;
+  try {
+    if (!remote) writer = PreparedWriter.open(resolve(dbPath), BUSY_TIMEOUT_MS, pragmas);
+  } catch (error) {
+    client.close();
+    throw new DatabaseOpenError(`cannot open database ${dbPath}: ${(error as Error).message.split("\n")[0]}`);
+  }
+
   let queue: Promise<unknown> = Promise.resolve();
+  const serialized = <T>(transaction: () => Promise<T>): Promise<T> => {
+    const run = queue.then(transaction);
+    queue = run.catch(() => undefined);
+    return run;
+  };
   return {
     db,
     client,
     write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-      const run = queue.then(() =>
+      return serialized(() =>
         db.transaction(
           async (tx) => {
             for (const pragma of pragmas) await tx.run(sql.raw(pragma));
@@ -116,8 +135,9 @@ export async function openStore(dbPath: string, authToken?: string): Promise<Sto
           { behavior: "immediate" },
         ),
       );
-      queue = run.catch(() => undefined);
-      return run;
+    },
+    writeStatements<T>(fn: (session: StatementSession) => Promise<T>): Promise<T> {
+      return serialized(() => (writer ? writer.transaction(fn) : clientTransaction(client, fn)));
     },
     async ping() {
       try {
@@ -130,6 +150,8 @@ export async function openStore(dbPath: string, authToken?: string): Promise<Sto
     async close() {
       // libSQL does not checkpoint when its connections close, so a clean stop would
       // otherwise leave every recent write in the -wal file.
+      writer?.close();
+      writer = undefined;
       if (!remote && !client.closed) {
         await client.execute("PRAGMA wal_checkpoint(TRUNCATE)").catch(() => undefined);
       }

@@ -2,9 +2,10 @@ import { and, asc, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Lifecycle } from "../domain/lifecycle.ts";
 import { applyReport, normalizeTags, type MachineSnapshot, type ReportChange } from "../domain/machines.ts";
-import { recordAudit, type AuditEntry } from "./audit.ts";
-import { selectJson } from "./bulk-read.ts";
+import { auditInsert, type AuditEntry } from "./audit.ts";
+import { jsonRows, selectJson } from "./bulk-read.ts";
 import type { DbOrTx } from "./database.ts";
+import type { StatementSession } from "./statement-session.ts";
 import { desiredGenerations, healthReports, machines, machineTags, reports } from "./schema.ts";
 
 export type MachineRow = typeof machines.$inferSelect;
@@ -195,14 +196,6 @@ export async function allDesiredGenerations(db: DbOrTx): Promise<[string, string
   );
 }
 
-/**
- * Rows as one JSON array of arrays, for `json_each`. Lone surrogates become U+FFFD first, as
- * they do when a string is bound as a parameter: SQLite's JSON decoder would otherwise store
- * them as invalid UTF-8, which the driver cannot read back.
- */
-const jsonRows = (rows: unknown[][]) =>
-  JSON.stringify(rows.map((row) => row.map((value) => (typeof value === "string" ? value.toWellFormed() : value))));
-
 /** `column in (values)` with the values bound as one JSON parameter, however many there are. */
 const inJsonList = (column: SQLiteColumn, values: string[]) =>
   sql`${column} in (select value from json_each(${JSON.stringify(values.map((v) => v.toWellFormed()))}))`;
@@ -234,18 +227,18 @@ export interface StoredReport {
  * handful of statements, whatever the batch size: read the machines, upsert them, rewrite
  * changed tag sets, insert reports, health reports and audit events.
  */
-export async function storeReports(tx: DbOrTx, at: number, batch: IncomingReport[]): Promise<StoredReport[]> {
+export async function storeReports(
+  session: StatementSession,
+  at: number,
+  batch: IncomingReport[],
+): Promise<StoredReport[]> {
   const ids = [...new Set(batch.map((r) => r.machineId))];
   // Everything the batch needs to know comes back in one statement (a statement costs more to
   // prepare and run than most rows do): each machine with its tags, and the last report id
   // AUTOINCREMENT gave (reports get their ids here; writes are serialized), so that each health
   // report can be stored under its report's id and each machine can point at its newest health
   // report without a per-machine index on health_reports.
-  const { machines: existing, lastReportId } = await selectJson<{
-    machines: [string, Lifecycle, string | null, 0 | 1 | null, string[]][];
-    lastReportId: number;
-  }>(
-    tx,
+  const [row] = await session.values<[string]>(
     sql`select json_object(
       'machines', (select json_group_array(json_array(${machines.machineId}, ${machines.lifecycle},
           ${machines.currentGeneration}, ${machines.lastSuccess},
@@ -253,6 +246,10 @@ export async function storeReports(tx: DbOrTx, at: number, batch: IncomingReport
         from ${machines} where ${inJsonList(machines.machineId, ids)}),
       'lastReportId', coalesce((select seq from sqlite_sequence where name = 'reports'), 0))`,
   );
+  const { machines: existing, lastReportId } = JSON.parse(row![0]) as {
+    machines: [string, Lifecycle, string | null, 0 | 1 | null, string[]][];
+    lastReportId: number;
+  };
 
   const state = new Map<string, MachineSnapshot>();
   const existingLifecycle = new Map<string, Lifecycle>();
@@ -300,7 +297,7 @@ export async function storeReports(tx: DbOrTx, at: number, batch: IncomingReport
   // Each batch goes in as one JSON parameter per statement, unpacked by json_each: the
   // statements stay short and alike whatever the batch size (no 4 500-placeholder SQL to
   // build and prepare for every commit).
-  await tx.run(sql`insert into machines (machine_id, lifecycle, registered_at, current_generation, agent_version,
+  await session.run(sql`insert into machines (machine_id, lifecycle, registered_at, current_generation, agent_version,
       uptime_seconds, last_success, last_health_passed, last_report_at, latest_health_id, last_report_timestamp)
     select value ->> 0, value ->> 1, ${at}, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, ${at},
       value ->> 7, value ->> 8
@@ -330,18 +327,18 @@ export async function storeReports(tx: DbOrTx, at: number, batch: IncomingReport
     return before !== undefined && before !== state.get(id)!.lifecycle;
   });
   if (relifecycled.length > 0) {
-    await tx.run(sql`update machines set lifecycle = value ->> 1
+    await session.run(sql`update machines set lifecycle = value ->> 1
       from json_each(${jsonRows(relifecycled.map((id) => [id, state.get(id)!.lifecycle]))})
       where machines.machine_id = value ->> 0`);
   }
 
   if (tagsRewritten.size > 0) {
-    await tx.delete(machineTags).where(inJsonList(machineTags.machineId, [...tagsRewritten]));
-    await tx.run(sql`insert into machine_tags (machine_id, tag) select value ->> 0, value ->> 1
+    await session.run(sql`delete from ${machineTags} where ${inJsonList(machineTags.machineId, [...tagsRewritten])}`);
+    await session.run(sql`insert into machine_tags (machine_id, tag) select value ->> 0, value ->> 1
       from json_each(${jsonRows([...tagsRewritten].flatMap((id) => state.get(id)!.tags.map((tag) => [id, tag])))})`);
   }
 
-  await tx.run(sql`insert into reports (id, machine_id, received_at, current_generation, success, message,
+  await session.run(sql`insert into reports (id, machine_id, received_at, current_generation, success, message,
       agent_timestamp, agent_version, uptime_seconds)
     select value ->> 7, value ->> 0, ${at}, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
       value ->> 6
@@ -359,7 +356,7 @@ export async function storeReports(tx: DbOrTx, at: number, batch: IncomingReport
     )})`);
   const health = batch.flatMap((r, i) => (r.health === null ? [] : [{ id: reportId(i), report: r, health: r.health }]));
   if (health.length > 0) {
-    await tx.run(sql`insert into health_reports (id, machine_id, received_at, all_passed, results, agent_timestamp)
+    await session.run(sql`insert into health_reports (id, machine_id, received_at, all_passed, results, agent_timestamp)
       select value ->> 0, value ->> 1, ${at}, value ->> 2, value ->> 3, value ->> 4
       from json_each(${jsonRows(
         health.map(({ id, report, health }) => [
@@ -371,7 +368,7 @@ export async function storeReports(tx: DbOrTx, at: number, batch: IncomingReport
         ]),
       )})`);
   }
-  await recordAudit(tx, at, ...audits);
+  if (audits.length > 0) await session.run(auditInsert(at, audits));
   return results;
 }
 

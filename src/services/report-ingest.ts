@@ -49,10 +49,10 @@ export class ReportIngest {
     let at = 0;
     let stored: StoredReport[];
     try {
-      stored = await this.deps.store.write((tx) => {
+      stored = await this.deps.store.writeStatements((session) => {
         at = this.deps.now();
         return storeReports(
-          tx,
+          session,
           at,
           batch.map((w) => w.report),
         );

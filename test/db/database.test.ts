@@ -123,6 +123,59 @@ test("a failed write rolls back and does not block the next one", async () => {
   expect((await store.client.execute("SELECT v FROM t")).rows.map((r) => r[0])).toEqual(["kept"]);
 });
 
+test("writeStatements has the writer's settings and commits what the next read sees", async () => {
+  const store = await open(join(dir, "statements.db"));
+  await store.client.execute("CREATE TABLE t (v TEXT, n INTEGER)");
+  const settings = await store.writeStatements(async (session) => {
+    await session.run(sql`INSERT INTO t VALUES (${"kept"}, ${true})`);
+    return {
+      checkpoint: (await session.values<[number]>(sql`PRAGMA wal_autocheckpoint`))[0]![0],
+      cache: (await session.values<[number]>(sql`PRAGMA cache_size`))[0]![0],
+      synchronous: (await session.values<[number]>(sql`PRAGMA synchronous`))[0]![0],
+    };
+  });
+  expect(settings).toEqual({ checkpoint: 20_480, cache: -8 * 1024, synchronous: 2 });
+  expect((await store.client.execute("SELECT v, n FROM t")).rows.map((r) => [r[0], r[1]])).toEqual([["kept", 1]]);
+});
+
+test("writeStatements rolls back a failed transaction and keeps working, in order with store.write", async () => {
+  const store = await open(join(dir, "statements-order.db"));
+  await store.client.execute("CREATE TABLE t (v TEXT)");
+  const failing = store.writeStatements(async (session) => {
+    await session.run(sql`INSERT INTO t VALUES ('lost')`);
+    throw new Error("abort");
+  });
+  const written = [
+    store.write(async (tx) => {
+      await tx.run(sql`INSERT INTO t VALUES ('first')`);
+    }),
+    store.writeStatements(async (session) => {
+      // Runs after the write queued before it has committed.
+      const [[seen]] = (await session.values<[number]>(sql`SELECT count(*) FROM t`)) as [[number]];
+      await session.run(sql`INSERT INTO t VALUES (${`second after ${seen}`})`);
+    }),
+  ];
+  await expect(failing).rejects.toThrow("abort");
+  await Promise.all(written);
+  expect((await store.client.execute("SELECT v FROM t ORDER BY rowid")).rows.map((r) => r[0])).toEqual([
+    "first",
+    "second after 1",
+  ]);
+});
+
+test("writeStatements runs any number of distinct statements (its prepared ones are bounded)", async () => {
+  const store = await open(join(dir, "statements-many.db"));
+  await store.client.execute("CREATE TABLE t (k INTEGER, v INTEGER)");
+  for (let round = 0; round < 2; round++) {
+    await store.writeStatements(async (session) => {
+      // A different text each, so each is prepared: more than the writer keeps.
+      for (let k = 0; k < 100; k++) await session.run(sql.raw(`INSERT INTO t VALUES (${k}, ${round})`));
+    });
+  }
+  const rows = await store.client.execute("SELECT count(*), count(DISTINCT k), sum(v) FROM t");
+  expect(Array.from(rows.rows[0]!)).toEqual([200, 100, 100]);
+});
+
 test("close checkpoints the WAL into the database file", async () => {
   const path = join(dir, "checkpoint.db");
   const store = await openStore(path);

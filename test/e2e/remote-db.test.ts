@@ -4,6 +4,7 @@ import { afterAll, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { createFleetClient } from "../../src/client/index.ts";
 import { startFakeSqld } from "../support/hrana-server.ts";
+import { reportBody } from "../support/machines.ts";
 import { get, repoRoot, startServer, tryParse, type ServerProcess } from "../support/process.ts";
 
 const sqld = startFakeSqld();
@@ -49,6 +50,40 @@ test("restarting on the same remote database applies no migration twice", async 
   expect(await server.exited).toBe(0);
   expect(sqld.db.query("SELECT count(*) AS n FROM __drizzle_migrations").get()).toEqual({ n: 1 });
   expect(sqld.db.query("SELECT type, name, sql FROM sqlite_master ORDER BY type, name").all()).toEqual(schema);
+});
+
+test("agent reports, their health, tags and audit events are stored on the remote server", async () => {
+  const server = await start();
+  const ids = ["remote-web-1", "remote-web-2", "remote-web-3"];
+  const answers = await Promise.all(
+    ids.map((id) =>
+      fetch(`${server.url}/api/v1/machines/${id}/report`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(
+          reportBody(id, {
+            tags: ["remote"],
+            health: {
+              results: [{ status: "pass", check_name: "units", duration_ms: 5 }],
+              all_passed: true,
+              timestamp: "2026-11-27T10:00:00Z",
+            },
+          }),
+        ),
+      }).then((response) => response.status),
+    ),
+  );
+  expect(answers).toEqual([200, 200, 200]);
+  const stored = (table: string) =>
+    sqld.db.query(`SELECT machine_id AS id FROM ${table} WHERE machine_id LIKE 'remote-web-%' ORDER BY 1`).all();
+  const expected = ids.map((id) => ({ id }));
+  expect(stored("machines")).toEqual(expected);
+  expect(stored("reports")).toEqual(expected);
+  expect(stored("health_reports")).toEqual(expected);
+  expect(stored("machine_tags")).toEqual(expected);
+  expect(sqld.db.query("SELECT count(*) AS n FROM audit_events WHERE action = 'report'").get()).toEqual({ n: 3 });
+  server.proc.kill("SIGTERM");
+  expect(await server.exited).toBe(0);
 });
 
 test("/health answers 503 once the remote database stops answering", async () => {

@@ -20,14 +20,14 @@ const report = (machineId: string): IncomingReport => ({
   uptimeSeconds: 1,
 });
 
-/** Counts the write transactions the store runs. */
+/** Counts the write transactions the store runs for reports. */
 function countWrites(harness: Harness): () => number {
   const { store } = harness;
-  const write = store.write.bind(store);
+  const writeStatements = store.writeStatements.bind(store);
   let writes = 0;
-  store.write = (fn) => {
+  store.writeStatements = (fn) => {
     writes++;
-    return write(fn);
+    return writeStatements(fn);
   };
   return () => writes;
 }
