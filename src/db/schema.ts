@@ -3,6 +3,10 @@ import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "driz
 // Timestamps are integer milliseconds since the epoch: cheap to compare and index;
 // the API renders them as RFC 3339.
 
+/**
+ * Machines and their tags are WITHOUT ROWID tables, clustered on their primary keys (migration
+ * 0001; drizzle-kit cannot express it): a migration that recreates either must keep that.
+ */
 export const machines = sqliteTable(
   "machines",
   {

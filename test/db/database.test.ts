@@ -94,6 +94,42 @@ test("migrations are applied once: reopening the file changes neither schema nor
   expect(before.schema.map((row) => row[1])).toContain("machines");
 });
 
+test("a database made before 0001 keeps its machines and tags, then clustered on their ids", async () => {
+  const path = join(dir, "before-0001.db");
+  const legacy = new Database(path);
+  const init = migrations.find((m) => m.tag === "0000_init")!;
+  for (const statement of init.sql.split("--> statement-breakpoint")) legacy.exec(statement);
+  legacy.exec("CREATE TABLE __drizzle_migrations (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)");
+  legacy.query("INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('0000', ?)").run(init.when);
+  legacy.exec(`INSERT INTO machines VALUES
+    ('web-1', 'active', 1, '/nix/store/a', '0.1.0', 60, 1, 1, 2, '2026-11-27T10:00:00Z', 7),
+    ('db-1', 'maintenance', 3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`);
+  legacy.exec("INSERT INTO machine_tags VALUES ('web-1', 'web'), ('web-1', 'rack:r1'), ('db-1', 'db')");
+  legacy.close();
+
+  const store = await open(path);
+  const rows = async (query: string) => (await store.client.execute(query)).rows.map((row) => Array.from(row));
+  expect(await rows("SELECT * FROM machines ORDER BY machine_id")).toEqual([
+    ["db-1", "maintenance", 3, null, null, null, null, null, null, null, null],
+    ["web-1", "active", 1, "/nix/store/a", "0.1.0", 60, 1, 1, 2, "2026-11-27T10:00:00Z", 7],
+  ]);
+  expect(await rows("SELECT machine_id, tag FROM machine_tags ORDER BY 1, 2")).toEqual([
+    ["db-1", "db"],
+    ["web-1", "rack:r1"],
+    ["web-1", "web"],
+  ]);
+  const tables = await rows(
+    "SELECT name, sql FROM sqlite_master WHERE name IN ('machines', 'machine_tags') ORDER BY 1",
+  );
+  expect(tables.map(([name, ddl]) => [name, String(ddl).endsWith("WITHOUT ROWID")])).toEqual([
+    ["machine_tags", true],
+    ["machines", true],
+  ]);
+  expect(
+    await rows("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name LIKE 'machine%' ORDER BY 1"),
+  ).toEqual([["machine_tags_tag_idx"], ["machines_lifecycle_idx"]]);
+});
+
 test("concurrent writes through store.write are serialized, none fails", async () => {
   const store = await open(join(dir, "writes.db"));
   await store.client.execute("CREATE TABLE counter (n INTEGER NOT NULL)");

@@ -3,6 +3,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { createFleetClient } from "../../src/client/index.ts";
+import { migrations } from "../../src/db/migrations.gen.ts";
 import { startFakeSqld } from "../support/hrana-server.ts";
 import { reportBody } from "../support/machines.ts";
 import { get, repoRoot, startServer, tryParse, type ServerProcess } from "../support/process.ts";
@@ -31,7 +32,7 @@ test("a remote libSQL server is migrated, written through and authenticated with
   const bootstrap = await client.POST("/api/v1/keys/bootstrap", { body: { name: "remote-admin" } });
   expect(bootstrap.response.status).toBe(200);
   expect(sqld.db.query("SELECT name, role FROM api_keys").all()).toEqual([{ name: "remote-admin", role: "admin" }]);
-  expect(sqld.db.query("SELECT count(*) AS n FROM __drizzle_migrations").get()).toEqual({ n: 1 });
+  expect(sqld.db.query("SELECT count(*) AS n FROM __drizzle_migrations").get()).toEqual({ n: migrations.length });
   expect(sqld.authorizations.length).toBeGreaterThan(0);
   expect(new Set(sqld.authorizations)).toEqual(new Set(["Bearer remote-secret"]));
 
@@ -48,7 +49,7 @@ test("restarting on the same remote database applies no migration twice", async 
   expect((await get(server.url, "/health")).body).toBe("ok");
   server.proc.kill("SIGTERM");
   expect(await server.exited).toBe(0);
-  expect(sqld.db.query("SELECT count(*) AS n FROM __drizzle_migrations").get()).toEqual({ n: 1 });
+  expect(sqld.db.query("SELECT count(*) AS n FROM __drizzle_migrations").get()).toEqual({ n: migrations.length });
   expect(sqld.db.query("SELECT type, name, sql FROM sqlite_master ORDER BY type, name").all()).toEqual(schema);
 });
 
