@@ -1,5 +1,5 @@
 import { and, desc, eq, lt, sql, type SQL } from "drizzle-orm";
-import { jsonRows } from "./bulk-read.ts";
+import { jsonRows } from "./bulk-json.ts";
 import { auditEvents } from "./schema.ts";
 import type { DbOrTx } from "./database.ts";
 

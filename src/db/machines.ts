@@ -3,7 +3,7 @@ import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Lifecycle } from "../domain/lifecycle.ts";
 import { applyReport, normalizeTags, type MachineSnapshot, type ReportChange } from "../domain/machines.ts";
 import { auditInsert, type AuditEntry } from "./audit.ts";
-import { jsonRows, selectJson } from "./bulk-read.ts";
+import { jsonRows, selectJson } from "./bulk-json.ts";
 import type { DbOrTx } from "./database.ts";
 import type { StatementSession } from "./statement-session.ts";
 import { desiredGenerations, healthReports, machines, machineTags, reports } from "./schema.ts";

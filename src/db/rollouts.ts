@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { and, asc, count, desc, eq, inArray, isNotNull, sql } from "drizzle-orm";
-import { selectJson } from "./bulk-read.ts";
+import { selectJson } from "./bulk-json.ts";
 import type { DbOrTx } from "./database.ts";
 import {
   desiredGenerations,

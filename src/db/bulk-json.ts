@@ -1,3 +1,5 @@
+// Many rows through one JSON value, in either direction: SQLite builds or unpacks the JSON, so
+// neither the driver nor drizzle handles a row at a time.
 import type { SQL } from "drizzle-orm";
 import type { DbOrTx } from "./database.ts";
 
