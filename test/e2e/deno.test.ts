@@ -1,8 +1,10 @@
 // The same app under Deno (npm package `deno`): proof the core is on Web standards.
+import { Database } from "bun:sqlite";
 import { afterAll, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { reportBody } from "../support/machines.ts";
 import { get, repoRoot, runToExit, startServer, tryParse, type ServerProcess } from "../support/process.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nixfleet-deno-"));
@@ -23,7 +25,7 @@ async function denoExecutable(): Promise<string> {
   return exe;
 }
 
-test("src/main.deno.ts serves /health under Deno and stops cleanly on SIGTERM", async () => {
+test("src/main.deno.ts serves /health and stores a report under Deno, and stops cleanly on SIGTERM", async () => {
   const deno = await denoExecutable();
   server = await startServer(
     [deno, "run", "-A", "src/main.deno.ts", "--listen", "127.0.0.1:0", "--db-path", join(dir, "state.db")],
@@ -34,7 +36,20 @@ test("src/main.deno.ts serves /health under Deno and stops cleanly on SIGTERM", 
   const missing = await get(server.url, "/nothing");
   expect(missing.status).toBe(404);
   expect(JSON.parse(missing.body)).toHaveProperty("error");
+  // A report goes through the prepared-statement writer (the libsql driver's own connection).
+  const reported = await fetch(`${server.url}/api/v1/machines/deno-1/report`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(reportBody("deno-1")),
+  });
+  expect(reported.status).toBe(200);
+  expect(await reported.json()).toEqual({ machine_id: "deno-1", lifecycle: "active" });
   server.proc.kill("SIGTERM");
   expect(await server.exited).toBe(0);
   expect(server.stderrLines.map((line) => tryParse(line)?.msg).at(-1)).toBe("stopped");
+  const db = new Database(join(dir, "state.db"), { readonly: true });
+  expect(db.query("SELECT machine_id, current_generation FROM reports").all()).toEqual([
+    { machine_id: "deno-1", current_generation: reportBody("deno-1").current_generation },
+  ]);
+  db.close();
 });
