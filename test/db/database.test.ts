@@ -159,7 +159,7 @@ test("a failed write rolls back and does not block the next one", async () => {
   expect((await store.client.execute("SELECT v FROM t")).rows.map((r) => r[0])).toEqual(["kept"]);
 });
 
-test("writeStatements has the writer's settings and commits what the next read sees", async () => {
+test("writeStatements has the writer's settings and busy timeout and commits what the next read sees", async () => {
   const store = await open(join(dir, "statements.db"));
   await store.client.execute("CREATE TABLE t (v TEXT, n INTEGER)");
   const settings = await store.writeStatements(async (session) => {
@@ -168,9 +168,10 @@ test("writeStatements has the writer's settings and commits what the next read s
       checkpoint: (await session.values<[number]>(sql`PRAGMA wal_autocheckpoint`))[0]![0],
       cache: (await session.values<[number]>(sql`PRAGMA cache_size`))[0]![0],
       synchronous: (await session.values<[number]>(sql`PRAGMA synchronous`))[0]![0],
+      busyTimeout: (await session.values<[number]>(sql`PRAGMA busy_timeout`))[0]![0],
     };
   });
-  expect(settings).toEqual({ checkpoint: 20_480, cache: -8 * 1024, synchronous: 2 });
+  expect(settings).toEqual({ checkpoint: 20_480, cache: -8 * 1024, synchronous: 2, busyTimeout: 5000 });
   expect((await store.client.execute("SELECT v, n FROM t")).rows.map((r) => [r[0], r[1]])).toEqual([["kept", 1]]);
 });
 
