@@ -14,8 +14,11 @@ const METHODS_WITH_BODY = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 export function readBodyAsJson() {
   return createMiddleware(async function readBodyAsJson(c, next) {
     const request = c.req.raw;
+    // Checked first: reading a header makes the runtime build the request's Headers, which a
+    // GET (every agent poll) never needs.
+    if (!METHODS_WITH_BODY.has(request.method)) return next();
     const contentType = request.headers.get("content-type");
-    if (!METHODS_WITH_BODY.has(request.method) || (request.body === null && contentType === null)) return next();
+    if (request.body === null && contentType === null) return next();
     const labelledJson = contentType !== null && JSON_CONTENT_TYPE.test(contentType);
     const length = request.headers.get("content-length");
     // A JSON body of known, non-zero length is left unread here (agent reports are the hot
