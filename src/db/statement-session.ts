@@ -1,33 +1,27 @@
 import type { Client, InValue } from "@libsql/client";
-import { is, SQL } from "drizzle-orm";
+import type { SQL } from "drizzle-orm";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import Database from "libsql";
-
-/** A statement as drizzle builds it: a `sql` template or a query builder. */
-export type Statement = SQL | { toSQL(): { sql: string; params: unknown[] } };
 
 /**
  * The statements of one write transaction, for a path that runs the same few statements at a
  * high rate (agent reports). Locally they run on statements prepared once and reused.
  */
 export interface StatementSession {
-  run(statement: Statement): Promise<void>;
+  run(statement: SQL): Promise<void>;
   /** The rows as arrays of column values. */
-  values<T extends unknown[]>(statement: Statement): Promise<T[]>;
+  values<T extends unknown[]>(statement: SQL): Promise<T[]>;
 }
 
 const dialect = new SQLiteAsyncDialect();
 
-function compile(statement: Statement): { sql: string; args: InValue[] } {
-  const query = is(statement, SQL) ? dialect.sqlToQuery(statement) : statement.toSQL();
-  return { sql: query.sql, args: query.params.map(toBindable) };
-}
-
-/** The driver's spelling of a parameter: SQLite has no booleans. */
-function toBindable(value: unknown): InValue {
-  if (typeof value === "boolean") return value ? 1 : 0;
-  if (value === undefined) return null;
-  return value as InValue;
+/** The statement's text and parameters; SQLite has no booleans, so they bind as 1 and 0 (as the client binds them). */
+function compile(statement: SQL): { sql: string; args: InValue[] } {
+  const query = dialect.sqlToQuery(statement);
+  return {
+    sql: query.sql,
+    args: query.params.map((value) => (typeof value === "boolean" ? Number(value) : (value as InValue))),
+  };
 }
 
 /** Prepared statements kept per connection; report batches use a handful, audit inserts vary by row count. */
@@ -74,7 +68,7 @@ export class PreparedWriter {
       const { sql, args } = compile(statement);
       this.statement(sql).run(...args);
     },
-    values: async <T extends unknown[]>(statement: Statement) => {
+    values: async <T extends unknown[]>(statement: SQL) => {
       const { sql, args } = compile(statement);
       return this.statement(sql)
         .raw(true)
@@ -101,7 +95,7 @@ export async function clientTransaction<T>(client: Client, fn: (session: Stateme
       run: async (statement) => {
         await transaction.execute(compile(statement));
       },
-      values: async <T extends unknown[]>(statement: Statement) =>
+      values: async <T extends unknown[]>(statement: SQL) =>
         (await transaction.execute(compile(statement))).rows.map((row) => Array.from(row) as T),
     });
     await transaction.commit();
