@@ -24,7 +24,7 @@ function compile(statement: SQL): { sql: string; args: InValue[] } {
   };
 }
 
-/** Prepared statements kept per connection; report batches use a handful, audit inserts vary by row count. */
+/** Prepared statements kept per connection: report batches use about eight; the bound is for any other text. */
 const MAX_PREPARED_STATEMENTS = 64;
 
 /**
