@@ -1,6 +1,6 @@
 // Many rows through one JSON value, in either direction: SQLite builds or unpacks the JSON, so
 // neither the driver nor drizzle handles a row at a time.
-import type { SQL } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import type { DbOrTx } from "./database.ts";
 
 /**
@@ -20,3 +20,10 @@ export async function selectJson<T>(db: DbOrTx, query: SQL): Promise<T> {
  */
 export const jsonRows = (rows: unknown[][]) =>
   JSON.stringify(rows.map((row) => row.map((value) => (typeof value === "string" ? value.toWellFormed() : value))));
+
+/**
+ * A list as a subquery over one JSON parameter (`column in ${jsonList(values)}`), however many
+ * values there are; lone surrogates become U+FFFD, as for `jsonRows`.
+ */
+export const jsonList = (values: readonly string[]) =>
+  sql`(select value from json_each(${JSON.stringify(values.map((value) => value.toWellFormed()))}))`;

@@ -1,9 +1,8 @@
 import { and, asc, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
-import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Lifecycle } from "../domain/lifecycle.ts";
 import { applyReport, normalizeTags, type MachineSnapshot, type ReportChange } from "../domain/machines.ts";
 import { auditInsert, type AuditEntry } from "./audit.ts";
-import { jsonRows, selectJson } from "./bulk-json.ts";
+import { jsonList, jsonRows, selectJson } from "./bulk-json.ts";
 import type { DbOrTx } from "./database.ts";
 import type { StatementSession } from "./statement-session.ts";
 import { desiredGenerations, healthReports, machines, machineTags, reports } from "./schema.ts";
@@ -196,10 +195,6 @@ export async function allDesiredGenerations(db: DbOrTx): Promise<[string, string
   );
 }
 
-/** `column in (values)` with the values bound as one JSON parameter, however many there are. */
-const inJsonList = (column: SQLiteColumn, values: string[]) =>
-  sql`${column} in (select value from json_each(${JSON.stringify(values.map((v) => v.toWellFormed()))}))`;
-
 /** An agent report as validated by the route, in storage spelling. */
 export interface IncomingReport {
   machineId: string;
@@ -243,7 +238,7 @@ export async function storeReports(
       'machines', (select json_group_array(json_array(${machines.machineId}, ${machines.lifecycle},
           ${machines.currentGeneration}, ${machines.lastSuccess},
           (select json_group_array(${machineTags.tag}) from ${machineTags} where ${machineTags.machineId} = ${machines.machineId})))
-        from ${machines} where ${inJsonList(machines.machineId, ids)}),
+        from ${machines} where ${machines.machineId} in ${jsonList(ids)}),
       'lastReportId', coalesce((select seq from sqlite_sequence where name = 'reports'), 0))`,
   );
   const { machines: existing, lastReportId } = JSON.parse(row![0]) as {
@@ -333,7 +328,9 @@ export async function storeReports(
   }
 
   if (tagsRewritten.size > 0) {
-    await session.run(sql`delete from ${machineTags} where ${inJsonList(machineTags.machineId, [...tagsRewritten])}`);
+    await session.run(
+      sql`delete from ${machineTags} where ${machineTags.machineId} in ${jsonList([...tagsRewritten])}`,
+    );
     await session.run(sql`insert into machine_tags (machine_id, tag) select value ->> 0, value ->> 1
       from json_each(${jsonRows([...tagsRewritten].flatMap((id) => state.get(id)!.tags.map((tag) => [id, tag])))})`);
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { and, asc, count, desc, eq, inArray, isNotNull, sql } from "drizzle-orm";
-import { selectJson } from "./bulk-json.ts";
+import { jsonList, selectJson } from "./bulk-json.ts";
 import type { DbOrTx } from "./database.ts";
 import {
   desiredGenerations,
@@ -36,8 +36,6 @@ export function newRolloutId(): string {
   return `r-${randomUUID()}`;
 }
 
-const jsonIds = (ids: readonly string[]) => sql`(SELECT value FROM json_each(${JSON.stringify(ids)}))`;
-
 /** A registered machine a rollout target matches or names. */
 export interface TargetCandidate {
   machineId: string;
@@ -56,7 +54,7 @@ export async function targetCandidates(
     return db
       .select({ machineId: machines.machineId, lifecycle: machines.lifecycle })
       .from(machines)
-      .where(sql`${machines.machineId} IN ${jsonIds(target.hosts)}`);
+      .where(sql`${machines.machineId} IN ${jsonList(target.hosts)}`);
   }
   const distinct = [...new Set(target.tags)];
   // Read as one JSON document: a tag can match the whole fleet.
@@ -95,7 +93,10 @@ export async function machinesInActiveRollouts(
     .from(rolloutMachines)
     .innerJoin(rollouts, eq(rollouts.id, rolloutMachines.rolloutId))
     .where(
-      and(inArray(rollouts.status, [...ACTIVE_ROLLOUT_STATUSES]), sql`${rolloutMachines.machineId} IN ${jsonIds(ids)}`),
+      and(
+        inArray(rollouts.status, [...ACTIVE_ROLLOUT_STATUSES]),
+        sql`${rolloutMachines.machineId} IN ${jsonList(ids)}`,
+      ),
     );
 }
 
@@ -326,7 +327,7 @@ export async function restorePreviousGenerations(
         set_at = excluded.set_at, set_by = excluded.set_by`);
   }
   if (clear.length > 0) {
-    await tx.delete(desiredGenerations).where(sql`${desiredGenerations.machineId} IN ${jsonIds(clear)}`);
+    await tx.delete(desiredGenerations).where(sql`${desiredGenerations.machineId} IN ${jsonList(clear)}`);
   }
   return rows;
 }
@@ -343,7 +344,7 @@ export async function setMachineHealth(
   await tx
     .update(rolloutMachines)
     .set({ health, healthReason: reason })
-    .where(and(eq(rolloutMachines.rolloutId, rolloutId), sql`${rolloutMachines.machineId} IN ${jsonIds(machineIds)}`));
+    .where(and(eq(rolloutMachines.rolloutId, rolloutId), sql`${rolloutMachines.machineId} IN ${jsonList(machineIds)}`));
 }
 
 /** Puts every machine of a batch back to undecided (a resumed batch is judged afresh). */
@@ -389,7 +390,7 @@ export async function reportsSince(
       message: reports.message,
     })
     .from(reports)
-    .where(and(sql`${reports.machineId} IN ${jsonIds(machineIds)}`, sql`${reports.receivedAt} >= ${since}`))
+    .where(and(sql`${reports.machineId} IN ${jsonList(machineIds)}`, sql`${reports.receivedAt} >= ${since}`))
     .orderBy(reports.id);
   const healthColumns = {
     id: healthReports.id,
@@ -404,13 +405,15 @@ export async function reportsSince(
     .select(healthColumns)
     .from(reports)
     .innerJoin(healthReports, eq(healthReports.id, reports.id))
-    .where(and(sql`${reports.machineId} IN ${jsonIds(machineIds)}`, sql`${reports.receivedAt} >= ${since}`))
+    .where(and(sql`${reports.machineId} IN ${jsonList(machineIds)}`, sql`${reports.receivedAt} >= ${since}`))
     .union(
       db
         .select(healthColumns)
         .from(machines)
         .innerJoin(healthReports, eq(healthReports.id, machines.latestHealthId))
-        .where(and(sql`${machines.machineId} IN ${jsonIds(machineIds)}`, sql`${healthReports.receivedAt} >= ${since}`)),
+        .where(
+          and(sql`${machines.machineId} IN ${jsonList(machineIds)}`, sql`${healthReports.receivedAt} >= ${since}`),
+        ),
     )
     .orderBy(asc(healthReports.id));
   return { reports: reportRows, health: healthRows };
