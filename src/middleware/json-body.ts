@@ -24,18 +24,11 @@ export function readBodyAsJson() {
     // A JSON body of known, non-zero length is left unread here (agent reports are the hot
     // path); anything else is read once to see whether it is empty.
     if (labelledJson && length !== null && length !== "0") return next();
-    return relabel(c, request.body === null ? "" : await c.req.text());
-
-    async function relabel(context: typeof c, body: string) {
-      const headers = new Headers(request.headers);
-      headers.set("content-type", "application/json");
-      context.req.raw = new Request(request.url, {
-        method: request.method,
-        headers,
-        body: body.trim() === "" ? "{}" : body,
-      });
-      context.req.bodyCache = {};
-      await next();
-    }
+    const body = request.body === null ? "" : await c.req.text();
+    const headers = new Headers(request.headers);
+    headers.set("content-type", "application/json");
+    c.req.raw = new Request(request.url, { method: request.method, headers, body: body.trim() === "" ? "{}" : body });
+    c.req.bodyCache = {};
+    await next();
   });
 }
