@@ -32,6 +32,8 @@ export interface AuditEntry {
   action: AuditAction;
   target: string;
   detail: string | Record<string, unknown>;
+  /** The rollout this event belongs to, for the event stream's and the trace's filters. */
+  rolloutId?: string;
 }
 
 /** Writes audit events; call it inside the transaction that makes the change it records. */
@@ -41,14 +43,15 @@ export async function recordAudit(tx: DbOrTx, at: number, ...entries: AuditEntry
 
 /** The statement that inserts `entries` (at least one), in order, as one JSON parameter whatever their number. */
 export function auditInsert(at: number, entries: AuditEntry[]): SQL {
-  return sql`insert into ${auditEvents} (timestamp, actor, action, target, detail)
-    select ${at}, value ->> 0, value ->> 1, value ->> 2, value ->> 3
+  return sql`insert into ${auditEvents} (timestamp, actor, action, target, detail, rollout_id)
+    select ${at}, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4
     from json_each(${jsonRows(
       entries.map((e) => [
         e.actor,
         e.action,
         e.target,
         typeof e.detail === "string" ? e.detail : JSON.stringify(e.detail),
+        e.rolloutId ?? null,
       ]),
     )})`;
 }

@@ -101,6 +101,11 @@ export const apiKeys = sqliteTable(
   (t) => [uniqueIndex("api_keys_hash_idx").on(t.keyHash)],
 );
 
+/**
+ * The audit log is also the change feed: its ids are the event ids of the event stream (§15) and
+ * what other processes on the same database follow (§18), so every state change writes a row here
+ * in the transaction that makes it.
+ */
 export const auditEvents = sqliteTable(
   "audit_events",
   {
@@ -110,9 +115,12 @@ export const auditEvents = sqliteTable(
     action: text("action").notNull(),
     target: text("target").notNull(),
     detail: text("detail").notNull(),
+    /** The rollout the event belongs to (its own transitions and its machines'), else null. */
+    rolloutId: text("rollout_id"),
   },
   (t) => [
     index("audit_actor_idx").on(t.actor, t.id),
+    index("audit_rollout_idx").on(t.rolloutId, t.id),
     index("audit_action_idx").on(t.action, t.id),
     index("audit_target_idx").on(t.target, t.id),
   ],

@@ -277,6 +277,7 @@ export class RolloutExecutor implements RolloutEvents {
           actor,
           action: "rollout.deleted",
           target: rolloutId,
+          rolloutId,
           detail: { release_id: rollout.releaseId, status: rollout.status },
         });
       });
@@ -599,7 +600,7 @@ export class RolloutExecutor implements RolloutEvents {
     detail: Record<string, unknown>,
     actor: string = EXECUTOR_ACTOR,
   ): Promise<void> {
-    await recordAudit(tx, at, { actor, action, target: rolloutId, detail });
+    await recordAudit(tx, at, { actor, action, target: rolloutId, detail, rolloutId });
     await appendRolloutEvents(tx, at, { rolloutId, eventType: action, detail, actor });
   }
 }

@@ -130,6 +130,33 @@ test("a database made before 0001 keeps its machines and tags, then clustered on
   ).toEqual([["machine_tags_tag_idx"], ["machines_lifecycle_idx"]]);
 });
 
+test("a database made before 0002 gets rollout_id on its rollouts' audit events, and on nothing else", async () => {
+  const path = join(dir, "before-0002.db");
+  const legacy = new Database(path);
+  legacy.exec("CREATE TABLE __drizzle_migrations (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)");
+  for (const migration of migrations.filter((m) => m.tag < "0002")) {
+    for (const statement of migration.sql.split("--> statement-breakpoint")) legacy.exec(statement);
+    legacy
+      .query("INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)")
+      .run(migration.tag, migration.when);
+  }
+  legacy.exec(`INSERT INTO audit_events (timestamp, actor, action, target, detail) VALUES
+    (1, 'apikey:ci', 'rollout.created', 'r-1', '{}'),
+    (2, 'executor', 'batch.deploying', 'r-1', '{}'),
+    (3, 'machine:web-1', 'report', 'web-1', '{}'),
+    (4, 'apikey:ci', 'create_release', 'rel-1', '{}')`);
+  legacy.close();
+
+  const store = await open(path);
+  const rows = (await store.client.execute("SELECT action, rollout_id FROM audit_events ORDER BY id")).rows;
+  expect(rows.map((row) => Array.from(row))).toEqual([
+    ["rollout.created", "r-1"],
+    ["batch.deploying", "r-1"],
+    ["report", null],
+    ["create_release", null],
+  ]);
+});
+
 test("concurrent writes through store.write are serialized, none fails", async () => {
   const store = await open(join(dir, "writes.db"));
   await store.client.execute("CREATE TABLE counter (n INTEGER NOT NULL)");
