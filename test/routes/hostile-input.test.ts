@@ -7,6 +7,7 @@ import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import { healthReports, machines, releases, reports, rollouts } from "../../src/db/schema.ts";
 import { DatabaseUnavailableError } from "../../src/db/unavailable.ts";
 import { truncationMarker } from "../../src/domain/text.ts";
+import { createLogger } from "../../src/logger.ts";
 import { HEALTH_TEXT_CAP } from "../../src/routes/machines.ts";
 import { createHarness, type Harness } from "../support/harness.ts";
 import { createTestKey } from "../support/keys.ts";
@@ -365,4 +366,33 @@ describe("one bad report fails alone", () => {
     expect(transactions).toBeLessThan(40);
     expect(await h.store.db.$count(reports)).toBe(0);
   });
+});
+
+test("every log line stays one JSON object of well-formed strings, whatever the requests held", async () => {
+  const lines: string[] = [];
+  const logged = await createHarness({ logger: createLogger({ level: "debug", write: (line) => lines.push(line) }) });
+  try {
+    const key = await createTestKey(logged, "admin");
+    for (const path of ["/api/v1/machines/a%0Ab/register", "/api/v1/machines/%ED%A0%80%0D/register", "/x%0A%00y"]) {
+      await logged.request(path, { key, json: {} });
+    }
+    await logged.request(machinePath("h\ufffd", "/report"), {
+      json: {
+        machine_id: "h\ud800",
+        current_generation: "g\0\n",
+        success: true,
+        message: "m\udc00",
+        timestamp: "2026-11-27T10:00:00Z",
+      },
+    });
+    await logged.request("/api/v1/releases", { key, json: { entries: [entry("h\udbff\n")] } });
+    expect(lines.length).toBeGreaterThanOrEqual(5);
+    for (const line of lines) {
+      expect(line.endsWith("\n") && !line.slice(0, -1).includes("\n")).toBe(true);
+      const fields = JSON.parse(line) as Record<string, unknown>;
+      for (const value of Object.values(fields)) if (typeof value === "string") expect(value.isWellFormed()).toBe(true);
+    }
+  } finally {
+    await logged.close();
+  }
 });
