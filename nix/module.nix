@@ -29,6 +29,39 @@ let
   escapeSpecifiers = lib.replaceStrings [ "%" ] [ "%%" ];
   escapeExecArg = lib.replaceStrings [ "%" "$" ] [ "%%" "$$" ];
 
+  # An option that sets the server flag `--FLAG VALUE` (null leaves the flag out). Its default is
+  # the server's own, so the unit always states what the server runs with.
+  flagOption = flag: type: default: description: {
+    option = lib.mkOption {
+      inherit type default;
+      description = "${description} Sets `--${flag}`.";
+    };
+    args =
+      value:
+      lib.optionals (value != null) [
+        "--${flag}"
+        (if lib.isBool value then lib.boolToString value else toString value)
+      ];
+  };
+
+  # An option for a server flag that takes no value (`--FLAG` when true).
+  switchOption = flag: description: {
+    option = lib.mkOption {
+      type = lib.types.bool;
+      default = false;
+      description = "${description} Sets `--${flag}`.";
+    };
+    args = value: lib.optional value "--${flag}";
+  };
+
+  # Every server flag of src/config.ts OPTIONS beyond the seed's options, one line each
+  # (test/unit/nix-module.test.ts fails when a flag has no option here or above).
+  serverFlags = with lib.types; {
+    reportRetentionHours = flagOption "report-retention-hours" ints.positive 24 "Reports and health reports older than this many hours are pruned; each machine keeps its latest.";
+    perMachineMetrics = flagOption "per-machine-metrics" bool true "Whether `/metrics` exports `nixfleet_machine_last_seen_timestamp_seconds`, one series per machine (turn it off to keep scrapes of a very large fleet small).";
+    maxReleaseBodyMib = flagOption "max-release-body-mib" (ints.between 1 1024) 1 "Body limit of `POST /api/v1/releases` in MiB (every other route takes 1 MiB); a 10 000-host manifest is about 1.7 MiB.";
+  };
+
   # TLS files reach the service through LoadCredential, so root-only secrets (sops-nix, agenix)
   # work for the unprivileged service user; %d is the unit's credentials directory.
   tlsCredentials = lib.filter (credential: credential.path != null) [
@@ -59,7 +92,10 @@ let
   ++ lib.concatMap (credential: [
     credential.flag
     "%d/${credential.name}"
-  ]) tlsCredentials;
+  ]) tlsCredentials
+  ++ lib.concatLists (
+    lib.mapAttrsToList (name: serverFlag: map escapeExecArg (serverFlag.args cfg.${name})) serverFlags
+  );
 
   # With impermanence, persist under the host's own persistent storage root: the entry has a fixed
   # name, so reading the other entries does not recurse into this one.
@@ -142,7 +178,21 @@ in
         '';
       };
     };
-  };
+
+    environmentFile = lib.mkOption {
+      type = lib.types.nullOr lib.types.path;
+      default = null;
+      example = "/run/secrets/nixfleet-cp.env";
+      description = ''
+        File of `NAME=value` lines added to the service's environment, for secrets that have no
+        flag: `NIXFLEET_CP_DB_AUTH_TOKEN=…`, the token of a remote libSQL server (`dbPath` =
+        `libsql://…`). Read by systemd as root, so it may stay readable by root only; use a string,
+        not a Nix path literal, which is copied into the world-readable Nix store. Settings this
+        module passes as flags win over the same variables here.
+      '';
+    };
+  }
+  // lib.mapAttrs (_: serverFlag: serverFlag.option) serverFlags;
 
   config = lib.mkIf cfg.enable (
     lib.mkMerge [
@@ -198,6 +248,9 @@ in
             LoadCredential = map (
               credential: "${credential.name}:${escapeSpecifiers (toString credential.path)}"
             ) tlsCredentials;
+            EnvironmentFile = lib.mkIf (cfg.environmentFile != null) (
+              escapeSpecifiers (toString cfg.environmentFile)
+            );
             UMask = "0077";
 
             # Binding below 1024 is the only privilege the server may need; otherwise it gets none.
@@ -231,6 +284,9 @@ in
         };
 
         networking.firewall.allowedTCPPorts = lib.optional (cfg.openFirewall && listenIsValid) listenPort;
+
+        # The same executable is the CLI (`nixfleet-control-plane status`, `keys recover`, …).
+        environment.systemPackages = [ cfg.package ];
       }
 
       # environment.persistence exists only where the impermanence module is imported.
