@@ -1,4 +1,5 @@
-# NixOS module for the nixfleet control plane (SPEC §12).
+# NixOS module for the nixfleet control plane (SPEC §12, §17): the seed's options, one option per
+# further server flag, an environment file for secrets, and the executable on the system path.
 {
   config,
   lib,
@@ -54,8 +55,10 @@ let
     args = value: lib.optional value "--${flag}";
   };
 
-  # Every server flag of src/config.ts OPTIONS beyond the seed's options, one line each
-  # (test/unit/nix-module.test.ts fails when a flag has no option here or above).
+  # Every server flag of src/config.ts OPTIONS beyond the seed's options, one line each, named as
+  # the flag in camelCase: `name = flagOption "flag" type serverDefault "…";`, or
+  # `name = switchOption "flag" "…";` for a flag without value. test/unit/nix-module.test.ts fails
+  # when a flag has no option here or above, or when a default differs from the server's.
   serverFlags = with lib.types; {
     reportRetentionHours = flagOption "report-retention-hours" ints.positive 24 "Reports and health reports older than this many hours are pruned; each machine keeps its latest.";
     perMachineMetrics = flagOption "per-machine-metrics" bool true "Whether `/metrics` exports `nixfleet_machine_last_seen_timestamp_seconds`, one series per machine (turn it off to keep scrapes of a very large fleet small).";
@@ -116,7 +119,10 @@ in
       default = pkgs.callPackage ./package.nix { };
       defaultText = lib.literalExpression "pkgs.callPackage ./nix/package.nix { }";
       example = lib.literalExpression "inputs.nixfleet-control-plane.packages.\${pkgs.stdenv.hostPlatform.system}.default";
-      description = "The package providing `bin/nixfleet-control-plane`.";
+      description = ''
+        The package providing `bin/nixfleet-control-plane`, the server and the CLI; the module puts
+        it on the system path (`environment.systemPackages`).
+      '';
     };
 
     listen = lib.mkOption {

@@ -17,6 +17,10 @@ const result = Bun.spawnSync(
     "--option",
     "sandbox",
     "false",
+    // Nothing is substituted: only the npm tarballs are fetched, and no binary cache is asked.
+    "--option",
+    "substituters",
+    "",
     join(root, "test", "nix", "host-build.nix"),
     "--argstr",
     "bun",
