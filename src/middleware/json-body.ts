@@ -8,11 +8,12 @@ const METHODS_WITH_BODY = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 /**
  * The one place request bodies enter the API (SPEC §13, text at the boundary). The body is read
  * once as text and every lone UTF-16 surrogate in it becomes U+FFFD (`wellFormedJsonText`), so
- * validators, handlers and the database never see a string that is not well-formed Unicode: two
- * different lone surrogates would otherwise compare unequal here and both become U+FFFD on their
- * way into SQLite, or be stored as invalid UTF-8 by its JSON functions. Path and query values
- * need no such step: they are percent-decoded with `decodeURIComponent`, which refuses to decode
- * a lone surrogate, and a URL carries none undecoded.
+ * validators, handlers and the database never see a string that is not well-formed Unicode.
+ * Otherwise two different lone surrogates pass a duplicate check as different strings and then
+ * collide when SQLite stores both as U+FFFD, and SQLite's JSON functions store them as invalid
+ * UTF-8 that its driver cannot read back. Path and query values need no such step: they are
+ * percent-decoded with `decodeURIComponent`, which refuses to decode a lone surrogate, and a URL
+ * carries none undecoded.
  *
  * The API speaks only JSON, so a body is read as JSON whatever its Content-Type says (`curl -d`
  * sends `application/x-www-form-urlencoded`, some clients send none), and an empty body counts
