@@ -24,7 +24,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** What the machine should run (agent poll) */
+    /**
+     * What the machine should run (agent poll)
+     * @description Every answer carries an `ETag` (a digest of the body; the 404 has `"none"`). With `If-None-Match` naming the current one the answer is 304. With `?wait=` and `If-None-Match` the request is held until the answer changes (then 200, or 404 when the desired generation was cleared) or the wait ends (304). Without either the answer is v0.1's.
+     */
     get: operations["getDesiredGeneration"];
     put?: never;
     post?: never;
@@ -387,10 +390,75 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/api/v1/events/stream": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Every audit event and state change as Server-Sent Events, as they happen
+     * @description Server-Sent Events: per event `id:` (the event id), `event:` (the action) and one `data:` line with a `StreamEvent` JSON; a `: heartbeat` comment every 15 s while idle. A reader that falls 1000 events behind is disconnected and resumes with `Last-Event-ID`. Without `Last-Event-ID` the stream starts with the next event.
+     */
+    get: operations["streamEvents"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/rollouts/{id}/stream": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * One rollout's events as Server-Sent Events: its history so far, then as they happen
+     * @description Server-Sent Events: per event `id:` (the event id), `event:` (the action) and one `data:` line with a `StreamEvent` JSON; a `: heartbeat` comment every 15 s while idle. A reader that falls 1000 events behind is disconnected and resumes with `Last-Event-ID`. Without `Last-Event-ID` the stream starts with the rollout's first event, so a client that connects after creating the rollout misses nothing.
+     */
+    get: operations["streamRolloutEvents"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    StreamEvent: {
+      /**
+       * @description The event id (also the SSE `id:`)
+       * @example 1042
+       */
+      id: number;
+      /**
+       * Format: date-time
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      timestamp: string;
+      /** @example executor */
+      actor: string;
+      /**
+       * @description The audit action (also the SSE `event:`)
+       * @example batch.succeeded
+       */
+      action: string;
+      /** @description Rollout id for rollout events, machine id for machine events */
+      target: string;
+      /** @description The rollout the event belongs to, if any */
+      rollout_id: string | null;
+      /** @description The audit detail, parsed when it is JSON (it nearly always is) */
+      detail?: unknown;
+    };
     DesiredGeneration: {
       /** @description Store path to switch to */
       hash: string;
@@ -1062,8 +1130,14 @@ export interface operations {
   };
   getDesiredGeneration: {
     parameters: {
-      query?: never;
-      header?: never;
+      query?: {
+        /** @description With If-None-Match: hold the request up to this many seconds (0–300) for the answer to change */
+        wait?: string;
+      };
+      header?: {
+        /** @description The ETag of the answer the agent has */
+        "if-none-match"?: string;
+      };
       path: {
         id: string;
       };
@@ -1074,11 +1148,21 @@ export interface operations {
       /** @description The desired generation */
       200: {
         headers: {
+          /** @description Digest of this body */
+          ETag: string;
           [name: string]: unknown;
         };
         content: {
           "application/json": components["schemas"]["DesiredGeneration"];
         };
+      };
+      /** @description Unchanged since the If-None-Match ETag (after the wait, when one was asked) */
+      304: {
+        headers: {
+          ETag: string;
+          [name: string]: unknown;
+        };
+        content?: never;
       };
       /** @description Malformed request: the message names the field */
       400: {
@@ -1098,9 +1182,10 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Unknown resource */
+      /** @description Nothing desired for this machine; `ETag: "none"` */
       404: {
         headers: {
+          ETag: string;
           [name: string]: unknown;
         };
         content: {
@@ -2745,6 +2830,131 @@ export interface operations {
       };
       /** @description Conflicts with the current state */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  streamEvents: {
+    parameters: {
+      query?: {
+        /** @description Only events of this rollout (its own and its machines') */
+        rollout?: string;
+        /** @description Only events about this machine (the event's target) */
+        machine?: string;
+        /** @description Only these actions; repeat for several (any matches). `rollout.*` is every action under `rollout.` */
+        action?: string | string[];
+        /** @description Resume after this event id, for clients that cannot send the `Last-Event-ID` header; the header wins when both are sent */
+        last_event_id?: string;
+      };
+      header?: {
+        /** @description Resume after this event: every later event is sent, none twice (what EventSource sends on reconnect) */
+        "last-event-id"?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Server-Sent Events: per event `id:` (the event id), `event:` (the action) and one `data:` line with a `StreamEvent` JSON; a `: heartbeat` comment every 15 s while idle. A reader that falls 1000 events behind is disconnected and resumes with `Last-Event-ID`. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "text/event-stream": string;
+        };
+      };
+      /** @description Malformed request: the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, unknown, revoked or expired API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The API key lacks the role, or the client certificate is for another machine */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  streamRolloutEvents: {
+    parameters: {
+      query?: {
+        /** @description Only these actions; repeat for several (any matches). `rollout.*` is every action under `rollout.` */
+        action?: string | string[];
+        /** @description Resume after this event id, for clients that cannot send the `Last-Event-ID` header; the header wins when both are sent */
+        last_event_id?: string;
+      };
+      header?: {
+        /** @description Resume after this event: every later event is sent, none twice (what EventSource sends on reconnect) */
+        "last-event-id"?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Server-Sent Events: per event `id:` (the event id), `event:` (the action) and one `data:` line with a `StreamEvent` JSON; a `: heartbeat` comment every 15 s while idle. A reader that falls 1000 events behind is disconnected and resumes with `Last-Event-ID`. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "text/event-stream": string;
+        };
+      };
+      /** @description Malformed request: the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, unknown, revoked or expired API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The API key lacks the role, or the client certificate is for another machine */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unknown resource */
+      404: {
         headers: {
           [name: string]: unknown;
         };
