@@ -16,6 +16,7 @@ import { registerKeyRoutes } from "./routes/keys.ts";
 import { registerMachineRoutes } from "./routes/machines.ts";
 import { registerReleaseRoutes } from "./routes/releases.ts";
 import { registerRolloutRoutes } from "./routes/rollouts.ts";
+import { registerWebhookRoutes } from "./routes/webhooks.ts";
 import { renderLastSeenMetric } from "./services/fleet-metrics.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -84,6 +85,7 @@ export function createApp(deps: AppDeps): App {
   registerReleaseRoutes(app, routes);
   registerRolloutRoutes(app, routes);
   registerEventRoutes(app, routes);
+  registerWebhookRoutes(app, routes);
   // @hono/prometheus exposes the registry; its built-in request metrics are off (see http-metrics.ts).
   const { printMetrics } = prometheus({
     registry: deps.registry,

@@ -7,6 +7,7 @@ import type { ChangeFeed } from "./services/change-feed.ts";
 import type { EventStreams } from "./services/event-streams.ts";
 import type { FleetState } from "./services/fleet-state.ts";
 import type { HeldPolls } from "./services/held-polls.ts";
+import type { WebhookDispatcher } from "./services/webhook-dispatcher.ts";
 import type { RolloutExecutor } from "./services/rollout-executor.ts";
 
 /** What the runtime adapter learned about the connection (nothing when TLS is off). */
@@ -57,6 +58,8 @@ export interface AppDeps {
   feed: ChangeFeed;
   /** The open event streams. */
   eventStreams: EventStreams;
+  /** Delivers webhooks (running only in the process that leads, SPEC §18); told of redelivers. */
+  webhookDispatcher: WebhookDispatcher;
   /** Told about every committed report, so a rollout can advance at once. */
   rolloutEvents: RolloutEvents;
   /** Runs rollouts; the rollout routes create, resume, cancel and delete through it. */

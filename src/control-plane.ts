@@ -9,6 +9,7 @@ import { EventStreams } from "./services/event-streams.ts";
 import { FleetState } from "./services/fleet-state.ts";
 import { HeldPolls } from "./services/held-polls.ts";
 import { RolloutExecutor } from "./services/rollout-executor.ts";
+import { WebhookDispatcher } from "./services/webhook-dispatcher.ts";
 import { registerRolloutMetrics } from "./services/rollout-metrics.ts";
 import { registerFleetMetrics } from "./services/fleet-metrics.ts";
 import { createRetention } from "./services/retention.ts";
@@ -44,6 +45,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   const feed = new ChangeFeed(options.store.db, options.logger);
   options.store.onCommit(() => feed.committed());
   const eventStreams = new EventStreams(feed);
+  const webhookDispatcher = new WebhookDispatcher({ store: options.store, logger: options.logger, now, feed });
   const rolloutExecutor = new RolloutExecutor({ store: options.store, logger: options.logger, now, fleet });
   const deps: AppDeps = {
     store: options.store,
@@ -56,6 +58,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     heldPolls,
     feed,
     eventStreams,
+    webhookDispatcher,
     rolloutEvents: rolloutExecutor,
     rolloutExecutor,
   };
@@ -73,6 +76,9 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       feed.start();
       retention.start();
       rolloutExecutor.start();
+      webhookDispatcher.start().catch((error: unknown) => {
+        options.logger.error("webhook dispatcher did not start", { error: String(error) });
+      });
     },
     endLongLivedRequests() {
       heldPolls.releaseAll();
@@ -83,6 +89,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       eventStreams.endAll();
       await rolloutExecutor.stop();
       await retention.stop();
+      await webhookDispatcher.stop();
       await feed.stop();
     },
   };

@@ -3,10 +3,11 @@ import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { AppEnv, RouteContext } from "../context.ts";
 import { latestAuditId, type AuditRow } from "../db/audit.ts";
+import { toStreamEvent } from "../domain/stream-event.ts";
 import { findRollout } from "../db/rollouts.ts";
 import { ACTION_PATTERN, ACTION_PATTERN_RULE, type EventFilter } from "../domain/event-filter.ts";
 import { notFound } from "../errors.ts";
-import { bearerSecurity, errorResponses, pathId, Timestamp, toTimestamp } from "./common.ts";
+import { bearerSecurity, errorResponses, pathId, Timestamp } from "./common.ts";
 
 const MAX_ACTION_FILTERS = 32;
 
@@ -22,27 +23,6 @@ export const StreamEvent = z
     detail: z.unknown().openapi({ description: "The audit detail, parsed when it is JSON (it nearly always is)" }),
   })
   .openapi("StreamEvent");
-
-/** An event as a stream sends it. */
-export function toStreamEvent(row: AuditRow): z.infer<typeof StreamEvent> {
-  return {
-    id: row.id,
-    timestamp: toTimestamp(row.timestamp),
-    actor: row.actor,
-    action: row.action,
-    target: row.target,
-    rollout_id: row.rolloutId,
-    detail: parseDetail(row.detail),
-  };
-}
-
-function parseDetail(detail: string): unknown {
-  try {
-    return JSON.parse(detail);
-  } catch {
-    return detail;
-  }
-}
 
 const ActionFilter = z
   .union([z.string(), z.array(z.string())])
@@ -116,7 +96,7 @@ const eventStream = {
 export const streamEventsRoute = createRoute({
   method: "get",
   path: "/api/v1/events/stream",
-  operationId: "streamEvents",
+  operationId: "getEventStream",
   tags: ["events"],
   summary: "Every audit event and state change as Server-Sent Events, as they happen",
   description: `${SSE_DESCRIPTION} Without \`Last-Event-ID\` the stream starts with the next event.`,
@@ -128,7 +108,7 @@ export const streamEventsRoute = createRoute({
 export const streamRolloutEventsRoute = createRoute({
   method: "get",
   path: "/api/v1/rollouts/{id}/stream",
-  operationId: "streamRolloutEvents",
+  operationId: "getRolloutEventStream",
   tags: ["events", "rollouts"],
   summary: "One rollout's events as Server-Sent Events: its history so far, then as they happen",
   description: `${SSE_DESCRIPTION} Without \`Last-Event-ID\` the stream starts with the rollout's first event, so a client that connects after creating the rollout misses nothing.`,
