@@ -1,4 +1,4 @@
-// `bun bench/live.ts`: the live-progress paths under load (SPEC §15, bench/RESULTS.md "Live progress").
+// `bun bench/live.ts [--only g|h]`: the live-progress paths under load (SPEC §15, bench/RESULTS.md "Live progress").
 //   (g) N agents hold long-polls on one host: the server's RSS per held poll, and how long after a
 //       batch of about N machines starts deploying its agents' held polls are answered.
 //   (h) reports at a fixed offered rate, some of them changing something (so the audit feed moves),
@@ -21,6 +21,7 @@ const { values } = parseArgs({
     "changed-share": { type: "string", default: "0.05" },
     duration: { type: "string", default: "10" },
     "report-machines": { type: "string", default: "100000" },
+    only: { type: "string" },
   },
 });
 const agents = Number(values.agents);
@@ -123,12 +124,14 @@ async function heldPolls(): Promise<string[]> {
       const idle = memoryOf(server.proc.pid).rssMiB;
       // Each agent holds a poll; a change answers it and the agent holds the next one, as a long-polling agent does.
       const answers = new Map<string, { status: number; body: string; at: number }[]>();
+      // An agent that got the release's generation stops polling (it would switch, then report).
+      const nextPath = (id: string) => storePath(Number(id.slice(5)), 1);
       const holdLoop = (c: AgentConnection, etag: string | null) => {
         void c.poll(etag, 300).then((answer) => {
           const list = answers.get(c.id) ?? [];
           list.push(answer);
           answers.set(c.id, list);
-          if (answer.status !== 304) holdLoop(c, answer.etag);
+          if (answer.status !== 304 && !answer.body.includes(nextPath(c.id))) holdLoop(c, answer.etag);
         });
       };
       connections.forEach((c, i) => holdLoop(c, first[i]!.etag));
@@ -153,7 +156,6 @@ async function heldPolls(): Promise<string[]> {
       const rollout = (await created.json()) as { rollout_id: string; batches: { machine_ids: string[] }[] };
       const canary = rollout.batches[0]!.machine_ids[0]!;
       const batch = new Set(rollout.batches[1]!.machine_ids);
-      const nextPath = (id: string) => storePath(Number(id.slice(5)), 1);
       // Wait until the canary's agent has its new generation and every agent holds a poll again.
       for (let i = 0; i < 600; i++) {
         const canaryAnswers = answers.get(canary) ?? [];
@@ -331,10 +333,14 @@ const load = loadavg()
   .join(" / ");
 const lines = [`live-progress benchmark, ${started}, load average before ${load}`, ""];
 try {
-  log(`(g) ${agents} held long-polls`);
-  lines.push(...(await heldPolls()), "");
-  log(`(h) ${subscribers} subscribers during ${reportRate} reports/s`);
-  lines.push(...(await reportsWithSubscribers()));
+  if (values.only !== "h") {
+    log(`(g) ${agents} held long-polls`);
+    lines.push(...(await heldPolls()), "");
+  }
+  if (values.only !== "g") {
+    log(`(h) ${subscribers} subscribers during ${reportRate} reports/s`);
+    lines.push(...(await reportsWithSubscribers()));
+  }
 } catch (error) {
   log(`failed: ${(error as Error).stack ?? error}`);
   killChildren();

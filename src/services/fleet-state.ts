@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import * as crypto from "node:crypto";
 import { rolloutMachines, rollouts } from "../db/schema.ts";
 import { eq, inArray } from "drizzle-orm";
 import type { DbOrTx } from "../db/database.ts";
@@ -166,9 +166,15 @@ export class FleetState {
   }
 }
 
-/** A strong ETag over the exact JSON the agent receives. */
+/** SHA-256 as base64url: the one-shot `crypto.hash` where the runtime has it (about twice as fast), else a Hash object. */
+const sha256: (text: string) => string =
+  typeof crypto.hash === "function"
+    ? (text) => crypto.hash("sha256", text, "base64url")
+    : (text) => crypto.createHash("sha256").update(text).digest("base64url");
+
+/** A strong ETag over the exact JSON the agent receives (128 bits of its SHA-256). */
 function etagOf(body: DesiredGenerationBody): string {
-  return `"${createHash("sha256").update(JSON.stringify(body)).digest("base64url").slice(0, 22)}"`;
+  return `"${sha256(JSON.stringify(body)).slice(0, 22)}"`;
 }
 
 function emptyLifecycleCounts(): Record<Lifecycle, number> {
