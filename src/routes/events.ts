@@ -166,8 +166,19 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>, { deps, requireRol
   });
 }
 
+/**
+ * Each event's SSE text, made once: every stream following the feed gets the same row objects,
+ * so 100 subscribers cost one serialization per event, not 100.
+ */
+const framed = new WeakMap<AuditRow, string>();
+
 /** One event in SSE framing; JSON has no raw line breaks, so `data` is one line. */
 function formatEvent(row: AuditRow): string {
-  const data = JSON.stringify(toStreamEvent(row));
-  return `id: ${row.id}\nevent: ${row.action.replace(/[\r\n]/g, " ")}\ndata: ${data}\n\n`;
+  let text = framed.get(row);
+  if (text === undefined) {
+    const data = JSON.stringify(toStreamEvent(row));
+    text = `id: ${row.id}\nevent: ${row.action.replace(/[\r\n]/g, " ")}\ndata: ${data}\n\n`;
+    framed.set(row, text);
+  }
+  return text;
 }
