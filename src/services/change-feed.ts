@@ -9,6 +9,13 @@ import type { Logger } from "../logger.ts";
  */
 export const FEED_POLL_INTERVAL_MS = 500;
 
+/**
+ * The feed reads at most this often. Under load commits come every few milliseconds (report
+ * batches); reading once per commit would write to every event stream as often, so events are
+ * gathered for up to this long and sent together: fewer, larger writes, at a small delay.
+ */
+export const FEED_MIN_READ_INTERVAL_MS = 25;
+
 /** Events read per query, by the feed and by a follower catching up. */
 export const FEED_PAGE_SIZE = 500;
 
@@ -45,6 +52,7 @@ export class ChangeFeed {
   private reading: Promise<void> | null = null;
   private readAgain = false;
   private scheduled = false;
+  private lastReadAt = -Infinity;
   private timer: ReturnType<typeof setInterval> | null = null;
   private stopped = false;
 
@@ -90,14 +98,18 @@ export class ChangeFeed {
       return;
     }
     this.scheduled = true;
-    setImmediate(() => {
+    const wait = this.lastReadAt + FEED_MIN_READ_INTERVAL_MS - performance.now();
+    const read = () => {
       this.scheduled = false;
+      this.lastReadAt = performance.now();
       this.reading = this.readNew().finally(() => {
         this.reading = null;
         // A commit told while the last page was being handed out.
         if (this.readAgain) this.committed();
       });
-    });
+    };
+    if (wait > 0) setTimeout(read, wait);
+    else setImmediate(read);
   }
 
   /** Follows the feed from `options.after`; end it with `FeedFollower.close`. */
