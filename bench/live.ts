@@ -179,14 +179,23 @@ async function heldPolls(): Promise<string[]> {
       if (reported.status !== 200) throw new Error(`canary report: ${reported.status}`);
       const reportedAt = Date.now();
       const answeredAt = new Map<string, number>();
+      // The server's CPU time from the first answer of the batch to the last: what answering costs.
+      let cpuAtFirst: number | null = null;
       for (let i = 0; i < 600 && answeredAt.size < batch.size; i++) {
-        await Bun.sleep(50);
+        await Bun.sleep(answeredAt.size === 0 ? 1 : 50);
+        if (
+          cpuAtFirst === null &&
+          [...batch].some((id) => (answers.get(id) ?? []).some((a) => a.body.includes(nextPath(id))))
+        ) {
+          cpuAtFirst = cpuSecondsOf(server.proc.pid);
+        }
         for (const id of batch) {
           if (answeredAt.has(id)) continue;
           const hit = (answers.get(id) ?? []).find((a) => a.status === 200 && a.body.includes(nextPath(id)));
           if (hit) answeredAt.set(id, hit.at);
         }
       }
+      const fanOutCpuUs = ((cpuSecondsOf(server.proc.pid) - (cpuAtFirst ?? 0)) * 1e6) / answeredAt.size;
       const audit = await (await api("/api/v1/audit?action=batch.deploying&limit=5")).json();
       const deploying = (audit as { timestamp: string; detail: string }[]).find(
         (e) => JSON.parse(e.detail).batch_index === 1,
@@ -206,6 +215,7 @@ async function heldPolls(): Promise<string[]> {
         `| batch of ${batch.size}: answered | ${answeredAt.size} of ${batch.size} |`,
         `| batch.deploying → held poll answered, p50 / p99 / max | ${percentile(latencies, 0.5)} / ${percentile(latencies, 0.99)} / ${latencies.at(-1)} ms |`,
         `| first → last answer of the batch | ${spread} ms |`,
+        `| server CPU per answered held poll (first → last answer) | ${fanOutCpuUs.toFixed(1)} µs |`,
         `| canary report acknowledged → last answer | ${Math.max(...answeredAt.values()) - reportedAt} ms |`,
       ];
     } finally {

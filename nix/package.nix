@@ -46,7 +46,7 @@ let
     # Placeholder: this repository was written on a machine without nixpkgs. Build once with
     # `nix build .#default`; Nix refuses the placeholder and prints `got: sha256-…`; put that
     # value here. It changes whenever bun.lock (or the Bun release in nixpkgs) changes. For
-    # reference, the same install with Bun 1.4.4 produced sha256-ptPqUTmOQ+wJrRfLK9sS+VPj0z2K38ovz9ummcR0S3I=
+    # reference, the same install with Bun 1.4.4 produced sha256-Rh2k32OOM+gegKT9AcMHdMVyw6kfYy2X30zsFs0w18c=
     # (nix-hash of node_modules, identical over two fresh installs).
     outputHash = lib.fakeHash;
   };
