@@ -129,6 +129,8 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>, { deps, requireRol
   const stream = (c: Context<AppEnv>, filter: EventFilter, after: number) => {
     c.env?.keepOpen?.(c.req.raw);
     const follower = deps.eventStreams.subscribe(filter, after);
+    // A reverse proxy (nginx) would otherwise buffer the stream and deliver events late.
+    c.header("X-Accel-Buffering", "no");
     return streamSSE(c, async (sse) => {
       follower.onEnd = () => sse.abort();
       sse.onAbort(() => follower.close());
