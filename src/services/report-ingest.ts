@@ -6,6 +6,8 @@ export const MAX_REPORTS_PER_COMMIT = 500;
 
 interface Waiting {
   report: IncomingReport;
+  /** `performance.now()` when it was submitted: a report's bounded wait for the database counts from then. */
+  submittedAt: number;
   resolve: (stored: StoredReport) => void;
   reject: (error: unknown) => void;
 }
@@ -25,7 +27,7 @@ export class ReportIngest {
   /** Stores one report; resolves once it has committed. */
   submit(report: IncomingReport): Promise<StoredReport> {
     return new Promise<StoredReport>((resolve, reject) => {
-      this.waiting.push({ report, resolve, reject });
+      this.waiting.push({ report, submittedAt: performance.now(), resolve, reject });
       if (!this.flushing) void this.flush();
     });
   }
@@ -49,14 +51,17 @@ export class ReportIngest {
     let at = 0;
     let stored: StoredReport[];
     try {
-      stored = await this.deps.store.writeStatements((session) => {
-        at = this.deps.now();
-        return storeReports(
-          session,
-          at,
-          batch.map((w) => w.report),
-        );
-      });
+      stored = await this.deps.store.writeStatements(
+        (session) => {
+          at = this.deps.now();
+          return storeReports(
+            session,
+            at,
+            batch.map((w) => w.report),
+          );
+        },
+        { queuedAt: batch[0]!.submittedAt },
+      );
     } catch (error) {
       for (const w of batch) w.reject(error);
       return;
