@@ -1,4 +1,7 @@
 import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { AppEnv } from "../context.ts";
 
 /** The body of every error response. */
 export const ErrorSchema = z
@@ -75,3 +78,17 @@ export const limitQuery = (fallback: number, max: number) =>
     `How many to return, ${fallback} by default; values outside 1–${max} are clamped`,
     String(fallback),
   );
+
+/**
+ * The request's JSON body as the validator middleware would read it (middleware/json-body.ts has
+ * labelled every body JSON by then): no body at all is the empty object, unparseable JSON a 400.
+ * For routes that validate in their handler (the hot report path, large release manifests).
+ */
+export async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
+  if (c.req.raw.body === null) return {};
+  try {
+    return await c.req.json();
+  } catch {
+    throw new HTTPException(400, { message: "Malformed JSON in request body" });
+  }
+}
