@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../context.ts";
+import { parseJsonInTurns } from "../event-loop.ts";
 
 /** The body of every error response. */
 export const ErrorSchema = z
@@ -82,12 +83,13 @@ export const limitQuery = (fallback: number, max: number) =>
 /**
  * The request's JSON body as the validator middleware would read it (middleware/json-body.ts has
  * labelled every body JSON by then): no body at all is the empty object, unparseable JSON a 400.
- * For routes that validate in their handler (the hot report path, large release manifests).
+ * For routes that validate in their handler (the hot report path, large release manifests);
+ * `inTurns` parses a large body a piece per turn of the event loop (see parseJsonInTurns).
  */
-export async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
+export async function readJsonBody(c: Context<AppEnv>, options: { inTurns?: boolean } = {}): Promise<unknown> {
   if (c.req.raw.body === null) return {};
   try {
-    return await c.req.json();
+    return options.inTurns ? await parseJsonInTurns(await c.req.text()) : await c.req.json();
   } catch {
     throw new HTTPException(400, { message: "Malformed JSON in request body" });
   }

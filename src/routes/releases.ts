@@ -289,7 +289,7 @@ export function registerReleaseRoutes(app: OpenAPIHono<AppEnv>, { deps, requireR
   // check a 100 000-entry manifest in one go, holding up every agent poll meanwhile.
   app.openAPIRegistry.registerPath(createReleaseRoute);
   app.post("/api/v1/releases", requireRole("deploy"), async (c) => {
-    const outline = CreateReleaseOutline.safeParse(await readJsonBody(c));
+    const outline = CreateReleaseOutline.safeParse(await readJsonBody(c, { inTurns: true }));
     if (!outline.success) return c.json({ error: describeZodError(outline.error, "json") }, 400);
     const body = outline.data;
     const entries = await validEntries(body.entries);
