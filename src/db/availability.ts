@@ -65,7 +65,10 @@ function waitAtMost(ms: number, event?: Promise<unknown>): Promise<void> {
  * connections wait a few milliseconds at most, and a write that finds the lock taken (or the disk
  * full, or the file read-only) waits here asynchronously, while a probe retries in the
  * background, until the database takes writes again or its bounded wait (`WRITE_WAIT_MS`) is over:
- * then it fails with a DatabaseUnavailableError (503). Polls and `/health` go on meanwhile.
+ * then it fails with a DatabaseUnavailableError (503). Polls and `/health` go on meanwhile. A
+ * write whose own commit finds the disk full or the file read-only fails at once (its work is
+ * never run twice); the writes after it wait like the others, so background tasks retrying
+ * a failed step try once per bounded wait instead of spinning.
  */
 export class DatabaseAvailability {
   private queue: Promise<unknown> = Promise.resolve();
@@ -79,18 +82,19 @@ export class DatabaseAvailability {
   constructor(
     private readonly probes: AvailabilityProbes,
     private readonly logger: Logger,
+    /** The bounded wait of a write (tests shorten it). */
+    private readonly writeWaitMs = WRITE_WAIT_MS,
   ) {}
 
   /**
-   * Runs `transaction` after every write before it, waiting while the database is unavailable
-   * until `deadline` (`performance.now()` time) at most. `transaction` calls `began` once its
-   * transaction has begun: a failure before that (the lock was not free) is retried, one after
-   * it never is, so the caller's work never runs twice.
+   * Runs `transaction` after every write before it, waiting while the database is unavailable,
+   * at most until the bounded wait since `queuedAt` (`performance.now()` time when the caller
+   * began to wait; default now) is over. `transaction` calls `began` once its transaction has
+   * begun: a failure before that (the lock was not free) is retried, one after it never is, so
+   * the caller's work never runs twice.
    */
-  run<T>(transaction: (began: () => void) => Promise<T>, deadline = now() + WRITE_WAIT_MS): Promise<T> {
-    const run = this.queue.then(() => this.attempt(transaction, deadline));
-    this.queue = run.catch(() => undefined);
-    return run;
+  run<T>(transaction: (began: () => void) => Promise<T>, queuedAt = now()): Promise<T> {
+    return this.enqueue(transaction, queuedAt + this.writeWaitMs);
   }
 
   /**
@@ -113,7 +117,8 @@ export class DatabaseAvailability {
     if (readFailure !== null) return { ok: false, reason: readFailure };
     const at = now();
     if (this.trouble === null && at - this.lastWriteAt >= WRITE_STALE_MS) {
-      this.healthProbe ??= this.run((began) => {
+      // One attempt, no wait: a health check must not queue up behind the database.
+      this.healthProbe ??= this.enqueue((began) => {
         began();
         return this.probes.write(null);
       }, at)
@@ -133,6 +138,12 @@ export class DatabaseAvailability {
   close(): void {
     this.closed = true;
     this.trouble?.end();
+  }
+
+  private enqueue<T>(transaction: (began: () => void) => Promise<T>, deadline: number): Promise<T> {
+    const run = this.queue.then(() => this.attempt(transaction, deadline));
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   private async attempt<T>(transaction: (began: () => void) => Promise<T>, deadline: number): Promise<T> {

@@ -31,7 +31,7 @@ export interface Store {
    * libSQL driver executes synchronously, so a second writer waiting on SQLite's lock
    * would block the event loop the first writer needs to commit. While another process holds
    * the lock, the disk is full or the file is read-only, the write waits without blocking the
-   * event loop, at most `WRITE_WAIT_MS`; then it fails with a DatabaseUnavailableError (503).
+   * event loop, at most `WRITE_WAIT_MS` (5 s); then it fails with a DatabaseUnavailableError (503).
    */
   write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /**
@@ -98,8 +98,16 @@ const writerPragmas = (pageSize: number) => [
   `PRAGMA cache_size = -${WRITER_CACHE_KIB}`,
 ];
 
-/** Opens (creating if needed) and migrates the database named by `--db-path`. */
-export async function openStore(dbPath: string, authToken?: string, options: { logger?: Logger } = {}): Promise<Store> {
+/**
+ * Opens (creating if needed) and migrates the database named by `--db-path`. `logger` gets a
+ * line when the database becomes unavailable and when it is back; `writeWaitMs` is a write's
+ * bounded wait for an unavailable database (default `WRITE_WAIT_MS`; tests shorten it).
+ */
+export async function openStore(
+  dbPath: string,
+  authToken?: string,
+  options: { logger?: Logger; writeWaitMs?: number } = {},
+): Promise<Store> {
   const remote = isRemoteDatabase(dbPath);
   if (!remote) assertWritableLocation(dbPath);
   let client: Client;
@@ -158,6 +166,7 @@ export async function openStore(dbPath: string, authToken?: string, options: { l
       },
     },
     options.logger ?? silentLogger,
+    options.writeWaitMs,
   );
   return {
     db,
@@ -187,16 +196,13 @@ export async function openStore(dbPath: string, authToken?: string, options: { l
       });
     },
     writeStatements<T>(fn: (session: StatementSession) => Promise<T>, options: { queuedAt?: number } = {}) {
-      return availability.run(
-        (began) => {
-          const inTransaction = (session: StatementSession) => {
-            began();
-            return fn(session);
-          };
-          return writer ? writer.transaction(inTransaction) : clientTransaction(client, inTransaction);
-        },
-        (options.queuedAt ?? performance.now()) + WRITE_WAIT_MS,
-      );
+      return availability.run((began) => {
+        const inTransaction = (session: StatementSession) => {
+          began();
+          return fn(session);
+        };
+        return writer ? writer.transaction(inTransaction) : clientTransaction(client, inTransaction);
+      }, options.queuedAt);
     },
     health: () => availability.health(),
     async close() {
