@@ -2,7 +2,8 @@
 // write lock for 10 s while agents report, a 100 000-entry release being created, the whole fleet
 // listed and exported, /metrics scraped, and a retention pass. Polls arrive on a fixed timetable
 // (open loop, bench/loadgen.ts), so a stalled event loop shows as latency, not as fewer requests.
-// usage: bun bench/stalls.ts [--machines N] [--binary]   (also run by `bun run bench` unless --skip-stalls)
+// usage: bun bench/stalls.ts [--machines N] [--binary] [--seconds S] [--only baseline,lock,release,machines,audit,metrics,retention]
+// (also run by `bun run bench` unless --skip-stalls)
 import { Database } from "bun:sqlite";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,10 +17,8 @@ import { machineId, machineTags, storePath } from "./workload.ts";
 /** Polls offered per second during every scenario: a 100 000-machine fleet polling every minute is ~1 700/s. */
 const POLL_RATE = 2000;
 const POLL_CONNECTIONS = 64;
-/** How long the outside process holds the write lock. */
-const LOCK_SECONDS = 10;
-/** Seconds of polls while each bulk operation is repeated back to back. */
-const BULK_SECONDS = 8;
+/** How long the outside process holds the write lock, and how long polls run during each bulk operation (default). */
+export const STALL_SECONDS = 10;
 /** The server's release body limit for these scenarios: a 100 000-entry manifest is ~18 MiB. */
 export const STALL_SERVER_ARGS = ["--max-release-body-mib", "32"];
 
@@ -134,9 +133,17 @@ function seedAgedReports(dbPath: string, machines: number, count: number): void 
  * server running at the end is returned, for the caller to stop.
  */
 export async function measureStalls(
-  options: StallOptions & { binary: boolean; extraArgs: string[]; only?: string },
+  options: StallOptions & {
+    binary: boolean;
+    extraArgs: string[];
+    /** Scenario keys to run (default all). */
+    only?: string;
+    /** Seconds the lock is held and each bulk operation repeated (default STALL_SECONDS). */
+    seconds?: number;
+  },
 ): Promise<{ figures: StallFigure[]; lines: string[]; server: ServerProcess }> {
   const { dbPath, fleet, log } = options;
+  const seconds = options.seconds ?? STALL_SECONDS;
   let server = options.server;
   const figures: StallFigure[] = [];
   const machines = fleet.machines;
@@ -154,7 +161,7 @@ export async function measureStalls(
       run: async () =>
         record(
           "nothing else (baseline)",
-          await pollsDuring(server.url, machines, BULK_SECONDS, async (until) => {
+          await pollsDuring(server.url, machines, seconds, async (until) => {
             await sleep(until - performance.now());
             return "polls only";
           }),
@@ -164,17 +171,17 @@ export async function measureStalls(
       key: "lock",
       run: async () =>
         record(
-          `outside process holds the write lock ${LOCK_SECONDS} s, 32 agents reporting`,
-          await pollsDuring(server.url, machines, LOCK_SECONDS + 3, async () => {
+          `outside process holds the write lock ${seconds} s, 32 agents reporting`,
+          await pollsDuring(server.url, machines, seconds + 3, async () => {
             const reports = runBunLoad({
               url: server.url,
               scenario: "report",
               machines,
               connections: 32,
-              durationSeconds: LOCK_SECONDS + 1,
+              durationSeconds: seconds + 1,
             });
             await sleep(250);
-            await holdWriteLock(dbPath, LOCK_SECONDS);
+            await holdWriteLock(dbPath, seconds);
             const reported = await reports;
             return `reports meanwhile: ${reported.ok} stored, ${reported.non2xx} refused (503), ${reported.errors} errors`;
           }),
@@ -187,7 +194,7 @@ export async function measureStalls(
         const rssBefore = memoryOf(server.proc.pid).peakRssMiB;
         record(
           `${machines}-entry releases created back to back`,
-          await pollsDuring(server.url, machines, BULK_SECONDS, (until) =>
+          await pollsDuring(server.url, machines, seconds, (until) =>
             repeat(until, () =>
               fetch(`${server.url}/api/v1/releases`, {
                 method: "POST",
@@ -206,7 +213,7 @@ export async function measureStalls(
       run: async () =>
         record(
           "GET /api/v1/machines (the whole fleet) back to back",
-          await pollsDuring(server.url, machines, BULK_SECONDS, (until) =>
+          await pollsDuring(server.url, machines, seconds, (until) =>
             repeat(until, () => fetch(`${server.url}/api/v1/machines`, { headers: auth })),
           ),
         ),
@@ -216,7 +223,7 @@ export async function measureStalls(
       run: async () =>
         record(
           "GET /api/v1/audit/export back to back",
-          await pollsDuring(server.url, machines, BULK_SECONDS, (until) =>
+          await pollsDuring(server.url, machines, seconds, (until) =>
             repeat(until, () => fetch(`${server.url}/api/v1/audit/export`, { headers: auth })),
           ),
         ),
@@ -226,7 +233,7 @@ export async function measureStalls(
       run: async () =>
         record(
           `GET /metrics (${machines} per-machine series) back to back`,
-          await pollsDuring(server.url, machines, BULK_SECONDS, (until) =>
+          await pollsDuring(server.url, machines, seconds, (until) =>
             repeat(until, () => fetch(`${server.url}/metrics`)),
           ),
         ),
@@ -243,7 +250,7 @@ export async function measureStalls(
         const pruned = () => server.recentLogs.some((line) => line.includes('"pruned old reports"'));
         record(
           `retention pass pruning ${aged} reports (at start-up)`,
-          await pollsDuring(server.url, machines, BULK_SECONDS, async (until) => {
+          await pollsDuring(server.url, machines, seconds, async (until) => {
             while (performance.now() < until && !pruned()) await sleep(20);
             return pruned()
               ? `pass took ${((performance.now() - started) / 1000).toFixed(1)} s`
@@ -275,6 +282,7 @@ if (import.meta.main) {
       machines: { type: "string", default: "100000" },
       binary: { type: "boolean", default: false },
       only: { type: "string" },
+      seconds: { type: "string", default: String(STALL_SECONDS) },
     },
   });
   const dir = mkdtempSync(join(tmpdir(), "nixfleet-bench-stalls-"));
@@ -293,6 +301,7 @@ if (import.meta.main) {
       binary: values.binary,
       extraArgs: STALL_SERVER_ARGS,
       only: values.only,
+      seconds: Number(values.seconds),
     });
     server = measured.server;
     console.log(measured.lines.join("\n"));
