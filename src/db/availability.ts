@@ -12,7 +12,7 @@ export const LOCK_REPORTED_AFTER_MS = 1000;
 const PROBE_FIRST_DELAY_MS = 10;
 const PROBE_MAX_DELAY_MS = 250;
 /** Without a successful write for this long, `/health` has a probe write made. */
-const WRITE_STALE_MS = 10_000;
+export const WRITE_STALE_MS = 10_000;
 /** How long `/health` waits for its own probe write before answering from what is known. */
 const HEALTH_PROBE_WAIT_MS = 20;
 
@@ -82,8 +82,8 @@ export class DatabaseAvailability {
   constructor(
     private readonly probes: AvailabilityProbes,
     private readonly logger: Logger,
-    /** The bounded wait of a write (tests shorten it). */
-    private readonly writeWaitMs = WRITE_WAIT_MS,
+    /** The bounded wait of a write, and how old the last successful write may be before /health probes (tests shorten them). */
+    private readonly timing: { writeWaitMs?: number; writeStaleMs?: number } = {},
   ) {}
 
   /**
@@ -94,7 +94,7 @@ export class DatabaseAvailability {
    * the caller's work never runs twice.
    */
   run<T>(transaction: (began: () => void) => Promise<T>, queuedAt = now()): Promise<T> {
-    return this.enqueue(transaction, queuedAt + this.writeWaitMs);
+    return this.enqueue(transaction, queuedAt + (this.timing.writeWaitMs ?? WRITE_WAIT_MS));
   }
 
   /**
@@ -116,7 +116,7 @@ export class DatabaseAvailability {
     const readFailure = await this.readCheck;
     if (readFailure !== null) return { ok: false, reason: readFailure };
     const at = now();
-    if (this.trouble === null && at - this.lastWriteAt >= WRITE_STALE_MS) {
+    if (this.trouble === null && at - this.lastWriteAt >= (this.timing.writeStaleMs ?? WRITE_STALE_MS)) {
       // One attempt, no wait: a health check must not queue up behind the database.
       this.healthProbe ??= this.enqueue((began) => {
         began();

@@ -166,7 +166,7 @@ export async function openStore(
       },
     },
     options.logger ?? silentLogger,
-    options.writeWaitMs,
+    { writeWaitMs: options.writeWaitMs },
   );
   return {
     db,

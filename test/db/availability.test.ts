@@ -21,7 +21,7 @@ function fixture(writeWaitMs = 400) {
       },
     },
     createLogger({ write: (line) => void logs.push(JSON.parse(line)) }),
-    writeWaitMs,
+    { writeWaitMs, writeStaleMs: 200 },
   );
   return { availability, state, logs };
 }
@@ -140,4 +140,21 @@ test("health reads the database on each check, and says why it cannot", async ()
     createLogger({ write: () => {} }),
   );
   expect(await availability.health()).toEqual({ ok: false, reason: "database unavailable: The client is closed" });
+});
+
+test("health has a probe write made when no write has succeeded for a while, and reports what it found", async () => {
+  const { availability, state } = fixture(5000);
+  expect(await availability.health()).toEqual({ ok: true });
+  expect(state.probes).toBe(0); // a write is recent: the store just opened
+  state.failing = () => Object.assign(new Error("attempt to write a readonly database"), { code: "SQLITE_READONLY" });
+  await sleep(250);
+  expect(await availability.health()).toEqual({ ok: false, reason: "database read-only" });
+  expect(state.probes).toBe(1);
+  // While it is unavailable the background probe, not each health check, tries again.
+  for (let i = 0; i < 5; i++) await availability.health();
+  expect(state.probes).toBeLessThanOrEqual(3);
+  state.failing = null;
+  for (let i = 0; i < 100 && !(await availability.health()).ok; i++) await sleep(20);
+  expect(await availability.health()).toEqual({ ok: true });
+  availability.close();
 });

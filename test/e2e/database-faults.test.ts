@@ -81,6 +81,9 @@ test("another process holding the write lock: polls and /health are answered mea
   const dbPath = join(dir, "locked.db");
   const server = await start(dbPath);
   expect((await report(server, "web-01")).status).toBe(200);
+  const bootstrap = await fetch(`${server.url}/api/v1/keys/bootstrap`, { method: "POST" });
+  const auth = { authorization: `Bearer ${((await bootstrap.json()) as { key: string }).key}` };
+  expect((await fetch(`${server.url}/api/v1/machines`, { headers: auth })).status).toBe(200);
 
   const lock = await holdWriteLock(dbPath);
   let released = false;
@@ -92,8 +95,10 @@ test("another process holding the write lock: polls and /health are answered mea
     await sleep(300);
     expect(await pollsAnsweredWhile(server, reportPending)).toBe(3);
     const health = await fetch(`${server.url}/health`);
+    const listed = await fetch(`${server.url}/api/v1/machines`, { headers: auth });
     expect(reportPending()).toBe(true);
     expect([200, 503]).toContain(health.status);
+    expect(listed.status).toBe(200); // reads go on (WAL)
 
     const response = await refused;
     expect(response.status).toBe(503);

@@ -15,6 +15,7 @@ import { createTestKey } from "../support/keys.ts";
 import { report } from "../support/machines.ts";
 
 const HOUR = 3600 * 1000;
+const STORE_PATH = "/nix/store/0c3i5jwm4cc1p2ix2ql1sd8nm3w1wmw9-nixos-system-web-01-24.11";
 const smallFileSystem = mountSmallFileSystem(8);
 const noSmallFileSystem = typeof smallFileSystem === "string" ? smallFileSystem : null;
 if (noSmallFileSystem) console.warn(`skipping the full-disk tests: ${noSmallFileSystem}`);
@@ -35,12 +36,12 @@ afterAll(() => {
   rmSync(immutableDir, { recursive: true, force: true });
 });
 
-/** A harness whose log lines are kept, parsed. */
-async function harnessIn(dir: string) {
+/** A harness whose log lines are kept, parsed; `start` runs the background tasks. */
+async function harnessIn(dir: string, start = false) {
   const logs: Record<string, unknown>[] = [];
   const logger = createLogger({ level: "debug", write: (line) => void logs.push(JSON.parse(line)) });
   // A write waits for the database at most this long before its 503 (5 s in the server).
-  h = await createHarness({ dir, logger, writeWaitMs: 300 });
+  h = await createHarness({ dir, logger, writeWaitMs: 300, start });
   return { h, logs };
 }
 
@@ -66,6 +67,14 @@ async function healthBecomes(harness: Harness, status: number): Promise<string> 
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** Waits (bounded) until `condition` holds. */
+async function eventually(condition: () => Promise<boolean>): Promise<void> {
+  for (let attempt = 0; attempt < 200 && !(await condition()); attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  expect(await condition()).toBe(true);
 }
 
 /** The refused write's answer: 503, Retry-After, the cause named. */
@@ -139,7 +148,9 @@ test.skipIf(noImmutable !== null)(
     setImmutable(files, true);
     restore = () => setImmutable(files, false);
 
-    await expectRefused(await report(h, "web-02"), "database read-only");
+    // Reports committed together are refused together.
+    const batch = await Promise.all(["web-02", "web-03", "web-04"].map((id) => report(h, id)));
+    for (const response of batch) await expectRefused(response, "database read-only");
     expect((await h.request("/api/v1/machines/web-01/desired-generation")).status).toBe(404);
     expect(await healthBecomes(h, 503)).toBe("database read-only");
     const [announced] = logged(logs, "database unavailable: writes wait for it, then get 503");
@@ -149,7 +160,44 @@ test.skipIf(noImmutable !== null)(
     setImmutable(files, false);
     restore = undefined;
     expect(await healthBecomes(h, 200)).toBe("ok");
-    expect((await report(h, "web-03")).status).toBe(200);
-    expect(await storedReports(h)).toEqual(["web-01", "web-03"]);
+    expect((await report(h, "web-05")).status).toBe(200);
+    expect(await storedReports(h)).toEqual(["web-01", "web-05"]);
+  },
+);
+
+test.skipIf(noImmutable !== null)(
+  "the rollout executor, finding the database read-only, logs the trouble with its code and carries on once it is writable",
+  async () => {
+    const dir = mkdtempSync(join(immutableDir, "db-"));
+    const { h, logs } = await harnessIn(dir, true);
+    const admin = await createTestKey(h, "admin");
+    const registered = await h.request("/api/v1/machines/web-01/register", { json: {}, key: admin });
+    expect(registered.status).toBe(201);
+    const release = await h.request("/api/v1/releases", {
+      json: { entries: [{ hostname: "web-01", store_path: STORE_PATH, platform: "x86_64-linux" }] },
+      key: admin,
+    });
+    const { id: releaseId } = (await release.json()) as { id: string };
+    const created = await h.request("/api/v1/rollouts", {
+      json: { release_id: releaseId, strategy: "all_at_once", health_timeout: 1, target: { hosts: ["web-01"] } },
+      key: admin,
+    });
+    expect(created.status).toBe(201);
+    const { rollout_id: rolloutId } = (await created.json()) as { rollout_id: string };
+    const status = async () =>
+      ((await (await h.request(`/api/v1/rollouts/${rolloutId}`, { key: admin })).json()) as { status: string }).status;
+    await eventually(async () => (await h.request("/api/v1/machines/web-01/desired-generation")).status === 200);
+
+    const files = [h.dbPath, `${h.dbPath}-wal`];
+    setImmutable(files, true);
+    restore = () => setImmutable(files, false);
+    h.advance(2000); // web-01's health timeout passes: the executor must record it
+    const failed = await logLine(logs, "rollout executor step failed");
+    expect(String(failed.error)).toMatch(/database read-only \(SQLITE_(IOERR|READONLY)\w*\)/);
+    expect(await status()).toBe("running");
+
+    setImmutable(files, false);
+    restore = undefined;
+    await eventually(async () => (await status()) === "paused");
   },
 );
