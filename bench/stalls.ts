@@ -127,6 +127,25 @@ function seedAgedReports(dbPath: string, machines: number, count: number): void 
   }
 }
 
+/** Writes `count` audit events (a machine's report each), for the export to walk. */
+function seedAuditEvents(dbPath: string, machines: number, count: number): void {
+  const db = new Database(dbPath);
+  try {
+    db.exec("PRAGMA busy_timeout = 10000");
+    const insert = db.prepare("INSERT INTO audit_events (timestamp, actor, action, target, detail) VALUES (?,?,?,?,?)");
+    const detail = JSON.stringify({ changes: ["new_generation"], current_generation: storePath(1, 1), success: true });
+    const at = Date.now();
+    db.transaction(() => {
+      for (let i = 0; i < count; i++) {
+        const id = machineId(1 + (i % machines));
+        insert.run(at, `machine:${id}`, "report", id, detail);
+      }
+    })();
+  } finally {
+    db.close();
+  }
+}
+
 /**
  * Measures poll latency during each scenario against `options.server` (started with
  * STALL_SERVER_ARGS). The retention scenario restarts the server (a pass runs at start); the
@@ -220,13 +239,15 @@ export async function measureStalls(
     },
     {
       key: "audit",
-      run: async () =>
+      run: async () => {
+        seedAuditEvents(dbPath, machines, machines);
         record(
-          "GET /api/v1/audit/export back to back",
+          `GET /api/v1/audit/export (${machines}+ events) back to back`,
           await pollsDuring(server.url, machines, seconds, (until) =>
             repeat(until, () => fetch(`${server.url}/api/v1/audit/export`, { headers: auth })),
           ),
-        ),
+        );
+      },
     },
     {
       key: "metrics",
