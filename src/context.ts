@@ -4,6 +4,7 @@ import type { AppConfig } from "./config.ts";
 import type { Store } from "./db/database.ts";
 import type { Logger } from "./logger.ts";
 import type { FleetState } from "./services/fleet-state.ts";
+import type { Leadership } from "./services/leadership.ts";
 import type { RolloutExecutor } from "./services/rollout-executor.ts";
 
 /** What the runtime adapter learned about the connection (nothing when TLS is off). */
@@ -47,6 +48,8 @@ export interface AppDeps {
   rolloutEvents: RolloutEvents;
   /** Runs rollouts; the rollout routes create, resume, cancel and delete through it. */
   rolloutExecutor: RolloutExecutor;
+  /** This process's place among the control planes on its database: lease, heartbeat, fenced writes. */
+  leadership: Leadership;
 }
 
 /** The rollout executor's inbox for events that may decide a batch. */

@@ -1,19 +1,23 @@
 import { Registry } from "prom-client";
 import { createApp, type App } from "./app.ts";
-import type { AppConfig } from "./config.ts";
+import { VERSION, type AppConfig, type ClusterConfig } from "./config.ts";
 import type { AppDeps } from "./context.ts";
 import type { Store } from "./db/database.ts";
+import { DEFAULT_LEASE_SECONDS } from "./domain/lease.ts";
 import type { Logger } from "./logger.ts";
 import { FleetState } from "./services/fleet-state.ts";
 import { RolloutExecutor } from "./services/rollout-executor.ts";
 import { registerRolloutMetrics } from "./services/rollout-metrics.ts";
 import { registerFleetMetrics } from "./services/fleet-metrics.ts";
 import { createRetention } from "./services/retention.ts";
+import { Leadership } from "./services/leadership.ts";
 
 export interface ControlPlaneOptions {
   store: Store;
   logger: Logger;
   config: AppConfig;
+  /** How this process joins the other control planes on its database; one eligible process by default. */
+  cluster?: ClusterConfig;
   mtls: boolean;
   now?: () => number;
 }
@@ -22,17 +26,36 @@ export interface ControlPlaneOptions {
 export interface ControlPlane {
   app: App;
   deps: AppDeps;
-  /** Starts background tasks (retention, rollout executor ticks). */
-  start(): void;
-  /** Stops background tasks and waits for any that are mid-run. */
+  /**
+   * Starts heartbeats under `address` (the listen URL) and, while this process leads, the
+   * leader-only tasks (rollout executor ticks, retention).
+   */
+  start(address?: string): void;
+  /** Stops background tasks, waits for any that are mid-run, gives the lease up. */
   stop(): Promise<void>;
 }
 
 /** Wires the state the routes share and the background tasks, from an open store. */
 export async function createControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const now = options.now ?? Date.now;
+  const cluster = options.cluster ?? {
+    nodeId: `in-process-${process.pid}`,
+    leaseSeconds: DEFAULT_LEASE_SECONDS,
+    executor: true,
+  };
+  const leadership = new Leadership({
+    store: options.store,
+    logger: options.logger,
+    nodeId: cluster.nodeId,
+    leaseMs: cluster.leaseSeconds * 1000,
+    eligible: cluster.executor,
+    version: VERSION,
+  });
   const fleet = new FleetState();
-  const rolloutExecutor = new RolloutExecutor({ store: options.store, logger: options.logger, now, fleet });
+  // Every executor transaction checks the fencing token (SPEC §18): the executor writes through
+  // the lease's fenced write, so a process that lost the lease cannot change a rollout.
+  const executorStore: Store = { ...options.store, write: (fn) => leadership.write(fn) };
+  const rolloutExecutor = new RolloutExecutor({ store: executorStore, logger: options.logger, now, fleet });
   const deps: AppDeps = {
     store: options.store,
     logger: options.logger,
@@ -41,23 +64,47 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     config: options.config,
     now,
     fleet,
-    rolloutEvents: rolloutExecutor,
+    // Only the leader's executor hears of reports; another process's would act on them.
+    rolloutEvents: {
+      machineReported(machineId) {
+        if (leadership.isLeader) rolloutExecutor.machineReported(machineId);
+      },
+    },
     rolloutExecutor,
+    leadership,
   };
   await deps.fleet.load(options.store.db);
   await rolloutExecutor.load();
+  await leadership.join();
   registerRolloutMetrics(deps.registry, options.store.db);
   registerFleetMetrics(deps.registry, deps.fleet);
-  const retention = createRetention(deps);
+  const retention = createRetention({ ...deps, store: executorStore });
   const app = createApp(deps);
+
+  // The executor loaded at start-up is current only if this process led from then on; one that
+  // takes over later reads the rollouts again. Today's executor cannot start again once stopped,
+  // so a process that loses the lease stays a replica until it is restarted.
+  const ledFromStart = leadership.isLeader;
+  let stopping = false;
+  leadership.onLead(async () => {
+    if (!ledFromStart) await rolloutExecutor.load();
+    rolloutExecutor.start();
+    retention.start();
+  });
+  leadership.onLoseLead(async () => {
+    await rolloutExecutor.stop();
+    await retention.stop();
+    if (!stopping) leadership.standDown("the rollout executor cannot restart in a running process");
+  });
   return {
     app,
     deps,
-    start() {
-      retention.start();
-      rolloutExecutor.start();
+    start(address) {
+      leadership.start(address ?? null);
     },
     async stop() {
+      stopping = true;
+      await leadership.stop();
       await rolloutExecutor.stop();
       await retention.stop();
     },

@@ -21,4 +21,9 @@ export const migrations: EmbeddedMigration[] = [
     when: 1796577473159,
     sql: "ALTER TABLE `audit_events` ADD `rollout_id` text;--> statement-breakpoint\nCREATE INDEX `audit_rollout_idx` ON `audit_events` (`rollout_id`,`id`);--> statement-breakpoint\n-- Events written before this column existed: a rollout's own transitions name it as their target.\nUPDATE `audit_events` SET `rollout_id` = `target` WHERE `action` LIKE 'rollout.%' OR `action` LIKE 'batch.%';\n",
   },
+  {
+    tag: "0003_cluster_leases_nodes",
+    when: 1796579232467,
+    sql: "CREATE TABLE `cluster_nodes` (\n\t`node_id` text PRIMARY KEY NOT NULL,\n\t`address` text,\n\t`version` text NOT NULL,\n\t`eligible` integer NOT NULL,\n\t`started_at` integer NOT NULL,\n\t`last_seen_at` integer NOT NULL,\n\t`expires_at` integer NOT NULL\n);\n--> statement-breakpoint\nCREATE TABLE `leases` (\n\t`name` text PRIMARY KEY NOT NULL,\n\t`holder` text,\n\t`token` integer NOT NULL,\n\t`acquired_at` integer NOT NULL,\n\t`expires_at` integer NOT NULL\n);\n",
+  },
 ];
