@@ -100,6 +100,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     app,
     deps,
     start(address) {
+      stopping = false;
       leadership.start(address ?? null);
     },
     async stop() {

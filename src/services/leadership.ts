@@ -33,6 +33,13 @@ export interface LeadershipOptions {
   clock?: (db: DbOrTx) => Promise<number>;
   /** This process's monotonic clock in milliseconds (tests replace it). */
   monotonic?: () => number;
+  /** Runs `fn` after `delayMs`, returning a cancel function (tests replace it to drive heartbeats by hand). */
+  setTimer?: (fn: () => void, delayMs: number) => () => void;
+}
+
+function setTimer(fn: () => void, delayMs: number): () => void {
+  const timer = setTimeout(fn, delayMs);
+  return () => clearTimeout(timer);
 }
 
 /**
@@ -50,7 +57,7 @@ export class Leadership {
   private address: string | null = null;
   private startedAt: number | null = null;
   private started = false;
-  private timer: ReturnType<typeof setTimeout> | null = null;
+  private cancelTimer: (() => void) | null = null;
   private round: Promise<void> = Promise.resolve();
   /** Hook runs, one after another: a loss never overtakes the lead it ends. */
   private transitions: Promise<void> = Promise.resolve();
@@ -124,8 +131,8 @@ export class Leadership {
   /** Stops heartbeats, ends leader-only work, gives the lease up and removes this process's row. */
   async stop(): Promise<void> {
     this.started = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.cancelTimer?.();
+    this.cancelTimer = null;
     await this.round;
     const token = this.token;
     if (token !== null) {
@@ -199,7 +206,7 @@ export class Leadership {
 
   private schedule(delayMs = leaseTickMs(this.options.leaseMs)): void {
     if (!this.started) return;
-    this.timer = setTimeout(() => {
+    this.cancelTimer = (this.options.setTimer ?? setTimer)(() => {
       this.round = this.heartbeat().finally(() => this.schedule());
     }, delayMs);
   }
