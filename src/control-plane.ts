@@ -81,13 +81,18 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   const retention = createRetention({ ...deps, store: executorStore });
   const app = createApp(deps);
 
-  // The executor loaded at start-up is current only if this process led from then on; one that
-  // takes over later reads the rollouts again. Today's executor cannot start again once stopped,
-  // so a process that loses the lease stays a replica until it is restarted.
+  // What was loaded at start-up is current only if this process led from then on: one that takes
+  // over later reads the fleet view and the rollouts again, since the old leader changed both
+  // meanwhile and this process's views do not follow other processes' writes yet. Today's
+  // executor cannot start again once stopped, so a process that loses the lease stays a replica
+  // until it is restarted.
   const ledFromStart = leadership.isLeader;
   let stopping = false;
   leadership.onLead(async () => {
-    if (!ledFromStart) await rolloutExecutor.load();
+    if (!ledFromStart) {
+      await fleet.load(options.store.db);
+      await rolloutExecutor.load();
+    }
     rolloutExecutor.start();
     retention.start();
   });

@@ -185,3 +185,24 @@ test("when the leader stops cleanly, a standby takes the lease at once and runs 
   expect(rollout?.status).toBe("running");
   expect(standby.deps.fleet.desiredGeneration("web-01")?.poll_hint).toBe(5);
 });
+
+test("a standby that takes over answers polls with what the old leader set after the standby started", async () => {
+  const admin = await createTestKey(h, "admin");
+  const standby = await another({ nodeId: "standby", leaseSeconds: 5, executor: true });
+  const storePath = "/nix/store/00000000000000000000000000000000-nixos-system-web-09";
+  const deployed = await h.request("/api/v1/machines/web-09/notify-deploy", {
+    key: admin,
+    json: { store_path: storePath },
+  });
+  expect(deployed.status).toBe(200);
+  // Its own view does not follow the leader's writes yet (phase 2: the change feed)...
+  expect((await call(standby, "/api/v1/machines/web-09/desired-generation")).status).toBe(404);
+  await h.controlPlane.stop();
+  // ...but it reads the fleet again when it takes the lease (only this store writes from here on).
+  standby.start("http://127.0.0.1:2");
+  for (let i = 0; i < 200 && standby.deps.fleet.desiredGeneration("web-09") === null; i++) await Bun.sleep(10);
+  const poll = await call(standby, "/api/v1/machines/web-09/desired-generation");
+  expect(poll.status).toBe(200);
+  expect(await poll.json()).toMatchObject({ hash: storePath });
+  expect(standby.deps.leadership.role).toBe("leader");
+});
