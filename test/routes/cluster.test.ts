@@ -206,3 +206,35 @@ test("a standby that takes over answers polls with what the old leader set after
   expect(await poll.json()).toMatchObject({ hash: storePath });
   expect(standby.deps.leadership.role).toBe("leader");
 });
+
+test("a report sent to a process that does not lead counts for the leader's rollout when it judges the batch", async () => {
+  const body = await rolloutRequest();
+  const standby = await another({ nodeId: "standby", leaseSeconds: 5, executor: true });
+  const created = await call(h.controlPlane, "/api/v1/rollouts", {
+    key: deploy,
+    json: { ...body, health_timeout: 60 },
+  });
+  expect(created.status).toBe(201);
+  const { rollout_id: rolloutId } = (await created.json()) as { rollout_id: string };
+  await h.controlPlane.deps.rolloutExecutor.idle();
+  h.advance(1000);
+  const storePath = "/nix/store/00000000000000000000000000000000-nixos-system-web-01";
+  const reported = await call(standby, "/api/v1/machines/web-01/report", {
+    json: reportBody("web-01", {
+      current_generation: storePath,
+      health: { results: [], all_passed: true, timestamp: "2026-11-27T10:00:01Z" },
+    }),
+  });
+  expect(reported.status).toBe(200);
+  await h.controlPlane.deps.rolloutExecutor.tick();
+  const rolloutOf = async () =>
+    (await (await h.request(`/api/v1/rollouts/${rolloutId}`, { key: readonly })).json()) as any;
+  // The leader has not heard of it...
+  expect((await rolloutOf()).batches[0].machine_health).toEqual({ "web-01": "pending" });
+  // ...until it judges the batch at its timeout, from the database.
+  h.advance(60_000);
+  await h.controlPlane.deps.rolloutExecutor.tick();
+  const rollout = await rolloutOf();
+  expect(rollout.batches[0].machine_health).toEqual({ "web-01": "healthy" });
+  expect(rollout.status).toBe("completed");
+});
