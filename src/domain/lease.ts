@@ -7,7 +7,7 @@
  * Clocks: every time here is the database's clock, read in the transaction (one host's clock for
  * a local file, the server's for a libSQL server), so processes on several hosts need not agree on
  * the time of day. A holder also measures with its own monotonic clock how long ago its last
- * successful renewal began, and gives up its leader-only work once that reaches the lease time
+ * successful renewal began, and stops counting itself leader once that reaches the lease time
  * (`localLeaseRunsOut`): this assumes only that clocks run at about the same rate. Safety never
  * depends on either: a leader-only write checks the fencing token in its own transaction.
  */

@@ -83,7 +83,8 @@ export class Leadership {
 
   /**
    * True while this process holds the lease and, once heartbeats run, its own clock says the lease
-   * cannot have run out: work that no transaction can fence (a webhook's HTTP call) asks this first.
+   * cannot have run out (renewals that fail make it false until one succeeds): work that no
+   * transaction can fence (a webhook's HTTP call) asks this first.
    */
   get isLeader(): boolean {
     if (this.token === null) return false;
@@ -105,7 +106,7 @@ export class Leadership {
     this.leadHooks.push(hook);
   }
 
-  /** Runs `hook` whenever this process stops leading: lease lost, renewal overdue, or shutdown. */
+  /** Runs `hook` whenever this process stops leading: lease taken by another, a fenced write refused, or shutdown. */
   onLoseLead(hook: Hook): void {
     this.loseHooks.push(hook);
   }
@@ -239,8 +240,11 @@ export class Leadership {
       });
     } catch (error) {
       this.options.logger.warn("cluster heartbeat failed", { node_id: this.nodeId, error: String(error) });
+      // Past a lease time without a renewal, `isLeader` is already false; the lead itself ends only
+      // when a renewal or a fenced write finds another holder: until someone else takes the lease
+      // nobody else can write, and when someone does, the token check refuses this process.
       if (claim.token !== null && localLeaseRunsOut(this.renewalStartedAt, this.monotonic(), leaseMs)) {
-        this.lose(claim.token, "renewal overdue", null, null);
+        this.options.logger.warn("executor lease renewal overdue", { node_id: this.nodeId, token: claim.token });
       }
       return;
     }
