@@ -5,8 +5,12 @@ import type { AppDeps } from "./context.ts";
 import type { Store } from "./db/database.ts";
 import { DEFAULT_LEASE_SECONDS } from "./domain/lease.ts";
 import type { Logger } from "./logger.ts";
+import { ChangeFeed } from "./services/change-feed.ts";
+import { EventStreams } from "./services/event-streams.ts";
 import { FleetState } from "./services/fleet-state.ts";
+import { HeldPolls } from "./services/held-polls.ts";
 import { RolloutExecutor } from "./services/rollout-executor.ts";
+import { WebhookDispatcher } from "./services/webhook-dispatcher.ts";
 import { registerRolloutMetrics } from "./services/rollout-metrics.ts";
 import { registerFleetMetrics } from "./services/fleet-metrics.ts";
 import { createRetention } from "./services/retention.ts";
@@ -27,10 +31,15 @@ export interface ControlPlane {
   app: App;
   deps: AppDeps;
   /**
-   * Starts heartbeats under `address` (the listen URL) and, while this process leads, the
-   * leader-only tasks (rollout executor ticks, retention).
+   * Starts the change feed's timer, heartbeats under `address` (the listen URL) and, while this
+   * process leads, the leader-only tasks (rollout executor ticks, retention, webhook delivery).
    */
   start(address?: string): void;
+  /**
+   * Answers every held agent poll (304) and ends every event stream now: a stopping server
+   * waits for in-flight requests, and these would otherwise keep it waiting for minutes.
+   */
+  endLongLivedRequests(): void;
   /** Stops background tasks, waits for any that are mid-run, gives the lease up. */
   stop(): Promise<void>;
 }
@@ -51,11 +60,16 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     eligible: cluster.executor,
     version: VERSION,
   });
-  const fleet = new FleetState();
-  // Every executor transaction checks the fencing token (SPEC §18): the executor writes through
-  // the lease's fenced write, so a process that lost the lease cannot change a rollout.
-  const executorStore: Store = { ...options.store, write: (fn) => leadership.write(fn) };
-  const rolloutExecutor = new RolloutExecutor({ store: executorStore, logger: options.logger, now, fleet });
+  const heldPolls = new HeldPolls();
+  const fleet = new FleetState((machineId) => heldPolls.changed(machineId));
+  const feed = new ChangeFeed(options.store.db, options.logger);
+  options.store.onCommit(() => feed.committed());
+  const eventStreams = new EventStreams(feed);
+  // Every transaction of the leader-only work checks the fencing token (SPEC §18): it writes
+  // through the lease's fenced write, so a process that lost the lease cannot change anything.
+  const leaderStore: Store = { ...options.store, write: (fn) => leadership.write(fn) };
+  const webhookDispatcher = new WebhookDispatcher({ store: leaderStore, logger: options.logger, now, feed });
+  const rolloutExecutor = new RolloutExecutor({ store: leaderStore, logger: options.logger, now, fleet });
   const deps: AppDeps = {
     store: options.store,
     logger: options.logger,
@@ -64,6 +78,10 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     config: options.config,
     now,
     fleet,
+    heldPolls,
+    feed,
+    eventStreams,
+    webhookDispatcher,
     // Only the leader's executor hears of reports; another process's would act on them.
     rolloutEvents: {
       machineReported(machineId) {
@@ -74,11 +92,12 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     leadership,
   };
   await deps.fleet.load(options.store.db);
+  await feed.load();
   await rolloutExecutor.load();
   await leadership.join();
   registerRolloutMetrics(deps.registry, options.store.db);
   registerFleetMetrics(deps.registry, deps.fleet);
-  const retention = createRetention({ ...deps, store: executorStore });
+  const retention = createRetention({ ...deps, store: leaderStore });
   const app = createApp(deps);
 
   // What was loaded at start-up is current only if this process led from then on: one that takes
@@ -95,10 +114,14 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     }
     rolloutExecutor.start();
     retention.start();
+    webhookDispatcher.start().catch((error: unknown) => {
+      options.logger.error("webhook dispatcher did not start", { error: String(error) });
+    });
   });
   leadership.onLoseLead(async () => {
     await rolloutExecutor.stop();
     await retention.stop();
+    await webhookDispatcher.stop();
     if (!stopping) leadership.standDown("the rollout executor cannot restart in a running process");
   });
   return {
@@ -106,13 +129,22 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     deps,
     start(address) {
       stopping = false;
+      feed.start();
       leadership.start(address ?? null);
+    },
+    endLongLivedRequests() {
+      heldPolls.releaseAll();
+      eventStreams.endAll();
     },
     async stop() {
       stopping = true;
+      heldPolls.releaseAll();
+      eventStreams.endAll();
       await leadership.stop();
       await rolloutExecutor.stop();
       await retention.stop();
+      await webhookDispatcher.stop();
+      await feed.stop();
     },
   };
 }
