@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { logsOf, startNode, waitUntil, type ServerProcess } from "../support/process.ts";
+import { SseReader } from "../support/sse.ts";
 import { sqldBinary, startSqld, type Sqld } from "../support/sqld.ts";
 
 const LEASE_SECONDS = 2;
@@ -83,7 +84,7 @@ const tookLease = (server: ServerProcess) => logsOf(server, "took the executor l
 const startedAs = (server: ServerProcess) => logsOf(server, "listening")[0]?.role;
 
 describe.each(backends)("on %o", (backend) => {
-  test("one leads, --no-executor never does, every process lists the same cluster; kill -9 the leader and another leads within 2 × lease", async () => {
+  test("one leads, --no-executor never does, every process lists the same cluster and streams the others' events; kill -9 the leader and another leads within 2 × lease", async () => {
     const dbPath = await backend.database();
     const a = await node(dbPath, "a");
     const b = await node(dbPath, "b");
@@ -119,6 +120,16 @@ describe.each(backends)("on %o", (backend) => {
         { node_id: "c", address: c.url, version: "0.2.0", role: "replica", started_at: expect.any(String) },
       ],
     });
+
+    // An event stream on one process carries what another process writes.
+    const res = await api(c, "/api/v1/events/stream?action=register", key);
+    expect(res.status).toBe(200);
+    const stream = new SseReader(res);
+    expect((await api(a, "/api/v1/machines/via-a/register", key, { json: {} })).status).toBe(201);
+    const [event] = await stream.take(1);
+    await stream.close();
+    expect(event).toMatchObject({ event: "register" });
+    expect(JSON.parse(event!.data)).toMatchObject({ actor: "apikey:admin", target: "via-a" });
 
     const killedAt = Date.now();
     a.proc.kill("SIGKILL");
