@@ -7,6 +7,7 @@ import type { ChangeFeed } from "./services/change-feed.ts";
 import type { EventStreams } from "./services/event-streams.ts";
 import type { FleetState } from "./services/fleet-state.ts";
 import type { HeldPolls } from "./services/held-polls.ts";
+import type { Leadership } from "./services/leadership.ts";
 import type { WebhookDispatcher } from "./services/webhook-dispatcher.ts";
 import type { RolloutExecutor } from "./services/rollout-executor.ts";
 
@@ -64,6 +65,8 @@ export interface AppDeps {
   rolloutEvents: RolloutEvents;
   /** Runs rollouts; the rollout routes create, resume, cancel and delete through it. */
   rolloutExecutor: RolloutExecutor;
+  /** This process's place among the control planes on its database: lease, heartbeat, fenced writes. */
+  leadership: Leadership;
 }
 
 /** The rollout executor's inbox for events that may decide a batch. */

@@ -137,3 +137,32 @@ export function startFromSource(
     options,
   );
 }
+
+/** Starts one control plane of a cluster on `dbPath` (a file or a libSQL server URL) as node `nodeId`. */
+export function startNode(
+  dbPath: string,
+  nodeId: string,
+  extraArgs: string[] = [],
+  options: SpawnOptions = {},
+): Promise<ServerProcess> {
+  return startServer(
+    ["bun", "src/main.ts", "--listen", "127.0.0.1:0", "--db-path", dbPath, "--node-id", nodeId, ...extraArgs],
+    options,
+  );
+}
+
+/** Polls `check` every 50 ms until it returns something other than undefined; throws after `timeoutMs`. */
+export async function waitUntil<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await Bun.sleep(50);
+  }
+}
+
+/** The parsed JSON log lines of `server` whose `msg` is `msg`. */
+export function logsOf(server: ServerProcess, msg: string): Record<string, unknown>[] {
+  return server.stderrLines.map(tryParse).filter((entry): entry is Record<string, unknown> => entry?.msg === msg);
+}
