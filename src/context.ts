@@ -15,6 +15,13 @@ export interface PeerIdentity {
 /** Bindings every runtime adapter passes as the second argument of `app.fetch`. */
 export interface Bindings {
   peer?: PeerIdentity;
+  /**
+   * Called by a route whose response will be held open (a long-poll, an event stream), so the
+   * edge treats the connection as busy for as long as the response lasts, however quiet it is,
+   * and closes it at once on shutdown instead of waiting for it. Absent where the runtime cannot
+   * tell connections apart (tests through `app.request()`); a no-op under Deno.
+   */
+  keepOpen?: (request: Request) => void;
 }
 
 export type Role = "admin" | "deploy" | "readonly";
