@@ -22,6 +22,8 @@ export interface ListenOptions {
   maxBodyBytes: number;
   /** Lowered by tests; the defaults are DEFAULT_CONNECTION_TIMEOUTS. */
   timeouts?: Partial<ConnectionTimeouts>;
+  /** Lowered by tests; by default the runtime derives it from the process's file-descriptor limit. */
+  maxConnections?: number;
   /** Told about each TLS handshake the server refused (with a client CA: no, foreign or expired certificate). */
   onHandshakeRefused?: (refusal: { reason: string; remoteAddress: string | null }) => void;
 }

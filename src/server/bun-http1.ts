@@ -32,6 +32,12 @@ export interface Http1Options {
   /** Bodies up to this size are read; a larger declared one is handed to the app unread (it answers 413). */
   maxBodyBytes: number;
   timeouts: ConnectionTimeouts;
+  /**
+   * Past this many connections a new one makes room by closing the oldest that has no request
+   * in progress, so the process never runs out of file descriptors (where the kernel would keep
+   * new connections waiting, legitimate ones included).
+   */
+  maxConnections: number;
 }
 
 /** The socket handlers of a listener serving HTTP/1.1, and the connections it holds. */
@@ -59,8 +65,10 @@ export class Http1Server {
         socket.data = connection;
         this.connections.add(connection);
         if (this.stopping) connection.drop();
+        else if (this.connections.size > this.options.maxConnections) this.makeRoom(connection);
       },
       handshake: (socket, success, authorizationError) => {
+        if (socket.data.dropped) return;
         const peer = acceptHandshake(socket, success, authorizationError);
         if (peer === null) socket.data.drop();
         else if (peer) socket.data.identified(peer);
@@ -71,6 +79,16 @@ export class Http1Server {
       close: (socket) => socket.data?.closed(),
       error: () => {},
     };
+  }
+
+  private makeRoom(newcomer: Connection): void {
+    for (const connection of this.connections) {
+      if (connection !== newcomer && connection.unused) {
+        connection.drop();
+        return;
+      }
+    }
+    newcomer.drop();
   }
 
   /** Called by a connection once its socket closed. */
@@ -179,8 +197,19 @@ class Connection {
   /** Closes at once, without an answer. */
   drop(): void {
     if (this.isClosed) return;
-    this.socket.terminate();
+    // Marked closed first: terminating a TLS socket mid-handshake reports a failed handshake.
     this.closed();
+    this.socket.terminate();
+  }
+
+  /** True once the socket is closed or being closed by this side. */
+  get dropped(): boolean {
+    return this.isClosed;
+  }
+
+  /** True while no request is in progress: nothing of one received, nothing being answered. */
+  get unused(): boolean {
+    return this.phase === "idle" || (this.phase === "head" && this.pending.length === 0);
   }
 
   /** Stops the connection for a server shutdown: a request already started is answered first. */

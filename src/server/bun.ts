@@ -1,4 +1,5 @@
 import type { Socket } from "bun";
+import { readFileSync } from "node:fs";
 import type { PeerIdentity } from "../context.ts";
 import {
   DEFAULT_CONNECTION_TIMEOUTS,
@@ -25,6 +26,7 @@ export const bunAdapter: ServerAdapter = {
       fetch: options.fetch,
       maxBodyBytes: options.maxBodyBytes,
       timeouts: { ...DEFAULT_CONNECTION_TIMEOUTS, ...options.timeouts },
+      maxConnections: options.maxConnections ?? connectionsWithinFileLimit(),
     });
     const handlers = server.handlers((socket, success, authorizationError) => {
       if (!tls?.clientCa) return undefined;
@@ -60,6 +62,22 @@ export const bunAdapter: ServerAdapter = {
     };
   },
 };
+
+/**
+ * The soft limit on open files (after Bun raised it at start) less a tenth, at least 64, for the
+ * database, logs and the runtime's own descriptors; unlimited where /proc does not say.
+ */
+function connectionsWithinFileLimit(): number {
+  let limits: string;
+  try {
+    limits = readFileSync("/proc/self/limits", "utf8");
+  } catch {
+    return Infinity;
+  }
+  const soft = Number(/^Max open files\s+(\d+)/m.exec(limits)?.[1]);
+  if (!Number.isFinite(soft) || soft === 0) return Infinity;
+  return Math.max(soft - Math.max(64, Math.ceil(soft / 10)), 1);
+}
 
 function peerOf(socket: Socket<unknown>): PeerIdentity {
   const commonName = socket.getPeerCertificate()?.subject?.CN;
