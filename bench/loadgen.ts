@@ -44,6 +44,8 @@ const { values } = parseArgs({
     connections: { type: "string", default: "64" },
     duration: { type: "string", default: "5" },
     rate: { type: "string" },
+    // PEM file of the CA that signed the server's certificate: speak TLS to an https URL.
+    ca: { type: "string" },
   },
 });
 
@@ -53,6 +55,7 @@ const machines = Number(values.machines);
 const connectionCount = Number(values.connections);
 const durationMs = Number(values.duration) * 1000;
 const rate = values.rate === undefined ? null : Number(values.rate);
+const tls = values.ca === undefined ? undefined : { ca: await Bun.file(values.ca).text() };
 const hostHeader = `${url.hostname}:${url.port}`;
 
 function nextKind(): Kind {
@@ -95,6 +98,7 @@ class Connection {
     this.socket = await Bun.connect({
       hostname: url.hostname,
       port: Number(url.port),
+      ...(tls ? { tls } : {}),
       socket: {
         data: (_socket, chunk) => this.onData(chunk),
         drain: () => this.flush(),
