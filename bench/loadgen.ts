@@ -95,17 +95,22 @@ class Connection {
   private unsent = "";
 
   async open(): Promise<void> {
+    // A TLS client's writes before its handshake completes sit unsent until a later write.
+    const handshake = Promise.withResolvers<void>();
+    if (!tls) handshake.resolve();
     this.socket = await Bun.connect({
       hostname: url.hostname,
       port: Number(url.port),
       ...(tls ? { tls } : {}),
       socket: {
+        handshake: () => handshake.resolve(),
         data: (_socket, chunk) => this.onData(chunk),
         drain: () => this.flush(),
         close: () => this.onClose(),
         error: () => this.onClose(),
       },
     });
+    await handshake.promise;
   }
 
   send(pending: Pending): void {

@@ -54,9 +54,14 @@ const CLOCK_TICKS_PER_SECOND = 100;
 /** Starts the control plane on `dbPath` (from source, or the compiled binary) and waits for "listening". */
 export async function startControlPlane(
   dbPath: string,
-  options: { binary: boolean; extraArgs?: string[]; timeoutMs?: number },
+  options: {
+    binary: boolean;
+    extraArgs?: string[];
+    timeoutMs?: number;
+    /** Another checkout's sources. */ source?: string;
+  },
 ): Promise<ServerProcess> {
-  const command = options.binary ? [BINARY] : [process.execPath, join(ROOT, "src", "main.ts")];
+  const command = options.binary ? [BINARY] : [process.execPath, join(options.source ?? ROOT, "src", "main.ts")];
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("NIXFLEET_CP_")));
   const started = performance.now();
   const proc = track(

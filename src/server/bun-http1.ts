@@ -20,6 +20,7 @@ import {
 
 /** A body must keep arriving at this rate on average (after the head timeout's grace), or the connection is dropped. */
 const MIN_BODY_BYTES_PER_SECOND = 4 * 1024;
+const NO_BYTES = Buffer.alloc(0);
 const STATUSES_WITHOUT_BODY = new Set([204, 304]);
 // Framing is the edge's: the app's own values of these would contradict it.
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "content-length", "date"]);
@@ -120,7 +121,7 @@ interface Exchange {
 /** One client connection: its unparsed bytes, the request being read, the exchange in progress. */
 class Connection {
   private phase: Phase = "head";
-  private pending: Buffer = Buffer.alloc(0);
+  private pending: Buffer = NO_BYTES;
   private head: RequestHead | null = null;
   private fixedBody: Buffer<ArrayBuffer> | null = null;
   private fixedBodyReceived = 0;
@@ -277,7 +278,7 @@ class Connection {
       }
       if (end > MAX_HEAD_BYTES) throw new HttpFramingError(431, "request head too large");
       const head = parseRequestHead(this.pending.toString("latin1", 0, end));
-      this.pending = this.pending.subarray(end);
+      this.pending = end === this.pending.length ? NO_BYTES : this.pending.subarray(end);
       this.head = head;
       this.bodyStartedAt = Date.now();
       if (head.contentLength !== null && head.contentLength > this.server.options.maxBodyBytes) {
@@ -295,9 +296,9 @@ class Connection {
     }
     if (this.fixedBody) {
       const take = Math.min(this.fixedBody.length - this.fixedBodyReceived, this.pending.length);
-      this.fixedBody.set(this.pending.subarray(0, take), this.fixedBodyReceived);
+      this.pending.copy(this.fixedBody, this.fixedBodyReceived, 0, take);
       this.fixedBodyReceived += take;
-      this.pending = this.pending.subarray(take);
+      this.pending = take === this.pending.length ? NO_BYTES : this.pending.subarray(take);
       if (this.fixedBodyReceived < this.fixedBody.length) return null;
       const body = this.fixedBody;
       this.fixedBody = null;
