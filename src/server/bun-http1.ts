@@ -134,7 +134,6 @@ class Connection {
   private pumping = false;
   private bindings: Bindings;
   private current: {
-    request: Request;
     abort: AbortController;
     held: boolean;
     reader: ReadableStreamDefaultReader<Uint8Array<ArrayBuffer>> | null;
@@ -149,7 +148,7 @@ class Connection {
     private readonly socket: Socket<Connection>,
     private readonly server: Http1Server,
   ) {
-    this.bindings = { keepOpen: (request) => this.keepOpen(request) };
+    this.bindings = { keepOpen: () => this.keepOpen() };
     // Covers the TLS handshake too: with a handshake handler, `open` fires on connect.
     this.setDeadline(Date.now() + server.options.timeouts.headMs);
   }
@@ -220,8 +219,9 @@ class Connection {
     else this.closeAfterResponse = true;
   }
 
-  private keepOpen(request: Request): void {
-    if (this.current?.request === request) this.current.held = true;
+  /** Marks the exchange in progress held open. Any request of it counts: middleware may have swapped `c.req.raw`. */
+  private keepOpen(): void {
+    if (this.current) this.current.held = true;
   }
 
   /** Serves every complete request in the buffer, one after the other. */
@@ -233,6 +233,9 @@ class Connection {
         const exchange = this.takeRequest();
         if (exchange === null) break;
         await this.serve(exchange.head, exchange.body);
+        // The next request waits until this answer is out: a client that does not read it is
+        // dropped by the stall deadline, not served more.
+        if (this.unsent.length > 0) await this.drainWrites();
         if (this.isClosed) return;
         if (this.closeAfterResponse || exchange.head.close || (this.peerFinished && this.pending.length === 0)) {
           this.end();
@@ -337,7 +340,7 @@ class Connection {
     } catch {
       throw new HttpFramingError(400, "malformed request target or host");
     }
-    this.current = { request, abort, held: false, reader: null };
+    this.current = { abort, held: false, reader: null };
     let response: Response;
     try {
       response = await this.server.options.fetch(request, this.bindings);
@@ -418,9 +421,13 @@ class Connection {
       this.write(bytes);
       return;
     }
-    this.write(Buffer.from(`${bytes.length.toString(16)}\r\n`, "latin1"));
-    this.write(bytes);
-    this.write(Buffer.from("\r\n", "latin1"));
+    // One write per chunk: an event stream sends many small ones.
+    const size = `${bytes.length.toString(16)}\r\n`;
+    const framed = Buffer.allocUnsafe(size.length + bytes.length + 2);
+    framed.write(size, 0, "latin1");
+    framed.set(bytes, size.length);
+    framed.write("\r\n", size.length + bytes.length, "latin1");
+    this.write(framed);
   }
 
   /** Writes what the socket takes now and queues the rest for `drain`, in order. */
