@@ -529,9 +529,14 @@ class Connection {
   }
 }
 
+const NON_ASCII = /[\x80-\xff]/;
+
 function requestUrl(head: RequestHead, options: Http1Options): string {
-  if (head.target.startsWith("/")) return `${options.scheme}://${head.host ?? options.defaultAuthority}${head.target}`;
-  const absolute = new URL(head.target);
+  // Raw bytes past ASCII are read as UTF-8 (invalid ones as U+FFFD) and percent-encoded by the
+  // URL parser, as Bun.serve does; the head was decoded as latin1, one char per byte.
+  const target = NON_ASCII.test(head.target) ? Buffer.from(head.target, "latin1").toString("utf8") : head.target;
+  if (target.startsWith("/")) return `${options.scheme}://${head.host ?? options.defaultAuthority}${target}`;
+  const absolute = new URL(target);
   return `${options.scheme}://${absolute.host}${absolute.pathname}${absolute.search}`;
 }
 

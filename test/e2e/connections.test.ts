@@ -370,6 +370,14 @@ describe("framing at the edge", () => {
     client.close();
   });
 
+  test("raw bytes past ASCII in the target are read as UTF-8 and percent-encoded, as Bun.serve did", async () => {
+    const client = await RawClient.open(lenient.plain, "plain");
+    client.send(`GET /m/${Buffer.from("héllo").toString("latin1")}?q=\xff HTTP/1.1\r\nHost: cp.example\r\n\r\n`);
+    await client.waitFor((text) => responses(text).length === 1, "an answer");
+    expect(JSON.parse(responses(client.text)[0]!.body).url).toBe("http://cp.example/m/h%C3%A9llo?q=%EF%BF%BD");
+    client.close();
+  });
+
   test("a malformed head gets a JSON 400 naming the problem, then the connection closes", async () => {
     const client = await RawClient.open(lenient.plain, "plain");
     client.send(
