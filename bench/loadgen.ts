@@ -46,6 +46,7 @@ const { values } = parseArgs({
     rate: { type: "string" },
     // PEM file of the CA that signed the server's certificate: speak TLS to an https URL.
     ca: { type: "string" },
+    "changed-share": { type: "string", default: "0" },
   },
 });
 
@@ -57,6 +58,8 @@ const durationMs = Number(values.duration) * 1000;
 const rate = values.rate === undefined ? null : Number(values.rate);
 const tls = values.ca === undefined ? undefined : { ca: await Bun.file(values.ca).text() };
 const hostHeader = `${url.hostname}:${url.port}`;
+/** Share of reports that carry the machine's next generation instead of its current one (so some change something). */
+const changedShare = Number(values["changed-share"]);
 
 function nextKind(): Kind {
   if (scenario === "report") return "report";
@@ -73,7 +76,7 @@ function requestText(kind: Kind): string {
       `GET /api/v1/machines/${machineId(i)}/desired-generation HTTP/1.1\r\nHost: ${hostHeader}\r\n\r\n`);
   }
   const id = machineId(1 + Math.floor(Math.random() * machines));
-  const body = reportBody(id, new Date().toISOString());
+  const body = reportBody(id, new Date().toISOString(), Math.random() < changedShare ? 1 : 0);
   return `POST /api/v1/machines/${id}/report HTTP/1.1\r\nHost: ${hostHeader}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 }
 

@@ -174,6 +174,8 @@ export interface LoadOptions {
   threads?: number;
   /** For an https URL: the PEM file of the CA that signed the server's certificate (in-repo generator only). */
   ca?: string;
+  /** Share of reports that switch their machine's generation, so they change something (and are audited). */
+  changedShare?: number;
 }
 
 async function runBounded(command: string[], env: Record<string, string | undefined>, limitMs: number) {
@@ -201,6 +203,7 @@ export async function runBunLoad(options: LoadOptions): Promise<LoadResult> {
     `--duration=${options.durationSeconds}`,
     ...(options.rate === undefined ? [] : [`--rate=${options.rate}`]),
     ...(options.ca === undefined ? [] : [`--ca=${options.ca}`]),
+    ...(options.changedShare === undefined ? [] : [`--changed-share=${options.changedShare}`]),
   ];
   const stdout = await runBounded(args, process.env, options.durationSeconds * 1000 + 30_000);
   return JSON.parse(stdout.trim().split("\n").pop()!) as LoadResult;

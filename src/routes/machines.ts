@@ -20,14 +20,20 @@ import {
 } from "../db/machines.ts";
 import { canTransition, LIFECYCLES } from "../domain/lifecycle.ts";
 import { normalizeTags, sameTags, secondsSince, systemState, TAG_PATTERN } from "../domain/machines.ts";
+import { capText, hasControlCharacter } from "../domain/text.ts";
 import { parseRfc3339, toUtcRfc3339 } from "../domain/time.ts";
 import { badRequest, conflict, describeZodError, notFound } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import { NOTHING_DESIRED_ETAG, type DesiredAnswer } from "../services/fleet-state.ts";
 import { ReportIngest } from "../services/report-ingest.ts";
 import {
+  agentText,
   bearerSecurity,
   clampedLimitQuery,
+  CONTROL_CHARACTERS_REFUSED,
+  ErrorSchema,
   errorResponses,
+  identifier,
   MachineIdParams,
   pathId,
   Timestamp,
@@ -39,6 +45,9 @@ export const RECENT_REPORTS = 10;
 
 const MAX_TAGS = 256;
 
+/** Longest `?wait=` of a desired-generation poll, in seconds. */
+export const MAX_POLL_WAIT_SECONDS = 300;
+
 const Lifecycle = z.enum(LIFECYCLES).openapi("Lifecycle");
 
 const Tag = z
@@ -49,12 +58,10 @@ const Tag = z
 const TagList = z.array(Tag).max(MAX_TAGS, `at most ${MAX_TAGS} tags`);
 
 // Agents send the tags of their NixOS configuration, which v0.1 never restricted: a report is
-// not refused over a tag the admin routes would not accept (NUL is refused: SQLite text ends there).
-const AgentTag = z
-  .string()
+// not refused over a tag the admin routes would not accept, only over one no tag can be.
+const AgentTag = identifier(`a tag ${CONTROL_CHARACTERS_REFUSED}`)
   .min(1, "a tag must not be empty")
-  .max(128, "a tag is at most 128 characters")
-  .refine((tag) => !tag.includes("\0"), "a tag must not contain NUL");
+  .max(128, "a tag is at most 128 characters");
 
 const AgentTimestamp = z
   .string()
@@ -83,39 +90,52 @@ const MachineStatus = z
   })
   .openapi("Machine");
 
+/** Characters of a health result's `check_name` or `message` that are stored; longer text is cut in the middle. */
+export const HEALTH_TEXT_CAP = 16_384;
+/** Characters of `agent_version` that are stored. */
+const AGENT_VERSION_CAP = 128;
+
+const cappedDescription = (cap: number) =>
+  `Any length is accepted (NUL is stored as U+FFFD); longer than ${cap} characters, the first and last ${cap / 2} are stored around a marker \`[… N characters cut …]\``;
+
+/** Agent text of any length, stored at most `cap` characters plus the truncation marker. */
+const cappedAgentText = (cap: number) => agentText().transform((text) => capText(text, cap));
+
 const HealthCheckResult = z
   .discriminatedUnion("status", [
     z.object({
       status: z.literal("pass"),
-      check_name: z.string().max(256),
+      check_name: cappedAgentText(HEALTH_TEXT_CAP).openapi({ description: cappedDescription(HEALTH_TEXT_CAP) }),
       duration_ms: z.int().nonnegative(),
     }),
     z.object({
       status: z.literal("fail"),
-      check_name: z.string().max(256),
+      check_name: cappedAgentText(HEALTH_TEXT_CAP).openapi({ description: cappedDescription(HEALTH_TEXT_CAP) }),
       duration_ms: z.int().nonnegative(),
-      message: z.string().max(4096, "message must be at most 4096 characters"),
+      message: cappedAgentText(HEALTH_TEXT_CAP).openapi({ description: cappedDescription(HEALTH_TEXT_CAP) }),
     }),
   ])
   .openapi("HealthCheckResult");
 
 // Unnamed: `.nullish()` on a named schema would make the component itself nullable.
 const AgentHealthReport = z.object({
-  results: z.array(HealthCheckResult).max(1000),
+  results: z.array(HealthCheckResult),
   all_passed: z.boolean(),
   timestamp: AgentTimestamp,
 });
 
 const AgentReport = z
   .object({
-    machine_id: z.string().min(1).max(128, "machine_id must be at most 128 characters"),
-    current_generation: z.string().max(512, "current_generation must be at most 512 characters"),
+    machine_id: identifier().min(1).max(128, "machine_id must be at most 128 characters"),
+    current_generation: agentText(z.string().max(512, "current_generation must be at most 512 characters")),
     success: z.boolean(),
-    message: z.string().max(4096, "message must be at most 4096 characters"),
+    message: agentText(z.string().max(4096, "message must be at most 4096 characters")),
     timestamp: AgentTimestamp,
     tags: z.array(AgentTag).max(MAX_TAGS, `at most ${MAX_TAGS} tags`).optional(),
     health: AgentHealthReport.nullish(),
-    agent_version: z.string().max(128).optional(),
+    agent_version: cappedAgentText(AGENT_VERSION_CAP)
+      .optional()
+      .openapi({ description: cappedDescription(AGENT_VERSION_CAP) }),
     uptime_seconds: z.int().nonnegative().optional(),
   })
   .openapi("AgentReport", {
@@ -198,7 +218,10 @@ const MachineTags = z
 
 const NotifyDeployRequest = z
   .object({
-    store_path: z.string().min(1, "store_path must not be empty").max(512, "store_path must be at most 512 characters"),
+    store_path: identifier()
+      .min(1, "store_path must not be empty")
+      .max(512, "store_path must be at most 512 characters")
+      .openapi({ description: "Any store path (not checked beyond 1–512 characters without control characters)" }),
   })
   .openapi("NotifyDeployRequest", {
     example: { store_path: "/nix/store/1b9p07z77phvv2hf6gm9f28syp39f1ag-nixos-system-web-01-25.05" },
@@ -229,6 +252,7 @@ const ListMachinesQuery = z.object({
     .transform((value) => (value === undefined ? null : Buffer.from(value, "base64url").toString("utf8"))),
   tag: z
     .union([z.string(), z.array(z.string())])
+    .refine((tags) => [tags].flat().every((tag) => !hasControlCharacter(tag)), CONTROL_CHARACTERS_REFUSED)
     .optional()
     .openapi({
       param: { name: "tag", in: "query", style: "form", explode: true },
@@ -258,10 +282,46 @@ export const getDesiredGeneration = createRoute({
   tags: ["agent"],
   security: [],
   summary: "What the machine should run (agent poll)",
-  request: { params: MachineIdParams },
+  description:
+    'Every answer carries an `ETag` (a digest of the body; the 404 has `"none"`). With `If-None-Match` naming the current one the answer is 304. With `?wait=` and `If-None-Match` the request is held until the answer changes (then 200, or 404 when the desired generation was cleared) or the wait ends (304). Without either the answer is v0.1\'s.',
+  request: {
+    params: MachineIdParams,
+    query: z.object({
+      wait: z
+        .string()
+        .optional()
+        .openapi({
+          param: { name: "wait", in: "query" },
+          description: `With If-None-Match: hold the request up to this many seconds (0–${MAX_POLL_WAIT_SECONDS}) for the answer to change`,
+          example: "60",
+        }),
+    }),
+    headers: z.object({
+      "if-none-match": z
+        .string()
+        .optional()
+        .openapi({
+          param: { name: "if-none-match", in: "header" },
+          description: "The ETag of the answer the agent has",
+          example: '"q3bnY0n0GmBqLJlqP2T8aA"',
+        }),
+    }),
+  },
   responses: {
-    200: json(DesiredGeneration, "The desired generation"),
-    ...errorResponses(400, 403, 404),
+    200: {
+      ...json(DesiredGeneration, "The desired generation"),
+      headers: z.object({ ETag: z.string().openapi({ description: "Digest of this body" }) }),
+    },
+    304: {
+      description: "Unchanged since the If-None-Match ETag (after the wait, when one was asked)",
+      headers: z.object({ ETag: z.string() }),
+    },
+    ...errorResponses(400, 403),
+    404: {
+      description: 'Nothing desired for this machine; `ETag: "none"`',
+      content: { "application/json": { schema: ErrorSchema } },
+      headers: z.object({ ETag: z.string().openapi({ example: '"none"' }) }),
+    },
   },
 });
 
@@ -491,6 +551,37 @@ async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
 
 const machineNotFound = (machineId: string) => notFound(`machine ${machineId} not found`);
 
+/** `?wait=` as whole seconds (absent = 0), or the 400 message naming the parameter. */
+function parseWaitSeconds(value: string | undefined): number | string {
+  if (value === undefined || value === "") return 0;
+  if (!/^\d{1,6}$/.test(value) || Number(value) > MAX_POLL_WAIT_SECONDS) {
+    return `wait: must be whole seconds from 0 to ${MAX_POLL_WAIT_SECONDS}`;
+  }
+  return Number(value);
+}
+
+/** True when an `If-None-Match` value names `etag` (weak comparison, lists and `*` as RFC 9110 has them). */
+function etagMatches(ifNoneMatch: string, etag: string): boolean {
+  if (ifNoneMatch === etag) return true;
+  return ifNoneMatch.split(",").some((candidate) => {
+    const tag = candidate.trim();
+    if (tag === "*") return etag !== NOTHING_DESIRED_ETAG;
+    return (tag.startsWith("W/") ? tag.slice(2) : tag) === etag;
+  });
+}
+
+/** The agent's answer: 200 with the desired generation, or v0.1's 404; both carry their ETag. */
+function desiredResponse(c: Context<AppEnv>, id: string, answer: DesiredAnswer | null): Response {
+  if (!answer) {
+    return c.json({ error: `no desired generation for machine ${id}` }, 404, { ETag: NOTHING_DESIRED_ETAG });
+  }
+  return c.json(answer.body, 200, { ETag: answer.etag });
+}
+
+function notModified(c: Context<AppEnv>, answer: DesiredAnswer | null): Response {
+  return c.body(null, 304, { ETag: answer?.etag ?? NOTHING_DESIRED_ETAG });
+}
+
 /** Registers the agent protocol and the machine admin routes. */
 export function registerMachineRoutes(
   app: OpenAPIHono<AppEnv>,
@@ -505,10 +596,35 @@ export function registerMachineRoutes(
     const params = MachineIdParams.safeParse({ id: c.req.param("id") });
     if (!params.success) return c.json({ error: describeZodError(params.error, "param") }, 400);
     const { id } = params.data;
-    const desired = deps.fleet.desiredGeneration(id);
-    if (!desired) throw notFound(`no desired generation for machine ${id}`);
-    return c.json(desired, 200);
+    // v0.1 agents send no query string: only a URL with one is parsed for `wait`.
+    let waitSeconds = 0;
+    if (c.req.raw.url.includes("?")) {
+      const wait = parseWaitSeconds(c.req.query("wait"));
+      if (typeof wait === "string") return c.json({ error: wait }, 400);
+      waitSeconds = wait;
+    }
+    const ifNoneMatch = c.req.header("if-none-match");
+    const answer = deps.fleet.desiredAnswer(id);
+    if (ifNoneMatch !== undefined && etagMatches(ifNoneMatch, answer?.etag ?? NOTHING_DESIRED_ETAG)) {
+      return waitSeconds > 0 ? holdPoll(c, id, ifNoneMatch, waitSeconds * 1000) : notModified(c, answer);
+    }
+    return desiredResponse(c, id, answer);
   });
+
+  /**
+   * Holds a poll whose client already has the current answer until the answer changes or the
+   * wait ends (304). A change back to what the client has (A → B → A) keeps it waiting.
+   */
+  const holdPoll = async (c: Context<AppEnv>, id: string, ifNoneMatch: string, waitMs: number) => {
+    c.env?.keepOpen?.(c.req.raw);
+    const deadline = performance.now() + waitMs;
+    for (;;) {
+      const outcome = await deps.heldPolls.hold(id, deadline - performance.now(), c.req.raw.signal);
+      const answer = deps.fleet.desiredAnswer(id);
+      if (!etagMatches(ifNoneMatch, answer?.etag ?? NOTHING_DESIRED_ETAG)) return desiredResponse(c, id, answer);
+      if (outcome !== "changed" || performance.now() >= deadline) return notModified(c, answer);
+    }
+  };
 
   // Reports are the other hot agent route: the same checks as the validator middleware would
   // make (malformed JSON, the declared schemas), done in the handler with one synchronous parse.

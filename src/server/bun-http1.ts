@@ -20,6 +20,8 @@ import {
 
 /** A body must keep arriving at this rate on average (after the head timeout's grace), or the connection is dropped. */
 const MIN_BODY_BYTES_PER_SECOND = 4 * 1024;
+/** At shutdown, how long a held response (long-poll, event stream) has to be ended by the app before it is cut. */
+const HELD_RESPONSE_GRACE_MS = 1000;
 const NO_BYTES = Buffer.alloc(0);
 const STATUSES_WITHOUT_BODY = new Set([204, 304]);
 // Framing is the edge's: the app's own values of these would contradict it.
@@ -99,14 +101,19 @@ export class Http1Server {
   }
 
   /**
-   * Closes idle connections and held responses at once and the others after their current
-   * response; resolves when every connection is closed.
+   * Closes idle connections at once and the others after their current response; a held
+   * response (keepOpen) that the app has not ended within HELD_RESPONSE_GRACE_MS is cut. Resolves
+   * when every connection is closed.
    */
   stop(): Promise<void> {
     this.stopping = true;
     this.allClosed ??= Promise.withResolvers<void>();
     for (const connection of this.connections) connection.shutdown();
     if (this.connections.size === 0) this.allClosed.resolve();
+    const cut = setTimeout(() => {
+      for (const connection of this.connections) if (connection.held) connection.drop();
+    }, HELD_RESPONSE_GRACE_MS);
+    void this.allClosed.promise.then(() => clearTimeout(cut));
     return this.allClosed.promise;
   }
 }
@@ -212,11 +219,17 @@ class Connection {
     return this.phase === "idle" || (this.phase === "head" && this.pending.length === 0);
   }
 
+  /** True while answering a request whose response is held open (keepOpen). */
+  get held(): boolean {
+    return this.current?.held ?? false;
+  }
+
   /** Stops the connection for a server shutdown: a request already started is answered first. */
   shutdown(): void {
-    const started = this.phase === "body" || (this.phase === "head" && this.pending.length > 0);
-    if (this.phase === "busy" ? this.current?.held : !started) this.drop();
-    else this.closeAfterResponse = true;
+    const started =
+      this.phase === "busy" || this.phase === "body" || (this.phase === "head" && this.pending.length > 0);
+    if (started) this.closeAfterResponse = true;
+    else this.drop();
   }
 
   /** Marks the exchange in progress held open. Any request of it counts: middleware may have swapped `c.req.raw`. */

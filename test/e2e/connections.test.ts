@@ -24,6 +24,7 @@ const BOUND_MS = 8000;
 const dir = mkdtempSync(join(tmpdir(), "nixfleet-connections-"));
 const pem = (name: string) => readFileSync(join(dir, name), "utf8");
 const stored: string[] = [];
+const shuttingDown = Promise.withResolvers<void>();
 type Kind = "plain" | "tls" | "mtls";
 const KINDS = ["plain", "tls", "mtls"] as const;
 const strict = {} as Record<Kind, RunningServer>;
@@ -44,6 +45,11 @@ async function testApp(request: Request, bindings: Bindings): Promise<Response> 
       bindings.keepOpen?.(request);
       await Bun.sleep(delay);
       return new Response("held answer");
+    case "/held-until-shutdown":
+      // As the control plane ends its held polls once the listener is stopping.
+      bindings.keepOpen?.(request);
+      await shuttingDown.promise;
+      return new Response("ended by shutdown");
     case "/stream": {
       bindings.keepOpen?.(request);
       const parts = Number(url.searchParams.get("parts"));
@@ -320,7 +326,7 @@ describe("held and streamed responses (keepOpen)", () => {
     stream.close();
   });
 
-  test("stopping the server answers a request in progress but closes a held one at once", async () => {
+  test("stopping the server answers requests in progress and held ones the app ends, and cuts the rest", async () => {
     const server = await bunAdapter.listen({
       host: "127.0.0.1",
       port: 0,
@@ -335,16 +341,26 @@ describe("held and streamed responses (keepOpen)", () => {
       await new Promise<void>((resolve) => socket.once("connect", resolve));
       return new RawClient(socket);
     };
-    const held = await open();
-    held.send("GET /held?delay=60000 HTTP/1.1\r\nHost: cp.example\r\n\r\n");
+    const idle = await open();
+    const forgotten = await open();
+    forgotten.send("GET /held?delay=60000 HTTP/1.1\r\nHost: cp.example\r\n\r\n");
+    const ended = await open();
+    ended.send("GET /held-until-shutdown HTTP/1.1\r\nHost: cp.example\r\n\r\n");
     const working = await open();
     working.send(post("/store?delay=300", "during shutdown"));
     await Bun.sleep(100);
-    await server.stop();
-    await Promise.all([held.waitClosed(), working.waitClosed()]);
-    expect(held.text).toBe("");
-    expect(responses(working.text).map((response) => [response.status, response.headers.connection])).toEqual([
-      [200, "close"],
+    const stopped = server.stop();
+    shuttingDown.resolve();
+    await stopped;
+    await Promise.all([idle, forgotten, ended, working].map((client) => client.waitClosed()));
+    expect(idle.text).toBe("");
+    expect(forgotten.text).toBe("");
+    const answers = [ended, working].map((client) =>
+      responses(client.text).map((response) => [response.status, response.headers.connection, response.body]),
+    );
+    expect(answers).toEqual([
+      [[200, "close", "ended by shutdown"]],
+      [[200, "close", JSON.stringify({ stored: "during shutdown" })]],
     ]);
   });
 });
