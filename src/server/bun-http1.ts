@@ -393,37 +393,40 @@ class Connection {
     }
     const reader = response.body.getReader();
     this.current!.reader = reader;
-    const first = await reader.read();
-    let pendingRead: Promise<BodyRead> | null = first.done ? null : reader.read();
-    let next = pendingRead ? await readWithoutBlocking(pendingRead) : undefined;
-    if (next) pendingRead = null;
-    if (first.done || next?.done) {
-      const payload = first.done ? new Uint8Array(0) : toBytes(first.value);
-      const headText = `${lines}content-length: ${payload.length}\r\n${connection}\r\n`;
-      const message = Buffer.allocUnsafe(headText.length + payload.length);
-      message.write(headText, 0, "latin1");
-      message.set(payload, headText.length);
-      this.write(message);
-      return;
+    // A body at hand (a string, bytes) is read within a tick and sent with its length; anything
+    // else is a stream, whose head goes out at once (an event stream may stay quiet for a while).
+    const reads: Promise<BodyRead>[] = [reader.read()];
+    const first = await readWithoutBlocking(reads[0]!);
+    if (first !== undefined) {
+      reads.shift();
+      if (first.done) {
+        this.write(Buffer.from(`${lines}content-length: 0\r\n${connection}\r\n`, "latin1"));
+        return;
+      }
+      const second = reader.read();
+      const next = await readWithoutBlocking(second);
+      if (next?.done) {
+        const payload = toBytes(first.value);
+        const headText = `${lines}content-length: ${payload.length}\r\n${connection}\r\n`;
+        const message = Buffer.allocUnsafe(headText.length + payload.length);
+        message.write(headText, 0, "latin1");
+        message.set(payload, headText.length);
+        this.write(message);
+        return;
+      }
+      reads.push(Promise.resolve(first), second);
     }
     // A stream: chunked to HTTP/1.1 clients; an HTTP/1.0 client reads until the connection closes.
     const chunked = head.version === "HTTP/1.1";
     if (!chunked) this.closeAfterResponse = true;
     const framing = chunked ? "transfer-encoding: chunked\r\n" : "connection: close\r\n";
     this.write(Buffer.from(`${lines}${framing}${chunked ? connection : ""}\r\n`, "latin1"));
-    let chunk: BodyRead = first;
     for (;;) {
+      const chunk = await (reads.shift() ?? reader.read());
       if (chunk.done || this.isClosed) break;
       this.writeBodyChunk(toBytes(chunk.value), chunked);
-      if (next) {
-        chunk = next;
-        next = undefined;
-        continue;
-      }
       // A reader that does not keep up holds the stream back rather than filling memory.
       await this.drainWrites();
-      chunk = await (pendingRead ?? reader.read());
-      pendingRead = null;
     }
     if (chunked && !this.isClosed) this.write(Buffer.from("0\r\n\r\n", "latin1"));
   }

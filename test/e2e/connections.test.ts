@@ -310,6 +310,16 @@ describe.each(KINDS)("%s listener", (kind) => {
 });
 
 describe("held and streamed responses (keepOpen)", () => {
+  test("a stream's head goes out at once, before its first chunk", async () => {
+    const client = await RawClient.open(lenient.plain, "plain");
+    client.send("GET /stream?parts=1&delay=5000 HTTP/1.1\r\nHost: cp.example\r\n\r\n");
+    await client.waitFor((text) => text.includes("\r\n\r\n"), "the head");
+    expect(client.text).toStartWith("HTTP/1.1 200 OK\r\n");
+    expect(client.text).toContain("transfer-encoding: chunked\r\n");
+    expect(client.text).toEndWith("\r\n\r\n");
+    client.close();
+  });
+
   test.concurrent("a held response and a stream with gaps longer than the idle timeout arrive whole", async () => {
     const held = await RawClient.open(strict.mtls, "mtls");
     held.send(`GET /held?delay=${IDLE_MS + HEAD_MS} HTTP/1.1\r\nHost: cp.example\r\n\r\n`);
