@@ -185,7 +185,9 @@ class Connection {
 
   peerEnded(): void {
     this.peerFinished = true;
-    if (this.phase !== "busy" && !this.pumping) this.drop();
+    // A client that hangs up on a held poll or stream is gone: the app learns it from the
+    // request's signal. Other requests half-closed after sending are still answered.
+    if (this.held || (this.phase !== "busy" && !this.pumping)) this.drop();
   }
 
   closed(): void {

@@ -25,6 +25,8 @@ const dir = mkdtempSync(join(tmpdir(), "nixfleet-connections-"));
 const pem = (name: string) => readFileSync(join(dir, name), "utf8");
 const stored: string[] = [];
 const shuttingDown = Promise.withResolvers<void>();
+/** The `id` of each /held request whose client went away while it was held. */
+const abortedHeld: string[] = [];
 type Kind = "plain" | "tls" | "mtls";
 const KINDS = ["plain", "tls", "mtls"] as const;
 const strict = {} as Record<Kind, RunningServer>;
@@ -43,7 +45,11 @@ async function testApp(request: Request, bindings: Bindings): Promise<Response> 
     }
     case "/held":
       bindings.keepOpen?.(request);
-      await Bun.sleep(delay);
+      await Promise.race([
+        Bun.sleep(delay),
+        new Promise((resolve) => request.signal.addEventListener("abort", resolve, { once: true })),
+      ]);
+      if (request.signal.aborted) abortedHeld.push(url.searchParams.get("id") ?? "");
       return new Response("held answer");
     case "/held-until-shutdown":
       // As the control plane ends its held polls once the listener is stopping.
@@ -310,6 +316,21 @@ describe.each(KINDS)("%s listener", (kind) => {
 });
 
 describe("held and streamed responses (keepOpen)", () => {
+  test("a client that hangs up on a held response aborts its request; a half-closed plain one is still answered", async () => {
+    const held = await RawClient.open(lenient.plain, "plain");
+    held.send("GET /held?delay=60000&id=gone HTTP/1.1\r\nHost: cp.example\r\n\r\n");
+    await Bun.sleep(100);
+    held.socket.end();
+    const halfClosed = await RawClient.open(lenient.plain, "plain");
+    halfClosed.socket.end(post("/store?delay=100", "after half-close"));
+    await Promise.all([held.waitClosed(), halfClosed.waitClosed()]);
+    for (let waited = 0; !abortedHeld.includes("gone") && waited < BOUND_MS; waited += 10) await Bun.sleep(10);
+    expect(abortedHeld).toContain("gone");
+    expect(responses(halfClosed.text).map((response) => response.body)).toEqual([
+      JSON.stringify({ stored: "after half-close" }),
+    ]);
+  });
+
   test("a stream's head goes out at once, before its first chunk", async () => {
     const client = await RawClient.open(lenient.plain, "plain");
     client.send("GET /stream?parts=1&delay=5000 HTTP/1.1\r\nHost: cp.example\r\n\r\n");
