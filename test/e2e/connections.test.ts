@@ -396,6 +396,43 @@ describe("held and streamed responses (keepOpen)", () => {
   });
 });
 
+describe("the connection cap", () => {
+  test("past it, a newcomer closes the oldest connection without a request in progress, or is closed itself", async () => {
+    const server = await bunAdapter.listen({
+      host: "127.0.0.1",
+      port: 0,
+      tls: null,
+      fetch: testApp,
+      maxBodyBytes: 1024,
+      maxConnections: 2,
+    });
+    const { port } = new URL(server.url);
+    const open = async () => {
+      const socket = connectTcp(Number(port), "127.0.0.1");
+      await new Promise<void>((resolve) => socket.once("connect", resolve));
+      return new RawClient(socket);
+    };
+    const busy = await open();
+    busy.send("GET /held?delay=60000 HTTP/1.1\r\nHost: cp.example\r\n\r\n");
+    const silent = await open();
+    await Bun.sleep(100);
+    const agent = await open();
+    agent.send("GET /held?delay=10 HTTP/1.1\r\nHost: cp.example\r\n\r\n");
+    await silent.waitClosed();
+    await agent.waitFor((text) => responses(text).length === 1, "the agent's answer");
+    expect(responses(agent.text)[0]!.body).toBe("held answer");
+    // Both connections now carry requests in progress: a newcomer finds no room.
+    agent.send("GET /held?delay=60000 HTTP/1.1\r\nHost: cp.example\r\n\r\n");
+    await Bun.sleep(100);
+    const late = await open();
+    await late.waitClosed();
+    expect([busy.isClosed, agent.isClosed, late.text]).toEqual([false, false, ""]);
+    busy.close();
+    agent.close();
+    await server.stop();
+  });
+});
+
 describe("framing at the edge", () => {
   test("a chunked body is decoded for the app", async () => {
     const client = await RawClient.open(lenient.plain, "plain");
