@@ -22,7 +22,10 @@ export interface Bindings {
   peer?: PeerIdentity;
   /**
    * Called by the app for a request whose response it will hold open or stream (held agent
-   * polls, event streams), so the runtime lifts its idle timeout for that request.
+   * polls, event streams). The Bun edge never times out a response in progress, however quiet;
+   * at shutdown it gives such a response a moment to be ended by the app and then closes the
+   * connection instead of waiting for it. Absent where the runtime cannot tell connections apart
+   * (tests through `app.request()`) and under Deno.
    */
   keepOpen?: (request: Request) => void;
 }

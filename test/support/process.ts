@@ -1,4 +1,5 @@
 import type { Subprocess } from "bun";
+import { connect } from "node:net";
 
 export const repoRoot = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -165,4 +166,31 @@ export async function waitUntil<T>(what: string, check: () => Promise<T | undefi
 /** The parsed JSON log lines of `server` whose `msg` is `msg`. */
 export function logsOf(server: ServerProcess, msg: string): Record<string, unknown>[] {
   return server.stderrLines.map(tryParse).filter((entry): entry is Record<string, unknown> => entry?.msg === msg);
+}
+
+/** Sends `text` in one write on a new connection to `url`; resolves with everything received once the server closes it. */
+export function rawExchange(url: string, text: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(text));
+    let received = "";
+    socket.setEncoding("latin1");
+    socket.on("data", (chunk: string) => (received += chunk));
+    socket.on("error", reject);
+    socket.on("close", () => resolve(received));
+  });
+}
+
+/** Agent reports for `machineIds` as raw HTTP/1.1 requests, the last asking to close the connection. */
+export function pipelinedReports(machineIds: string[], body: (id: string) => unknown): string {
+  return machineIds
+    .map((id, i) => {
+      const json = JSON.stringify(body(id));
+      const close = i === machineIds.length - 1 ? "Connection: close\r\n" : "";
+      return (
+        `POST /api/v1/machines/${id}/report HTTP/1.1\r\nHost: cp\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(json)}\r\n${close}\r\n${json}`
+      );
+    })
+    .join("");
 }
