@@ -61,8 +61,7 @@ export function evaluateMachine(input: MachineGateInput): MachineHealth {
       generation = event.currentGeneration;
       if (!event.success) return { state: "unhealthy", at: event.receivedAt, reason: reportFailure(event.message) };
     } else if (!event.allPassed) {
-      const reason = event.failedCheck === null ? "health check failed" : `health check ${event.failedCheck} failed`;
-      return { state: "unhealthy", at: event.receivedAt, reason };
+      return { state: "unhealthy", at: event.receivedAt, reason: checkFailure(event) };
     } else {
       healthPassed = true;
     }
@@ -70,6 +69,30 @@ export function evaluateMachine(input: MachineGateInput): MachineHealth {
   }
   if (input.now >= deadline) return { state: "unhealthy", at: deadline, reason: TIMEOUT_REASON };
   return { state: "pending" };
+}
+
+/**
+ * A healthy machine of a soaking batch (SPEC §14.2): the first failure (a report with
+ * success=false or a failed health check) received in [since, until), or null.
+ */
+export function soakFailure(
+  events: readonly GateEvent[],
+  since: number,
+  until: number,
+): { at: number; reason: string } | null {
+  let first: { at: number; reason: string } | null = null;
+  for (const event of events) {
+    if (event.receivedAt < since || event.receivedAt >= until) continue;
+    if (first !== null && event.receivedAt >= first.at) continue;
+    if (event.kind === "report" && !event.success)
+      first = { at: event.receivedAt, reason: reportFailure(event.message) };
+    if (event.kind === "health" && !event.allPassed) first = { at: event.receivedAt, reason: checkFailure(event) };
+  }
+  return first;
+}
+
+function checkFailure(event: GateHealthReport): string {
+  return event.failedCheck === null ? "health check failed" : `health check ${event.failedCheck} failed`;
 }
 
 function reportFailure(message: string): string {
