@@ -10,11 +10,12 @@ import { httpMetrics } from "./middleware/http-metrics.ts";
 import { readBodyAsJson } from "./middleware/json-body.ts";
 import { requestLog } from "./middleware/request-log.ts";
 import { registerAuditRoutes } from "./routes/audit.ts";
+import { registerGateRoutes } from "./routes/gates.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { registerKeyRoutes } from "./routes/keys.ts";
 import { registerMachineRoutes } from "./routes/machines.ts";
 import { registerReleaseRoutes } from "./routes/releases.ts";
-import { registerRolloutRoutes } from "./routes/rollouts.ts";
+import { registerRolloutRoutes } from "./routes/rollouts/index.ts";
 import { renderLastSeenMetric } from "./services/fleet-metrics.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -82,6 +83,7 @@ export function createApp(deps: AppDeps): App {
   registerAuditRoutes(app, routes);
   registerReleaseRoutes(app, routes);
   registerRolloutRoutes(app, routes);
+  registerGateRoutes(app, routes);
   // @hono/prometheus exposes the registry; its built-in request metrics are off (see http-metrics.ts).
   const { printMetrics } = prometheus({
     registry: deps.registry,

@@ -46,7 +46,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   };
   await deps.fleet.load(options.store.db);
   await rolloutExecutor.load();
-  registerRolloutMetrics(deps.registry, options.store.db);
+  registerRolloutMetrics(deps.registry, options.store.db, rolloutExecutor);
   registerFleetMetrics(deps.registry, deps.fleet);
   const retention = createRetention(deps);
   const app = createApp(deps);

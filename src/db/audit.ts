@@ -2,6 +2,7 @@ import { and, desc, eq, lt, sql, type SQL } from "drizzle-orm";
 import { jsonRows } from "./bulk-json.ts";
 import { auditEvents } from "./schema.ts";
 import type { DbOrTx } from "./database.ts";
+import type { RolloutAuditAction } from "../domain/rollout-machine.ts";
 
 /** Audit actions; the compat names are what v0.1 clients filter on. */
 export type AuditAction =
@@ -25,7 +26,17 @@ export type AuditAction =
   | "report"
   | "key.created"
   | "key.revoked"
-  | "tags.updated";
+  | "tags.updated"
+  // SPEC §14: rollout control (the rollout's own transitions, its machines' as `machine.<state>`) and the gates.
+  | RolloutAuditAction
+  | "rollout.discarded"
+  | "machine.reverted"
+  | "budget.updated"
+  | "budget.deleted"
+  | "window.updated"
+  | "window.deleted"
+  | "freeze.set"
+  | "freeze.cleared";
 
 export interface AuditEntry {
   actor: string;

@@ -13,14 +13,15 @@ import { GateEvaluator, type GateSnapshot } from "./gates.ts";
 import { evaluateMachine, soakFailure, type GateEvent } from "./health-gate.ts";
 import { allowedFailures, quantityOf, type OnFailure, type Quantity } from "./rollout-planning.ts";
 
+// v0.1's values first, in its order; SPEC §14 adds the others after them.
 export const ROLLOUT_STATUSES = [
   "created",
-  "scheduled",
   "running",
   "paused",
   "completed",
   "failed",
   "cancelled",
+  "scheduled",
   "aborted",
 ] as const;
 export type RolloutStatus = (typeof ROLLOUT_STATUSES)[number];
@@ -38,7 +39,7 @@ export const FINISHED_ROLLOUT_STATUSES = [
   "aborted",
 ] as const satisfies readonly RolloutStatus[];
 
-export const BATCH_STATUSES = ["pending", "deploying", "waiting_health", "soaking", "succeeded", "failed"] as const;
+export const BATCH_STATUSES = ["pending", "deploying", "waiting_health", "succeeded", "failed", "soaking"] as const;
 export type BatchStatus = (typeof BATCH_STATUSES)[number];
 
 export const MACHINE_STATES = [
@@ -191,10 +192,29 @@ export interface MachineChange {
   after: MachineState;
 }
 
+/** The audit actions of rollout transitions (the compat ones of SPEC §8 and those of §14). */
+export type RolloutAuditAction =
+  | "rollout.created"
+  | "rollout.scheduled"
+  | "rollout.started"
+  | "rollout.paused"
+  | "rollout.resumed"
+  | "rollout.promoted"
+  | "rollout.retried"
+  | "rollout.aborted"
+  | "rollout.cancelled"
+  | "rollout.completed"
+  | "rollout.failed"
+  | "batch.deploying"
+  | "batch.soaking"
+  | "batch.succeeded"
+  | "batch.failed"
+  | `machine.${MachineStateName}`;
+
 /** An audit row of the transition (target = the rollout for its own transitions, the machine for a machine's). */
 export interface AuditRecord {
   actor: string;
-  action: string;
+  action: RolloutAuditAction;
   target: string;
   detail: Record<string, unknown>;
 }
@@ -831,7 +851,7 @@ class Step {
 
   private finish(revert: boolean): void {
     this.releaseAll = true;
-    if (revert && this.changed > 0) {
+    if (revert) {
       this.revert = true;
       this.revertPending = true;
     }
@@ -879,7 +899,7 @@ class Step {
   }
 
   /** One rollout-level transition: its audit row and its rollout event. */
-  private record(action: string, detail: Record<string, unknown>, actor: string = EXECUTOR_ACTOR): void {
+  private record(action: RolloutAuditAction, detail: Record<string, unknown>, actor: string = EXECUTOR_ACTOR): void {
     this.audit.push({ actor, action, target: this.id, detail });
     this.events.push({ actor, eventType: action, detail });
   }
