@@ -54,7 +54,7 @@ const PutBudgetRequest = z
   })
   .openapi("PutBudgetRequest", { example: { tags: ["db"], max_unavailable: "2" } });
 
-const Budget = z
+export const Budget = z
   .object({
     name: z.string().openapi({ example: "db" }),
     tags: z.array(z.string()).openapi({ example: ["db"] }),
@@ -97,7 +97,7 @@ const PutWindowRequest = z
     example: { tags: ["db"], cron: ["0 2 * * 1-5"], duration_minutes: 120, timezone: "Europe/Berlin" },
   });
 
-const MaintenanceWindow = z
+export const MaintenanceWindow = z
   .object({
     name: z.string().openapi({ example: "db-nights" }),
     tags: z.array(z.string()).openapi({ example: ["db"] }),
@@ -123,7 +123,7 @@ const FreezeRequest = z
   })
   .openapi("FreezeRequest", { example: { reason: "incident 42: no deploys" } });
 
-const Freeze = z
+export const Freeze = z
   .object({
     frozen: z.boolean(),
     reason: z.string().nullable().openapi({ example: "incident 42: no deploys" }),
