@@ -327,12 +327,14 @@ export function rolloutState(
   };
 }
 
-/** Machines a revert gives their previous generation back per transaction. */
-export const REVERT_CHUNK = 5000;
+/** Machines a revert gives their previous generation back per transaction (~25 ms of event loop). */
+export const REVERT_CHUNK = 500;
 
 export interface RevertedChunk {
   reverted: { machineId: string; storePath: string | null; cacheUrl: string | null }[];
   done: boolean;
+  /** Where the next chunk starts: the last machine looked at, as (batch index, position). */
+  after: readonly [number, number];
 }
 
 /**
@@ -439,8 +441,9 @@ async function recordPreviousGenerations(tx: DbOrTx, rolloutId: string, machineI
 /**
  * Gives up to `limit` machines the rollout changed (not skipped or superseded, not yet reverted)
  * their recorded previous generation back as desired, or clears it when none was recorded, with a
- * `machine.reverted` audit row each; when none is left, the rollout's revert is done. Returns what
- * each machine got, and whether the revert is complete.
+ * `machine.reverted` audit row each; when none is left, the rollout's revert is done. Machines are
+ * taken in batch order from `after` on (the batch index's keys), so each chunk reads only its own.
+ * Returns what each machine got, whether the revert is complete, and where the next chunk starts.
  */
 export async function revertChunk(
   tx: DbOrTx,
@@ -448,23 +451,44 @@ export async function revertChunk(
   limit: number,
   at: number,
   actor: string,
+  after: readonly [number, number] = [-1, -1],
 ): Promise<RevertedChunk> {
   const rows = await tx
     .select({
       machineId: rolloutMachines.machineId,
       batchIndex: rolloutMachines.batchIndex,
+      position: rolloutMachines.position,
       storePath: rolloutMachines.previousGeneration,
       cacheUrl: rolloutMachines.previousCacheUrl,
+      changed: sql<number>`${rolloutMachines.deployStartedAt} IS NOT NULL AND ${rolloutMachines.revertedAt} IS NULL
+        AND ${rolloutMachines.state} NOT IN ('skipped', 'superseded')`,
     })
     .from(rolloutMachines)
     .where(
       and(
         eq(rolloutMachines.rolloutId, rolloutId),
-        sql`${rolloutMachines.deployStartedAt} IS NOT NULL AND ${rolloutMachines.revertedAt} IS NULL`,
-        sql`${rolloutMachines.state} NOT IN ('skipped', 'superseded')`,
+        sql`(${rolloutMachines.batchIndex}, ${rolloutMachines.position}) > (${after[0]}, ${after[1]})`,
       ),
     )
+    .orderBy(rolloutMachines.batchIndex, rolloutMachines.position)
     .limit(limit);
+  const last = rows.at(-1);
+  const next = last ? ([last.batchIndex, last.position] as const) : after;
+  const done = rows.length < limit;
+  if (done) await tx.update(rollouts).set({ revertPending: false }).where(eq(rollouts.id, rolloutId));
+  const changed = rows.filter((r) => r.changed);
+  if (changed.length === 0) return { reverted: [], done, after: next };
+  return { ...(await revertMachines(tx, rolloutId, changed, at, actor)), done, after: next };
+}
+
+/** Gives `rows` their previous generation back (or clears it), marks them reverted, writes their audit rows. */
+async function revertMachines(
+  tx: DbOrTx,
+  rolloutId: string,
+  rows: { machineId: string; batchIndex: number; storePath: string | null; cacheUrl: string | null }[],
+  at: number,
+  actor: string,
+): Promise<Pick<RevertedChunk, "reverted">> {
   const restore = rows.filter((r) => r.storePath !== null);
   const clear = rows.filter((r) => r.storePath === null).map((r) => r.machineId);
   if (restore.length > 0) {
@@ -502,9 +526,7 @@ export async function revertChunk(
       ),
     );
   }
-  const done = rows.length < limit;
-  if (done) await tx.update(rollouts).set({ revertPending: false }).where(eq(rollouts.id, rolloutId));
-  return { reverted: rows.map(({ machineId, storePath, cacheUrl }) => ({ machineId, storePath, cacheUrl })), done };
+  return { reverted: rows.map(({ machineId, storePath, cacheUrl }) => ({ machineId, storePath, cacheUrl })) };
 }
 
 /** Receive times of the latest reports received at or after `since`, per machine (this millisecond's, usually none). */
