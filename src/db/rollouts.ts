@@ -76,14 +76,26 @@ export async function targetCandidates(
   return rows.map(([machineId, lifecycle]) => ({ machineId, lifecycle }));
 }
 
-/** The hostnames a release has entries for (a scan of its primary-key index, nothing more). */
-export async function releaseHostnames(db: DbOrTx, releaseId: string): Promise<Set<string>> {
-  const hostnames = await selectJson<string[]>(
+/**
+ * Those of `hostnames` the release has entries for: primary-key lookups for a few, a scan of the
+ * release's primary-key index (nothing more) when they are many.
+ */
+export async function releaseHostnames(
+  db: DbOrTx,
+  releaseId: string,
+  hostnames: readonly string[],
+): Promise<Set<string>> {
+  const few = hostnames.length <= FEW_HOSTNAMES;
+  const found = await selectJson<string[]>(
     db,
-    sql`select json_group_array(${releaseEntries.hostname}) from ${releaseEntries} where ${releaseEntries.releaseId} = ${releaseId}`,
+    sql`select json_group_array(${releaseEntries.hostname}) from ${releaseEntries}
+      where ${releaseEntries.releaseId} = ${releaseId}${few ? sql` and ${releaseEntries.hostname} in ${jsonList(hostnames)}` : sql``}`,
   );
-  return new Set(hostnames);
+  return new Set(found);
 }
+
+/** Up to this many hostnames are looked up one by one; more, and the release's entries are read whole. */
+const FEW_HOSTNAMES = 10_000;
 
 /** A release's binary cache URL; undefined when the release does not exist. */
 export async function releaseCacheUrl(db: DbOrTx, releaseId: string): Promise<{ cacheUrl: string | null } | undefined> {

@@ -318,6 +318,23 @@ export function dueMachines(state: RolloutState, now: number, limit: number): st
   return due;
 }
 
+/** True when a transition writes nothing: no machine, batch or rollout changes, no effects, no rows. */
+export function changesNothing(before: RolloutState, t: Transition): boolean {
+  return (
+    t.changes.length === 0 &&
+    t.audit.length === 0 &&
+    t.events.length === 0 &&
+    t.desire.length === 0 &&
+    t.released.length === 0 &&
+    !t.releaseAll &&
+    !t.revert &&
+    t.state.status === before.status &&
+    t.state.pauseReason === before.pauseReason &&
+    t.state.revertPending === before.revertPending &&
+    t.state.batches.every((batch, i) => batch === before.batches[i])
+  );
+}
+
 /** The state of a new rollout and the transition that records its creation (`rollout.created`). */
 export function createRollout(
   init: { id: string; options: RolloutOptions; batchCount: number; actor: string; detail: Record<string, unknown> },

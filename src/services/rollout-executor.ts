@@ -32,6 +32,7 @@ import { firstFailedCheck, type GateEvent } from "../domain/health-gate.ts";
 import {
   EXECUTOR_ACTOR,
   canDelete,
+  changesNothing,
   createRollout,
   currentBatchIndex,
   dueMachines,
@@ -257,7 +258,11 @@ export class RolloutExecutor implements RolloutEvents {
       const resolution = resolveTargets(
         input.target,
         candidates.map((m) => ({ ...m, tags })),
-        await releaseHostnames(db, input.releaseId),
+        await releaseHostnames(
+          db,
+          input.releaseId,
+          "hosts" in input.target ? input.target.hosts : candidates.map((m) => m.machineId),
+        ),
       );
       if (!resolution.ok) throw badRequest(resolution.error);
       const batches = planBatches(shuffle(resolution.machineIds, this.random), input.batchSizes.parsed);
@@ -493,6 +498,16 @@ export class RolloutExecutor implements RolloutEvents {
    */
   private async step(entry: Indexed, event: RolloutEvent, reported: readonly string[]): Promise<Transition> {
     await this.ensureLoaded(entry);
+    // A tick with nothing to judge often changes nothing (a gate changed elsewhere, a stale wake-up):
+    // asked first without a transaction, it costs no write when that is so.
+    if (event.kind === "tick" && !this.hasReportsToJudge(entry, reported)) {
+      const now = this.deps.now();
+      const dry = next(entry.state, event, this.context(entry, now, new Map()));
+      if (!("refused" in dry) && changesNothing(entry.state, dry)) {
+        await this.applied(entry, dry);
+        return dry;
+      }
+    }
     const { t, reverted } = await this.deps.store.write(async (tx) => {
       const now = this.deps.now();
       const input = event.kind === "tick" ? await this.tickEvent(tx, entry, now, reported) : event;
@@ -503,6 +518,16 @@ export class RolloutExecutor implements RolloutEvents {
     });
     await this.applied(entry, t, reverted);
     return t;
+  }
+
+  private hasReportsToJudge(entry: Indexed, reported: readonly string[]): boolean {
+    if (dueMachines(entry.state, this.deps.now(), 1).length > 0) return true;
+    if (reported.some((id) => wantsReports(entry.state, id))) return true;
+    for (const id of entry.toJudge) {
+      if (wantsReports(entry.state, id)) return true;
+      entry.toJudge.delete(id);
+    }
+    return false;
   }
 
   /** A tick with the reports of the machines to judge: those that reported, those due, those never judged. */
