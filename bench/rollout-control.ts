@@ -173,9 +173,16 @@ async function bulk(machines: number, figures: ControlFigure[]): Promise<void> {
     });
     polls = pollWhile(p, machines);
     started = performance.now();
-    await ok(call(p, "POST", `/api/v1/rollouts/${created.rollout_id}/abort`, { reason: "bench" }));
+    await executor.verb(created.rollout_id, { kind: "abort", actor: "apikey:bench", reason: "bench" });
     figures.push({
       step: `abort it (${created.total_machines} machines get their previous generation back): polls meanwhile`,
+      value: `${(performance.now() - started).toFixed(0)} ms; ${percentiles(await polls.stop())}`,
+    });
+    polls = pollWhile(p, machines);
+    started = performance.now();
+    await ok(call(p, "GET", `/api/v1/rollouts/${created.rollout_id}`));
+    figures.push({
+      step: `GET the rollout (every machine's state; what a verb also answers): polls meanwhile`,
       value: `${(performance.now() - started).toFixed(0)} ms; ${percentiles(await polls.stop())}`,
     });
   } finally {

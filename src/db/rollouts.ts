@@ -51,51 +51,53 @@ export interface TargetCandidate {
 }
 
 /**
- * The registered machines a target could mean: for tags those (any lifecycle) having every
- * tag, by id; for hosts the named ones that are registered.
+ * A page of the registered machines a target could mean, after `after` (machine ids in order): for
+ * tags those (any lifecycle) having every tag among the next `limit` machines of the registry, for
+ * hosts the named ones among the next `limit` names that are registered. `next` is where the next
+ * page starts, null after the last: each page reads a bounded slice, however rare the tags.
  */
-export async function targetCandidates(
+export async function targetCandidatesPage(
   db: DbOrTx,
   target: { tags: readonly string[] } | { hosts: readonly string[] },
-): Promise<TargetCandidate[]> {
+  after: string,
+  limit: number,
+): Promise<{ candidates: TargetCandidate[]; next: string | null }> {
   if ("hosts" in target) {
-    return db
+    const names = [...new Set(target.hosts)].sort().filter((h) => h > after);
+    const slice = names.slice(0, limit);
+    const candidates = await db
       .select({ machineId: machines.machineId, lifecycle: machines.lifecycle })
       .from(machines)
-      .where(sql`${machines.machineId} IN ${jsonList(target.hosts)}`);
+      .where(sql`${machines.machineId} IN ${jsonList(slice)}`);
+    return { candidates, next: names.length > limit ? slice.at(-1)! : null };
   }
   const distinct = [...new Set(target.tags)];
-  // Read as one JSON document: a tag can match the whole fleet.
-  const rows = await selectJson<[string, string][]>(
+  // Read as one JSON document: a page can be a slice of the whole fleet.
+  const [scanned, rows] = await selectJson<[string | null, [string, string, number][]]>(
     db,
-    sql`select json_group_array(json_array(${machines.machineId}, ${machines.lifecycle}) order by ${machines.machineId})
-      from ${machines} where ${machines.machineId} in (
-        select ${machineTags.machineId} from ${machineTags} where ${inArray(machineTags.tag, distinct)}
-        group by ${machineTags.machineId} having count(*) = ${distinct.length})`,
+    sql`select json_array(max(m.machine_id), json(json_group_array(json_array(m.machine_id, m.lifecycle,
+        (select count(*) from ${machineTags} t where t.machine_id = m.machine_id and t.tag in ${jsonList(distinct)})))))
+      from (select ${machines.machineId} as machine_id, ${machines.lifecycle} as lifecycle from ${machines}
+        where ${machines.machineId} > ${after} order by ${machines.machineId} limit ${limit}) m`,
   );
-  return rows.map(([machineId, lifecycle]) => ({ machineId, lifecycle }));
+  const candidates = rows
+    .filter(([, , tags]) => tags === distinct.length)
+    .map(([machineId, lifecycle]) => ({ machineId, lifecycle }));
+  return { candidates, next: rows.length === limit ? scanned : null };
 }
 
-/**
- * Those of `hostnames` the release has entries for: primary-key lookups for a few, a scan of the
- * release's primary-key index (nothing more) when they are many.
- */
-export async function releaseHostnames(
+/** Those of `hostnames` the release has entries for (primary-key lookups). */
+export async function releaseEntriesFor(
   db: DbOrTx,
   releaseId: string,
   hostnames: readonly string[],
-): Promise<Set<string>> {
-  const few = hostnames.length <= FEW_HOSTNAMES;
-  const found = await selectJson<string[]>(
+): Promise<string[]> {
+  return selectJson<string[]>(
     db,
     sql`select json_group_array(${releaseEntries.hostname}) from ${releaseEntries}
-      where ${releaseEntries.releaseId} = ${releaseId}${few ? sql` and ${releaseEntries.hostname} in ${jsonList(hostnames)}` : sql``}`,
+      where ${releaseEntries.releaseId} = ${releaseId} and ${releaseEntries.hostname} in ${jsonList(hostnames)}`,
   );
-  return new Set(found);
 }
-
-/** Up to this many hostnames are looked up one by one; more, and the release's entries are read whole. */
-const FEW_HOSTNAMES = 10_000;
 
 /** A release's binary cache URL; undefined when the release does not exist. */
 export async function releaseCacheUrl(db: DbOrTx, releaseId: string): Promise<{ cacheUrl: string | null } | undefined> {

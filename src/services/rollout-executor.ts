@@ -15,7 +15,7 @@ import {
   newRolloutId,
   persistTransition,
   releaseCacheUrl,
-  releaseHostnames,
+  releaseEntriesFor,
   REVERT_CHUNK,
   reportTimesSince,
   reportsSince,
@@ -24,7 +24,8 @@ import {
   rolloutState,
   rolloutsToRevert,
   rolloutsWithStatus,
-  targetCandidates,
+  targetCandidatesPage,
+  type TargetCandidate,
   type RevertedChunk,
   type RolloutRow,
 } from "../db/rollouts.ts";
@@ -252,17 +253,12 @@ export class RolloutExecutor implements RolloutEvents {
     return this.exclusive(async () => {
       const { db } = this.deps.store;
       if (!(await releaseExists(db, input.releaseId))) throw notFound(`release ${input.releaseId} not found`);
+      const { candidates, inRelease } = await this.candidates(input.target, input.releaseId);
       const tags = "tags" in input.target ? input.target.tags : [];
-      const candidates = await targetCandidates(db, input.target);
-      await yieldToEventLoop();
       const resolution = resolveTargets(
         input.target,
         candidates.map((m) => ({ ...m, tags })),
-        await releaseHostnames(
-          db,
-          input.releaseId,
-          "hosts" in input.target ? input.target.hosts : candidates.map((m) => m.machineId),
-        ),
+        inRelease,
       );
       if (!resolution.ok) throw badRequest(resolution.error);
       const batches = planBatches(shuffle(resolution.machineIds, this.random), input.batchSizes.parsed);
@@ -695,6 +691,33 @@ export class RolloutExecutor implements RolloutEvents {
     const status = entry.state.batches[loaded.index]!.status;
     if (entry.state.status !== "running" || (status !== "waiting_health" && status !== "soaking")) return;
     entry.next = await this.readBatch(entry, following);
+  }
+
+  /**
+   * The registered machines the target could mean and which of them (or of the named hosts) the
+   * release has entries for, read PAGE at a time with the event loop free in between.
+   */
+  private async candidates(
+    target: Target,
+    releaseId: string,
+  ): Promise<{ candidates: TargetCandidate[]; inRelease: Set<string> }> {
+    const { db } = this.deps.store;
+    const candidates: TargetCandidate[] = [];
+    for (let after: string | null = ""; after !== null;) {
+      const page = await targetCandidatesPage(db, target, after, PAGE);
+      candidates.push(...page.candidates);
+      after = page.next;
+      await yieldToEventLoop();
+    }
+    const named = "hosts" in target ? [...new Set(target.hosts)] : candidates.map((m) => m.machineId);
+    const inRelease = new Set<string>();
+    for (let offset = 0; offset < named.length; offset += PAGE) {
+      for (const hostname of await releaseEntriesFor(db, releaseId, named.slice(offset, offset + PAGE))) {
+        inRelease.add(hostname);
+      }
+      await yieldToEventLoop();
+    }
+    return { candidates, inRelease };
   }
 
   /** Those of `ids` already held by an active rollout, read PAGE at a time. */
