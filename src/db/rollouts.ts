@@ -1,11 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { and, asc, count, desc, eq, gt, inArray, sql } from "drizzle-orm";
+import { firstFailedCheck, type GateEvent } from "../domain/health-gate.ts";
+import { parseQuantity, type Quantity } from "../domain/rollout-planning.ts";
 import {
   ACTIVE_ROLLOUT_STATUSES,
   BATCH_STATUSES,
   ROLLOUT_STATUSES,
   type BatchState,
   type MachineState,
+  type RolloutOptions,
   type RolloutState,
   type Transition,
 } from "../domain/rollout-machine.ts";
@@ -615,4 +618,53 @@ export async function reportsSince(
     )
     .orderBy(asc(healthReports.id));
   return { reports: reportRows, health: healthRows };
+}
+
+/** The options a stored rollout runs with. */
+export function rolloutOptions(row: RolloutRow, batchCount: number): RolloutOptions {
+  const quantity = (text: string | null): Quantity | null => {
+    if (text === null) return null;
+    const parsed = parseQuantity(text);
+    return parsed.ok ? parsed.value : null;
+  };
+  const perBatch = row.batchSoakSeconds === null ? [] : (JSON.parse(row.batchSoakSeconds) as number[]);
+  return {
+    releaseId: row.releaseId,
+    onFailure: row.onFailure,
+    failureThreshold: quantity(row.failureThreshold) ?? { kind: "count", count: 0 },
+    healthTimeoutMs: row.healthTimeout * 1000,
+    soakMs: Array.from({ length: batchCount }, (_, i) => (perBatch[i] ?? row.soakSeconds) * 1000),
+    minDecided: row.minDecided,
+    maxInFlight: quantity(row.maxInFlight),
+    notBefore: row.notBefore,
+    offlineAfterMs: row.offlineAfterSeconds === null ? null : row.offlineAfterSeconds * 1000,
+  };
+}
+
+/** Each of `machineIds` with its reports and health reports received at or after `since`, as the health gate reads them. */
+export async function gateEventsSince(
+  db: DbOrTx,
+  machineIds: readonly string[],
+  since: number,
+): Promise<Map<string, GateEvent[]>> {
+  const events = await reportsSince(db, machineIds, since);
+  const byMachine = new Map<string, GateEvent[]>(machineIds.map((id) => [id, []]));
+  for (const r of events.reports) byMachine.get(r.machineId)?.push({ kind: "report", ...r });
+  for (const h of events.health) {
+    byMachine.get(h.machineId)?.push({
+      kind: "health",
+      receivedAt: h.receivedAt,
+      allPassed: h.allPassed,
+      failedCheck: h.allPassed ? null : firstFailedCheck(safeJson(h.results)),
+    });
+  }
+  return byMachine;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
 }

@@ -1,13 +1,14 @@
 // The health gate of a rollout batch, as a pure function of what the machines reported
 // (by server receive time) and the clock.
 //
-// Precedence: a machine is decided by the first decisive event after its batch started, in
+// Precedence: a machine is decided by the first decisive event after it started deploying, in
 // receive order, and stays decided. A failed report or failed health check decides
 // "unhealthy" even if a passing report follows; a pass decides "healthy" and a later failure
-// is no longer the batch's concern; the timeout is itself an event at start + health_timeout,
-// so anything received after it does not count. Events received in the same millisecond as
-// the batch start count as after it: the executor moves a start past any report of the batch
-// committed before it in that millisecond, so such an event cannot predate it.
+// is no longer the batch's concern (a soaking batch looks again, see `soakFailure`); the timeout
+// is itself an event at start + health_timeout, so anything received after it does not count.
+// Events received in the same millisecond as the start count as after it: a machine's start
+// moves past any report of it committed before in that millisecond, so such an event cannot
+// predate it.
 
 /** A report as the gate sees it. */
 export interface GateReport {
@@ -37,7 +38,7 @@ export const TIMEOUT_REASON = "timeout";
 export interface MachineGateInput {
   /** The store path the release assigns to the machine. */
   storePath: string;
-  /** When the batch (its current attempt) started, ms. */
+  /** When the machine started deploying (its current attempt), ms: its batch's start unless gates held it. */
   batchStartedAt: number;
   /** health_timeout in ms. */
   timeoutMs: number;

@@ -18,10 +18,11 @@ import {
   releaseEntriesFor,
   REVERT_CHUNK,
   reportTimesSince,
-  reportsSince,
   revertChunk,
   rolloutMachine,
+  rolloutOptions,
   rolloutState,
+  gateEventsSince,
   rolloutsToRevert,
   rolloutsWithStatus,
   targetCandidatesPage,
@@ -29,7 +30,6 @@ import {
   type RevertedChunk,
   type RolloutRow,
 } from "../db/rollouts.ts";
-import { firstFailedCheck, type GateEvent } from "../domain/health-gate.ts";
 import {
   EXECUTOR_ACTOR,
   canDelete,
@@ -43,13 +43,11 @@ import {
   wantsReports,
   type MachineState,
   type RolloutEvent,
-  type RolloutOptions,
   type RolloutState,
   type StepContext,
   type Transition,
 } from "../domain/rollout-machine.ts";
 import {
-  parseQuantity,
   planBatches,
   resolveTargets,
   shuffle,
@@ -70,7 +68,7 @@ export { EXECUTOR_ACTOR };
 export const TICK_INTERVAL_MS = 250;
 /**
  * Machine changes per executor transaction at most: a batch of 100 000 starts in steps of this
- * many. A step costs ~40 µs per machine (its state, desired generation, previous generation and
+ * many. A step costs ~40-60 µs per machine (its state, desired generation, previous generation and
  * audit row), so 500 keep each under ~25 ms of event loop, and the first machines of a batch are
  * served within one such step of the batch's start.
  */
@@ -538,18 +536,7 @@ export class RolloutExecutor implements RolloutEvents {
     if (ids.size === 0) return { kind: "tick" };
     const machines = [...ids].map((id) => entry.machines.get(id)!);
     const since = Math.min(...machines.map((m) => m.deployStartedAt ?? now));
-    const events = await reportsSince(tx, [...ids], since);
-    const reports = new Map<string, GateEvent[]>([...ids].map((id) => [id, []]));
-    for (const r of events.reports) reports.get(r.machineId)?.push({ kind: "report", ...r });
-    for (const h of events.health) {
-      reports.get(h.machineId)?.push({
-        kind: "health",
-        receivedAt: h.receivedAt,
-        allPassed: h.allPassed,
-        failedCheck: h.allPassed ? null : firstFailedCheck(safeJson(h.results)),
-      });
-    }
-    return { kind: "tick", reports };
+    return { kind: "tick", reports: await gateEventsSince(tx, [...ids], since) };
   }
 
   private context(entry: Indexed, now: number, recent: ReadonlyMap<string, number>): StepContext {
@@ -811,33 +798,4 @@ function rolloutRow(id: string, input: CreateRolloutInput, batchCount: number, n
     pauseReason: null,
     revertPending: false,
   };
-}
-
-/** The options a stored rollout runs with. */
-export function rolloutOptions(row: RolloutRow, batchCount: number): RolloutOptions {
-  const quantity = (text: string | null): Quantity | null => {
-    if (text === null) return null;
-    const parsed = parseQuantity(text);
-    return parsed.ok ? parsed.value : null;
-  };
-  const perBatch = row.batchSoakSeconds === null ? [] : (JSON.parse(row.batchSoakSeconds) as number[]);
-  return {
-    releaseId: row.releaseId,
-    onFailure: row.onFailure,
-    failureThreshold: quantity(row.failureThreshold) ?? { kind: "count", count: 0 },
-    healthTimeoutMs: row.healthTimeout * 1000,
-    soakMs: Array.from({ length: batchCount }, (_, i) => (perBatch[i] ?? row.soakSeconds) * 1000),
-    minDecided: row.minDecided,
-    maxInFlight: quantity(row.maxInFlight),
-    notBefore: row.notBefore,
-    offlineAfterMs: row.offlineAfterSeconds === null ? null : row.offlineAfterSeconds * 1000,
-  };
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
 }
