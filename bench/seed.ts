@@ -22,7 +22,7 @@ const DAY_MS = 86_400_000;
 /** Creates and migrates the database at `dbPath` (with the server's own code) and loads `count` machines. */
 export async function seedFleet(dbPath: string, count: number, now = Date.now()): Promise<SeededFleet> {
   const started = performance.now();
-  (await openStore(dbPath)).close();
+  await (await openStore(dbPath)).close();
   const adminKey = generateRawKey();
   const releaseId = "rel-00000000-0000-4000-8000-000000000001";
   const db = new Database(dbPath);
@@ -65,21 +65,28 @@ export async function seedFleet(dbPath: string, count: number, now = Date.now())
         insertHealth.run(i, id, lastReportAt, 1, healthResults, agentTimestamp);
         insertEntry.run(releaseId, id, storePath(i, 1), "x86_64-linux", JSON.stringify(machineTags(i)));
       }
-      db.prepare(
+      db.run(
         `INSERT INTO releases (id, flake_ref, flake_rev, cache_url, host_count, created_at, created_by)
            VALUES (?,?,?,?,?,?,?)`,
-      ).run(releaseId, "github:example/fleet", "0123456789abcdef", null, count, now, "apikey:bench");
-      db.prepare("INSERT INTO api_keys (id, name, role, key_hash, created_at) VALUES (?,?,?,?,?)").run(
+        [releaseId, "github:example/fleet", "0123456789abcdef", null, count, now, "apikey:bench"],
+      );
+      db.run("INSERT INTO api_keys (id, name, role, key_hash, created_at) VALUES (?,?,?,?,?)", [
         "key-00000000-0000-4000-8000-000000000001",
         "bench",
         "admin",
         hashKey(adminKey),
         now,
-      );
+      ]);
     })();
     db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    for (const statement of [insertMachine, insertTag, insertDesired, insertReport, insertHealth, insertEntry]) {
+      statement.finalize();
+    }
   } finally {
-    db.close();
+    // Closed for real, now: a statement left unfinalized keeps bun:sqlite's connection open until the
+    // garbage collector finalizes it, and that late close (a second SQLite library in this process,
+    // which does not see libSQL's connections) checkpoints and deletes the WAL under the server's feet.
+    db.close(true);
   }
   return { machines: count, adminKey, releaseId, seconds: (performance.now() - started) / 1000 };
 }

@@ -141,6 +141,11 @@
     hash = "sha512-VOMgTMwjAaUG580SXn3LacVgjurrbMme7ZZNYGSSV7mmtY6QQRh0Eg3pwIcntQ77DErK1L0NxkbetjcoXzVwKw==";
   }
   {
+    path = "node_modules/croner";
+    url = "https://registry.npmjs.org/croner/-/croner-11.0.1.tgz";
+    hash = "sha512-/fmHcoczPy5cMcmJ6ex7J7LAwb545V1dNmRrdDGP3hwStg/06IYP56YgBySCSdWGDz2PJYQyDukaR8b8R5o2HA==";
+  }
+  {
     path = "node_modules/csv-stringify";
     url = "https://registry.npmjs.org/csv-stringify/-/csv-stringify-6.9.0.tgz";
     hash = "sha512-6b3e29CILFfSQ2nDRuZMRROzQOpPuJ+s8zPB5H7eK5ncXBbFOyVuRLU5Sx/zAUmVri3Ly49GyC8NEme4SVSAbA==";

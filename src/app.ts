@@ -12,11 +12,12 @@ import { requestLog } from "./middleware/request-log.ts";
 import { registerAuditRoutes } from "./routes/audit.ts";
 import { registerClusterRoutes } from "./routes/cluster.ts";
 import { registerEventRoutes } from "./routes/events.ts";
+import { registerGateRoutes } from "./routes/gates.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { registerKeyRoutes } from "./routes/keys.ts";
 import { registerMachineRoutes } from "./routes/machines.ts";
 import { registerReleaseRoutes } from "./routes/releases.ts";
-import { registerRolloutRoutes } from "./routes/rollouts.ts";
+import { registerRolloutRoutes } from "./routes/rollouts/index.ts";
 import { registerWebhookRoutes } from "./routes/webhooks.ts";
 import { renderLastSeenMetric } from "./services/fleet-metrics.ts";
 
@@ -85,6 +86,7 @@ export function createApp(deps: AppDeps): App {
   registerAuditRoutes(app, routes);
   registerReleaseRoutes(app, routes);
   registerRolloutRoutes(app, routes);
+  registerGateRoutes(app, routes);
   registerEventRoutes(app, routes);
   registerWebhookRoutes(app, routes);
   registerClusterRoutes(app, routes);

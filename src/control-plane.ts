@@ -93,9 +93,11 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   };
   await deps.fleet.load(options.store.db);
   await feed.load();
-  await rolloutExecutor.load();
   await leadership.join();
-  registerRolloutMetrics(deps.registry, options.store.db);
+  // Loading may write (a creation a crash interrupted is discarded, an interrupted revert is
+  // finished): only the leader's executor may, and a later leader loads when it takes over.
+  if (leadership.isLeader) await rolloutExecutor.load();
+  registerRolloutMetrics(deps.registry, options.store.db, rolloutExecutor);
   registerFleetMetrics(deps.registry, deps.fleet);
   const retention = createRetention({ ...deps, store: leaderStore });
   const app = createApp(deps);

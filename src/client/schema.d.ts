@@ -348,12 +348,29 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One rollout: its batches with each machine's health, and its events */
+    /** One rollout: its batches with each machine's state and reason, what blocks it, its events */
     get: operations["getRollout"];
     put?: never;
     post?: never;
-    /** Delete a finished (completed, failed or cancelled) rollout (admin role) */
+    /** Delete a finished (completed, failed, cancelled or aborted) rollout (admin role) */
     delete: operations["deleteRollout"];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/rollouts/{id}/trace": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Every transition of the rollout and of each of its machines, in order (paged) */
+    get: operations["getRolloutTrace"];
+    put?: never;
+    post?: never;
+    delete?: never;
     options?: never;
     head?: never;
     patch?: never;
@@ -368,7 +385,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Resume a paused rollout: its failed batch starts again (deploy role) */
+    /** Resume a paused rollout: a failed batch starts again, an operator-paused one carries on (deploy role) */
     post: operations["resumeRollout"];
     delete?: never;
     options?: never;
@@ -388,6 +405,180 @@ export interface paths {
     /** Cancel a rollout; machines keep the generation they were given (deploy role) */
     post: operations["cancelRollout"];
     delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/rollouts/{id}/pause": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Pause a running rollout: no further machine starts (deploy role) */
+    post: operations["pauseRollout"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/rollouts/{id}/promote": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** End the current batch's soak and start the next batch now; force skips its undecided machines (deploy role) */
+    post: operations["promoteRollout"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/rollouts/{id}/abort": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Abort a rollout: every machine it changed gets its previous desired generation back (deploy role) */
+    post: operations["abortRollout"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/rollouts/{id}/retry": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Re-deploy only the unhealthy machines of the failed batch of a paused rollout (deploy role) */
+    post: operations["retryRollout"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/rollouts/{id}/machines/{machine}/skip": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Skip an undecided machine: it leaves the rollout and keeps what it runs (deploy role) */
+    post: operations["skipRolloutMachine"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/budgets": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Disruption budgets, with their limit and machines in flight now */
+    get: operations["listBudgets"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/budgets/{name}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /** Create or replace a disruption budget, summed over every active rollout (admin role) */
+    put: operations["replaceBudget"];
+    post?: never;
+    /** Delete a disruption budget (admin role) */
+    delete: operations["deleteBudget"];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/windows": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Maintenance windows, with whether each is open now */
+    get: operations["listWindows"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/windows/{name}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /** Create or replace a maintenance window (admin role) */
+    put: operations["replaceWindow"];
+    post?: never;
+    /** Delete a maintenance window (admin role) */
+    delete: operations["deleteWindow"];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/freeze": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Whether the fleet is frozen, and why */
+    get: operations["getFreeze"];
+    /** Freeze the fleet: no machine anywhere starts deploying; running batches are still judged (admin role) */
+    put: operations["updateFreeze"];
+    post?: never;
+    /** Lift the freeze (admin role; a no-op when not frozen) */
+    delete: operations["clearFreeze"];
     options?: never;
     head?: never;
     patch?: never;
@@ -1035,7 +1226,7 @@ export interface components {
       failure_threshold?: string | null;
       on_failure?: components["schemas"]["RolloutOnFailure"] | null;
       /**
-       * @description Seconds a machine has to become healthy
+       * @description Seconds a machine has to become healthy, from its own deploy start
        * @example 300
        */
       health_timeout?: number | null;
@@ -1045,6 +1236,26 @@ export interface components {
        */
       cache_url?: string | null;
       target: components["schemas"]["RolloutTarget"];
+      /**
+       * @description After a batch's machines are all decided and healthy enough, it soaks this long
+       * @example 0
+       */
+      soak_seconds?: number | null;
+      /** @description Soak of each batch in turn, overriding soak_seconds; batches past its end use soak_seconds */
+      batch_soak_seconds?: number[] | null;
+      /** @description Judge a batch as soon as this many machines are decided and failures already exceed the threshold */
+      min_decided?: number | null;
+      /** @description Machines of the rollout deploying at once: "N" or "p%" of the batch (unlimited when absent) */
+      max_in_flight?: string | null;
+      /**
+       * @description The rollout is scheduled until then
+       * @example 2026-11-28T02:00:00Z
+       */
+      not_before?: string | null;
+      /** @description A machine whose last report is older than this when it would start is skipped (offline) */
+      offline_after_seconds?: number | null;
+      /** @description Take target machines from other active rollouts (they are superseded there) */
+      supersede?: boolean | null;
     };
     /**
      * @example canary
@@ -1099,12 +1310,44 @@ export interface components {
       updated_at: string;
       /** @example apikey:ci */
       created_by: string;
+      /** @example null */
+      cache_url: string | null;
+      /** @example 0 */
+      soak_seconds: number;
+      /** @example null */
+      batch_soak_seconds: number[] | null;
+      /** @example null */
+      min_decided: number | null;
+      /** @example null */
+      max_in_flight: string | null;
+      /**
+       * Format: date-time
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      not_before: string | null;
+      /** @example null */
+      offline_after_seconds: number | null;
+      /** @example false */
+      supersede: boolean;
+      /**
+       * @description The operator's reason while paused by pause
+       * @example null
+       */
+      pause_reason: string | null;
+      /**
+       * @description The gates holding the rollout now: freeze, window:<name>, budget:<name>, max_in_flight, not_before, paused
+       * @example [
+       *       "budget:db"
+       *     ]
+       */
+      blocked_by: string[];
     };
     /**
+     * @description `created` while its machines are being written; `scheduled` until `not_before`
      * @example running
      * @enum {string}
      */
-    RolloutStatus: "created" | "running" | "paused" | "completed" | "failed" | "cancelled";
+    RolloutStatus: "created" | "running" | "paused" | "completed" | "failed" | "cancelled" | "scheduled" | "aborted";
     Batch: {
       /** @example 0 */
       batch_index: number;
@@ -1124,6 +1367,18 @@ export interface components {
         [key: string]: components["schemas"]["MachineHealth"];
       };
       /**
+       * @example {
+       *       "web-01": {
+       *         "state": "waiting",
+       *         "reason": "window:night",
+       *         "deploy_started_at": null
+       *       }
+       *     }
+       */
+      machine_states: {
+        [key: string]: components["schemas"]["RolloutMachineState"];
+      };
+      /**
        * Format: date-time
        * @example 2026-11-27T10:00:00.000Z
        */
@@ -1133,19 +1388,44 @@ export interface components {
        * @example 2026-11-27T10:00:00.000Z
        */
       completed_at: string | null;
+      /**
+       * Format: date-time
+       * @description While soaking: when the soak ends
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      soak_until: string | null;
     };
     /**
      * @example waiting_health
      * @enum {string}
      */
-    BatchStatus: "pending" | "deploying" | "waiting_health" | "succeeded" | "failed";
-    /** @description A machine's state in its batch: "pending", "healthy" or {"unhealthy": reason} */
+    BatchStatus: "pending" | "deploying" | "waiting_health" | "succeeded" | "failed" | "soaking";
+    /** @description v0.1's view of a machine in its batch: "pending", "healthy" or {"unhealthy": reason} (skipped and superseded machines show "pending"; see machine_states) */
     MachineHealth:
       | ("pending" | "healthy")
       | {
           /** @example health check nginx failed */
           unhealthy: string;
         };
+    RolloutMachineState: {
+      state: components["schemas"]["RolloutMachineStateName"];
+      /**
+       * @description Why it waits (the gate), why it is unhealthy or skipped
+       * @example budget:db
+       */
+      reason: string | null;
+      /**
+       * Format: date-time
+       * @description When it last started deploying
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      deploy_started_at: string | null;
+    };
+    /**
+     * @example deploying
+     * @enum {string}
+     */
+    RolloutMachineStateName: "pending" | "waiting" | "deploying" | "healthy" | "unhealthy" | "skipped" | "superseded";
     Rollout: {
       /** @example r-0b7e2f0a-3c1d-4e5f-8a9b-1c2d3e4f5a6b */
       id: string;
@@ -1171,6 +1451,37 @@ export interface components {
       updated_at: string;
       /** @example apikey:ci */
       created_by: string;
+      /** @example null */
+      cache_url: string | null;
+      /** @example 0 */
+      soak_seconds: number;
+      /** @example null */
+      batch_soak_seconds: number[] | null;
+      /** @example null */
+      min_decided: number | null;
+      /** @example null */
+      max_in_flight: string | null;
+      /**
+       * Format: date-time
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      not_before: string | null;
+      /** @example null */
+      offline_after_seconds: number | null;
+      /** @example false */
+      supersede: boolean;
+      /**
+       * @description The operator's reason while paused by pause
+       * @example null
+       */
+      pause_reason: string | null;
+      /**
+       * @description The gates holding the rollout now: freeze, window:<name>, budget:<name>, max_in_flight, not_before, paused
+       * @example [
+       *       "budget:db"
+       *     ]
+       */
+      blocked_by: string[];
       events: components["schemas"]["RolloutEvent"][];
     };
     RolloutEvent: {
@@ -1189,6 +1500,205 @@ export interface components {
        * @example 2026-11-27T10:00:00.000Z
        */
       created_at: string;
+    };
+    RolloutTrace: {
+      /** @example r-0b7e2f0a-3c1d-4e5f-8a9b-1c2d3e4f5a6b */
+      rollout_id: string;
+      events: components["schemas"]["TraceEvent"][];
+      /**
+       * @description Pass as `after` for the next page; null when this page is the last
+       * @example null
+       */
+      next_after: number | null;
+    };
+    TraceEvent: {
+      /** @example 42 */
+      id: number;
+      /**
+       * Format: date-time
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      timestamp: string;
+      /** @example executor */
+      actor: string;
+      /** @example machine.waiting */
+      action: string;
+      /** @example web-01 */
+      target: string;
+      /**
+       * @description For a machine's transition
+       * @example web-01
+       */
+      machine_id: string | null;
+      /** @example 0 */
+      batch_index: number | null;
+      /** @example budget:db */
+      reason: string | null;
+      /** @example {"batch_index":0,"from":"pending","reason":"budget:db"} */
+      detail: string;
+    };
+    /**
+     * @example {
+     *       "reason": "error rate up in eu-west"
+     *     }
+     */
+    ReasonRequest: {
+      /** @example error rate up in eu-west */
+      reason?: string | null;
+    };
+    /**
+     * @example {
+     *       "force": false
+     *     }
+     */
+    PromoteRequest: {
+      /**
+       * @description Also skip the batch's undecided machines
+       * @example false
+       */
+      force?: boolean | null;
+    };
+    Budget: {
+      /** @example db */
+      name: string;
+      /**
+       * @example [
+       *       "db"
+       *     ]
+       */
+      tags: string[];
+      /** @example 10% */
+      max_unavailable: string;
+      /**
+       * @description max_unavailable as a count now
+       * @example 3
+       */
+      limit: number;
+      /**
+       * @description Machines having the tags deploying now, across all active rollouts
+       * @example 1
+       */
+      in_flight: number;
+      /**
+       * Format: date-time
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      updated_at: string;
+      /** @example apikey:admin */
+      updated_by: string;
+    };
+    /**
+     * @example {
+     *       "tags": [
+     *         "db"
+     *       ],
+     *       "max_unavailable": "2"
+     *     }
+     */
+    PutBudgetRequest: {
+      /**
+       * @description The gate applies to machines having all these tags (none: every machine)
+       * @example [
+       *       "db"
+       *     ]
+       */
+      tags: string[];
+      /**
+       * @description "N" machines, or "p%" of the active machines having the tags
+       * @example 2
+       */
+      max_unavailable: string;
+    };
+    MaintenanceWindow: {
+      /** @example db-nights */
+      name: string;
+      /**
+       * @example [
+       *       "db"
+       *     ]
+       */
+      tags: string[];
+      /**
+       * @example [
+       *       "0 2 * * 1-5"
+       *     ]
+       */
+      cron: string[];
+      /** @example 120 */
+      duration_minutes: number;
+      /** @example Europe/Berlin */
+      timezone: string;
+      /** @description Open now */
+      open: boolean;
+      /**
+       * Format: date-time
+       * @description Closed: when it next opens. Open: the end of the span it is in (a later match may extend it)
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      changes_at: string | null;
+      /**
+       * Format: date-time
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      updated_at: string;
+      /** @example apikey:admin */
+      updated_by: string;
+    };
+    /**
+     * @example {
+     *       "tags": [
+     *         "db"
+     *       ],
+     *       "cron": [
+     *         "0 2 * * 1-5"
+     *       ],
+     *       "duration_minutes": 120,
+     *       "timezone": "Europe/Berlin"
+     *     }
+     */
+    PutWindowRequest: {
+      /**
+       * @description The gate applies to machines having all these tags (none: every machine)
+       * @example [
+       *       "db"
+       *     ]
+       */
+      tags: string[];
+      /**
+       * @description 5-field cron expressions; the window opens at each match
+       * @example [
+       *       "0 2 * * 1-5"
+       *     ]
+       */
+      cron: string[];
+      /** @example 120 */
+      duration_minutes: number;
+      /**
+       * @description IANA time zone the cron expressions are read in (default UTC)
+       * @example Europe/Berlin
+       */
+      timezone?: string | null;
+    };
+    Freeze: {
+      frozen: boolean;
+      /** @example incident 42: no deploys */
+      reason: string | null;
+      /**
+       * Format: date-time
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      set_at: string | null;
+      /** @example apikey:admin */
+      set_by: string | null;
+    };
+    /**
+     * @example {
+     *       "reason": "incident 42: no deploys"
+     *     }
+     */
+    FreezeRequest: {
+      /** @example incident 42: no deploys */
+      reason: string;
     };
     CreatedWebhook: components["schemas"]["Webhook"] & {
       /**
@@ -2710,6 +3220,7 @@ export interface operations {
   listRollouts: {
     parameters: {
       query?: {
+        /** @description `created` while its machines are being written; `scheduled` until `not_before` */
         status?: components["schemas"]["RolloutStatus"];
       };
       header?: never;
@@ -2769,7 +3280,7 @@ export interface operations {
       };
     };
     responses: {
-      /** @description The rollout was planned and is running */
+      /** @description The rollout was planned and is running (or scheduled) */
       201: {
         headers: {
           [name: string]: unknown;
@@ -2957,6 +3468,69 @@ export interface operations {
       };
     };
   };
+  getRolloutTrace: {
+    parameters: {
+      query?: {
+        /** @description Only events after this id */
+        after?: string;
+        /** @description Events per page, 1000 by default; values outside 1–5000 are clamped */
+        limit?: string;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of the rollout's transitions */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["RolloutTrace"];
+        };
+      };
+      /** @description Malformed request: the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, unknown, revoked or expired API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The API key lacks the role, or the client certificate is for another machine */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unknown resource */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
   resumeRollout: {
     parameters: {
       query?: never;
@@ -2968,7 +3542,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description The rollout, running again */
+      /** @description The rollout after the verb */
       200: {
         headers: {
           [name: string]: unknown;
@@ -3015,6 +3589,15 @@ export interface operations {
       };
       /** @description Conflicts with the current state */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Request body over the limit: 1 MiB (release creation: --max-release-body-mib) */
+      413: {
         headers: {
           [name: string]: unknown;
         };
@@ -3035,7 +3618,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description The cancelled rollout */
+      /** @description The rollout after the verb */
       200: {
         headers: {
           [name: string]: unknown;
@@ -3082,6 +3665,858 @@ export interface operations {
       };
       /** @description Conflicts with the current state */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Request body over the limit: 1 MiB (release creation: --max-release-body-mib) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  pauseRollout: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        "application/json": components["schemas"]["ReasonRequest"];
+      };
+    };
+    responses: {
+      /** @description The rollout after the verb */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Rollout"];
+        };
+      };
+      /** @description Malformed request: the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, unknown, revoked or expired API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The API key lacks the role, or the client certificate is for another machine */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unknown resource */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Request body over the limit: 1 MiB (release creation: --max-release-body-mib) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  promoteRollout: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        "application/json": components["schemas"]["PromoteRequest"];
+      };
+    };
+    responses: {
+      /** @description The rollout after the verb */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Rollout"];
+        };
+      };
+      /** @description Malformed request: the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, unknown, revoked or expired API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The API key lacks the role, or the client certificate is for another machine */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unknown resource */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Request body over the limit: 1 MiB (release creation: --max-release-body-mib) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  abortRollout: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        "application/json": components["schemas"]["ReasonRequest"];
+      };
+    };
+    responses: {
+      /** @description The rollout after the verb */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Rollout"];
+        };
+      };
+      /** @description Malformed request: the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, unknown, revoked or expired API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The API key lacks the role, or the client certificate is for another machine */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unknown resource */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Request body over the limit: 1 MiB (release creation: --max-release-body-mib) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  retryRollout: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The rollout after the verb */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Rollout"];
+        };
+      };
+      /** @description Malformed request: the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, unknown, revoked or expired API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The API key lacks the role, or the client certificate is for another machine */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unknown resource */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Request body over the limit: 1 MiB (release creation: --max-release-body-mib) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  skipRolloutMachine: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+        machine: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        "application/json": components["schemas"]["ReasonRequest"];
+      };
+    };
+    responses: {
+      /** @description The rollout after the skip */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Rollout"];
+        };
+      };
+      /** @description Malformed request: the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, unknown, revoked or expired API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The API key lacks the role, or the client certificate is for another machine */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unknown resource */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Request body over the limit: 1 MiB (release creation: --max-release-body-mib) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  listBudgets: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The budgets by name */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Budget"][];
+        };
+      };
+      /** @description Missing, unknown, revoked or expired API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The API key lacks the role, or the client certificate is for another machine */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  replaceBudget: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["PutBudgetRequest"];
+      };
+    };
+    responses: {
+      /** @description The budget */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Budget"];
+        };
+      };
+      /** @description Malformed request: the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, unknown, revoked or expired API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The API key lacks the role, or the client certificate is for another machine */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Request body over the limit: 1 MiB (release creation: --max-release-body-mib) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  deleteBudget: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Malformed request: the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, unknown, revoked or expired API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The API key lacks the role, or the client certificate is for another machine */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unknown resource */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  listWindows: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The windows by name */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["MaintenanceWindow"][];
+        };
+      };
+      /** @description Missing, unknown, revoked or expired API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The API key lacks the role, or the client certificate is for another machine */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  replaceWindow: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["PutWindowRequest"];
+      };
+    };
+    responses: {
+      /** @description The window */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["MaintenanceWindow"];
+        };
+      };
+      /** @description Malformed request: the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, unknown, revoked or expired API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The API key lacks the role, or the client certificate is for another machine */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Request body over the limit: 1 MiB (release creation: --max-release-body-mib) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  deleteWindow: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Malformed request: the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, unknown, revoked or expired API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The API key lacks the role, or the client certificate is for another machine */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unknown resource */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  getFreeze: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The freeze */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Freeze"];
+        };
+      };
+      /** @description Missing, unknown, revoked or expired API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The API key lacks the role, or the client certificate is for another machine */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  updateFreeze: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["FreezeRequest"];
+      };
+    };
+    responses: {
+      /** @description The freeze */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Freeze"];
+        };
+      };
+      /** @description Malformed request: the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, unknown, revoked or expired API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The API key lacks the role, or the client certificate is for another machine */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Request body over the limit: 1 MiB (release creation: --max-release-body-mib) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  clearFreeze: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Not frozen (any more) */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Missing, unknown, revoked or expired API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The API key lacks the role, or the client certificate is for another machine */
+      403: {
         headers: {
           [name: string]: unknown;
         };

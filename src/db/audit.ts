@@ -3,6 +3,7 @@ import type { EventFilter } from "../domain/event-filter.ts";
 import { jsonRows } from "./bulk-json.ts";
 import { auditEvents } from "./schema.ts";
 import type { DbOrTx } from "./database.ts";
+import type { RolloutAuditAction } from "../domain/rollout-machine.ts";
 
 /** Audit actions; the compat names are what v0.1 clients filter on. */
 export type AuditAction =
@@ -29,7 +30,17 @@ export type AuditAction =
   | "tags.updated"
   | "webhook.created"
   | "webhook.deleted"
-  | "webhook.redelivered";
+  | "webhook.redelivered"
+  // SPEC §14: rollout control (the rollout's own transitions, its machines' as `machine.<state>`) and the gates.
+  | RolloutAuditAction
+  | "rollout.discarded"
+  | "machine.reverted"
+  | "budget.updated"
+  | "budget.deleted"
+  | "window.updated"
+  | "window.deleted"
+  | "freeze.set"
+  | "freeze.cleared";
 
 export interface AuditEntry {
   actor: string;

@@ -1,8 +1,22 @@
 import { randomUUID } from "node:crypto";
-import { and, asc, count, desc, eq, inArray, isNotNull, sql } from "drizzle-orm";
-import { jsonList, selectJson } from "./bulk-json.ts";
+import { and, asc, count, desc, eq, gt, inArray, sql } from "drizzle-orm";
+import { firstFailedCheck, type GateEvent } from "../domain/health-gate.ts";
+import { parseQuantity, type Quantity } from "../domain/rollout-planning.ts";
+import {
+  ACTIVE_ROLLOUT_STATUSES,
+  BATCH_STATUSES,
+  ROLLOUT_STATUSES,
+  type BatchState,
+  type MachineState,
+  type RolloutOptions,
+  type RolloutState,
+  type Transition,
+} from "../domain/rollout-machine.ts";
+import { auditInsert } from "./audit.ts";
+import { jsonList, jsonRows, selectJson } from "./bulk-json.ts";
 import type { DbOrTx } from "./database.ts";
 import {
+  auditEvents,
   desiredGenerations,
   healthReports,
   machineTags,
@@ -19,17 +33,14 @@ import {
 // Large id lists go to SQLite as one JSON array expanded by json_each: no bound-variable
 // limit to chunk around, and one statement whatever the fleet size.
 
+export { ACTIVE_ROLLOUT_STATUSES, BATCH_STATUSES, ROLLOUT_STATUSES };
+
 export type RolloutRow = typeof rollouts.$inferSelect;
 export type RolloutStatus = RolloutRow["status"];
 export type BatchRow = typeof rolloutBatches.$inferSelect;
 export type BatchStatus = BatchRow["status"];
 export type RolloutMachineRow = typeof rolloutMachines.$inferSelect;
 export type RolloutEventRow = typeof rolloutEvents.$inferSelect;
-
-export const ROLLOUT_STATUSES = ["created", "running", "paused", "completed", "failed", "cancelled"] as const;
-export const BATCH_STATUSES = ["pending", "deploying", "waiting_health", "succeeded", "failed"] as const;
-/** Statuses in which a rollout holds its machines. */
-export const ACTIVE_ROLLOUT_STATUSES = ["created", "running", "paused"] as const satisfies readonly RolloutStatus[];
 
 /** A fresh rollout id, `r-<uuid>`. */
 export function newRolloutId(): string {
@@ -43,41 +54,52 @@ export interface TargetCandidate {
 }
 
 /**
- * The registered machines a target could mean: for tags those (any lifecycle) having every
- * tag, by id; for hosts the named ones that are registered.
+ * A page of the registered machines a target could mean, after `after` (machine ids in order): for
+ * tags those (any lifecycle) having every tag among the next `limit` machines of the registry, for
+ * hosts the named ones among the next `limit` names that are registered. `next` is where the next
+ * page starts, null after the last: each page reads a bounded slice, however rare the tags.
  */
-export async function targetCandidates(
+export async function targetCandidatesPage(
   db: DbOrTx,
   target: { tags: readonly string[] } | { hosts: readonly string[] },
-): Promise<TargetCandidate[]> {
+  after: string,
+  limit: number,
+): Promise<{ candidates: TargetCandidate[]; next: string | null }> {
   if ("hosts" in target) {
-    return db
+    const names = [...new Set(target.hosts)].sort().filter((h) => h > after);
+    const slice = names.slice(0, limit);
+    const candidates = await db
       .select({ machineId: machines.machineId, lifecycle: machines.lifecycle })
       .from(machines)
-      .where(sql`${machines.machineId} IN ${jsonList(target.hosts)}`);
+      .where(sql`${machines.machineId} IN ${jsonList(slice)}`);
+    return { candidates, next: names.length > limit ? slice.at(-1)! : null };
   }
   const distinct = [...new Set(target.tags)];
-  // Read as one JSON document: a tag can match the whole fleet. Ordered by a subquery, not by an
-  // ORDER BY inside the aggregate: sqld's own SQL parser (0.24) refuses that newer syntax.
-  const rows = await selectJson<[string, string][]>(
+  // Read as one JSON document: a page can be a slice of the whole fleet.
+  const [scanned, rows] = await selectJson<[string | null, [string, string, number][]]>(
     db,
-    sql`select json_group_array(json_array(machine_id, lifecycle)) from (
-      select ${machines.machineId} as machine_id, ${machines.lifecycle} as lifecycle
-      from ${machines} where ${machines.machineId} in (
-        select ${machineTags.machineId} from ${machineTags} where ${inArray(machineTags.tag, distinct)}
-        group by ${machineTags.machineId} having count(*) = ${distinct.length})
-      order by ${machines.machineId})`,
+    sql`select json_array(max(m.machine_id), json(json_group_array(json_array(m.machine_id, m.lifecycle,
+        (select count(*) from ${machineTags} t where t.machine_id = m.machine_id and t.tag in ${jsonList(distinct)})))))
+      from (select ${machines.machineId} as machine_id, ${machines.lifecycle} as lifecycle from ${machines}
+        where ${machines.machineId} > ${after} order by ${machines.machineId} limit ${limit}) m`,
   );
-  return rows.map(([machineId, lifecycle]) => ({ machineId, lifecycle }));
+  const candidates = rows
+    .filter(([, , tags]) => tags === distinct.length)
+    .map(([machineId, lifecycle]) => ({ machineId, lifecycle }));
+  return { candidates, next: rows.length === limit ? scanned : null };
 }
 
-/** The hostnames a release has entries for (a scan of its primary-key index, nothing more). */
-export async function releaseHostnames(db: DbOrTx, releaseId: string): Promise<Set<string>> {
-  const hostnames = await selectJson<string[]>(
+/** Those of `hostnames` the release has entries for (primary-key lookups). */
+export async function releaseEntriesFor(
+  db: DbOrTx,
+  releaseId: string,
+  hostnames: readonly string[],
+): Promise<string[]> {
+  return selectJson<string[]>(
     db,
-    sql`select json_group_array(${releaseEntries.hostname}) from ${releaseEntries} where ${releaseEntries.releaseId} = ${releaseId}`,
+    sql`select json_group_array(${releaseEntries.hostname}) from ${releaseEntries}
+      where ${releaseEntries.releaseId} = ${releaseId} and ${releaseEntries.hostname} in ${jsonList(hostnames)}`,
   );
-  return new Set(hostnames);
 }
 
 /** A release's binary cache URL; undefined when the release does not exist. */
@@ -86,7 +108,7 @@ export async function releaseCacheUrl(db: DbOrTx, releaseId: string): Promise<{ 
   return rows[0];
 }
 
-/** Those of `ids` that belong to a rollout still holding its machines, with that rollout. */
+/** Those of `ids` that belong to a rollout still holding them (not skipped or superseded there), with that rollout. */
 export async function machinesInActiveRollouts(
   db: DbOrTx,
   ids: readonly string[],
@@ -98,30 +120,38 @@ export async function machinesInActiveRollouts(
     .where(
       and(
         inArray(rollouts.status, [...ACTIVE_ROLLOUT_STATUSES]),
+        sql`${rolloutMachines.state} NOT IN ('skipped', 'superseded')`,
         sql`${rolloutMachines.machineId} IN ${jsonList(ids)}`,
       ),
     );
 }
 
-export interface NewRollout {
-  row: typeof rollouts.$inferInsert;
-  /** Machine ids per batch, in order. */
-  batches: string[][];
+/** Inserts a rollout and its pending batches (its machines follow with `insertRolloutMachines`). */
+export async function insertRolloutHeader(
+  tx: DbOrTx,
+  row: typeof rollouts.$inferInsert,
+  batchCount: number,
+): Promise<void> {
+  await tx.insert(rollouts).values(row);
+  await tx.insert(rolloutBatches).values(
+    Array.from({ length: batchCount }, (_, batchIndex) => ({
+      rolloutId: row.id,
+      batchIndex,
+      status: "pending" as const,
+    })),
+  );
 }
 
-/** Inserts a rollout, its pending batches and its machines; call it inside `store.write`. */
-export async function insertRollout(tx: DbOrTx, rollout: NewRollout): Promise<void> {
-  const { id } = rollout.row;
-  await tx.insert(rollouts).values(rollout.row);
-  await tx
-    .insert(rolloutBatches)
-    .values(rollout.batches.map((_, batchIndex) => ({ rolloutId: id, batchIndex, status: "pending" as const })));
-  const members = rollout.batches.flatMap((ids, batch) =>
-    ids.map((machineId, position) => [machineId, batch, position]),
-  );
+/** Inserts machines of a rollout: `[machine id, batch index, position]` each, pending. */
+export async function insertRolloutMachines(
+  tx: DbOrTx,
+  rolloutId: string,
+  members: readonly (readonly [string, number, number])[],
+): Promise<void> {
+  if (members.length === 0) return;
   await tx.run(sql`
     INSERT INTO ${rolloutMachines} (rollout_id, machine_id, batch_index, position, health)
-    SELECT ${id}, value ->> 0, value ->> 1, value ->> 2, 'pending' FROM json_each(${JSON.stringify(members)})`);
+    SELECT ${rolloutId}, value ->> 0, value ->> 1, value ->> 2, 'pending' FROM json_each(${jsonRows(members.map((m) => [...m]))})`);
 }
 
 /** One rollout row, or undefined. */
@@ -148,6 +178,12 @@ export async function rolloutsWithStatus(db: DbOrTx, statuses: readonly RolloutS
     .orderBy(asc(rollouts.createdAt), asc(sql`${rollouts}.rowid`));
 }
 
+/** Rollouts whose machines still wait for their previous generation (abort or revert interrupted). */
+export async function rolloutsToRevert(db: DbOrTx): Promise<string[]> {
+  const rows = await db.select({ id: rollouts.id }).from(rollouts).where(eq(rollouts.revertPending, true));
+  return rows.map((r) => r.id);
+}
+
 /** The batches of the given rollouts, in batch order. */
 export async function batchesOf(db: DbOrTx, rolloutIds: readonly string[]): Promise<BatchRow[]> {
   if (rolloutIds.length === 0) return [];
@@ -168,27 +204,100 @@ export async function machinesOf(db: DbOrTx, rolloutIds: readonly string[]): Pro
     .orderBy(rolloutMachines.rolloutId, rolloutMachines.batchIndex, rolloutMachines.position);
 }
 
-/** The machines of one batch, by position. */
-export async function machinesOfBatch(db: DbOrTx, rolloutId: string, batchIndex: number): Promise<RolloutMachineRow[]> {
-  return db
+/** One machine of a rollout, or undefined. */
+export async function rolloutMachine(
+  db: DbOrTx,
+  rolloutId: string,
+  machineId: string,
+): Promise<RolloutMachineRow | undefined> {
+  const rows = await db
     .select()
     .from(rolloutMachines)
-    .where(and(eq(rolloutMachines.rolloutId, rolloutId), eq(rolloutMachines.batchIndex, batchIndex)))
-    .orderBy(rolloutMachines.position);
+    .where(and(eq(rolloutMachines.rolloutId, rolloutId), eq(rolloutMachines.machineId, machineId)));
+  return rows[0];
 }
 
-/** Every machine id of a rollout. */
+/** Every machine id of a rollout that has not left it. */
 export async function memberIds(db: DbOrTx, rolloutId: string): Promise<string[]> {
+  return selectJson<string[]>(
+    db,
+    sql`select json_group_array(machine_id) from ${rolloutMachines}
+      where rollout_id = ${rolloutId} and health not in ('skipped', 'superseded')`,
+  );
+}
+
+/** A batch's machines after position `after`, at most `limit`, with their release entry's store path and tags. */
+export async function batchMachinesPage(
+  db: DbOrTx,
+  rollout: { id: string; releaseId: string },
+  batchIndex: number,
+  after: number,
+  limit: number,
+): Promise<{ machine: MachineState; tags: string[] }[]> {
+  const rows = await selectJson<
+    [string, number, MachineState["state"], string | null, string | null, number | null, string[]][]
+  >(
+    db,
+    sql`select json_group_array(json_array(rm.machine_id, rm.position, rm.health, rm.health_reason, re.store_path,
+        rm.deploy_started_at,
+        json((select json_group_array(t.tag) from ${machineTags} t where t.machine_id = rm.machine_id))))
+      from (select * from ${rolloutMachines}
+        where rollout_id = ${rollout.id} and batch_index = ${batchIndex} and position > ${after}
+        order by position limit ${limit}) rm
+      left join ${releaseEntries} re on re.release_id = ${rollout.releaseId} and re.hostname = rm.machine_id`,
+  );
+  return rows
+    .map(([id, position, state, reason, storePath, deployStartedAt, tags]) => ({
+      machine: { id, batch: batchIndex, position, state, reason, storePath, deployStartedAt },
+      tags,
+    }))
+    .sort((a, b) => a.machine.position - b.machine.position);
+}
+
+/** Machines deploying now in active rollouts, with their rollout and tags (what the budgets count). */
+export async function deployingMachines(
+  db: DbOrTx,
+): Promise<{ machineId: string; rolloutId: string; tags: string[] }[]> {
+  const rows = await selectJson<[string, string, string[]][]>(
+    db,
+    sql`select json_group_array(json_array(rm.machine_id, rm.rollout_id,
+        json((select json_group_array(t.tag) from ${machineTags} t where t.machine_id = rm.machine_id))))
+      from ${rolloutMachines} rm join ${rollouts} r on r.id = rm.rollout_id
+      where r.status in ('scheduled', 'running', 'paused') and rm.health = 'deploying'`,
+  );
+  return rows.map(([machineId, rolloutId, tags]) => ({ machineId, rolloutId, tags }));
+}
+
+/** Per rollout: machines it changed that have not left it or been reverted (what an abort reverts). */
+export async function changedCounts(db: DbOrTx, rolloutIds: readonly string[]): Promise<Map<string, number>> {
+  if (rolloutIds.length === 0) return new Map();
   const rows = await db
-    .select({ machineId: rolloutMachines.machineId })
+    .select({ rolloutId: rolloutMachines.rolloutId, n: count() })
     .from(rolloutMachines)
-    .where(eq(rolloutMachines.rolloutId, rolloutId));
-  return rows.map((r) => r.machineId);
+    .where(
+      and(
+        inArray(rolloutMachines.rolloutId, [...rolloutIds]),
+        sql`${rolloutMachines.deployStartedAt} IS NOT NULL AND ${rolloutMachines.revertedAt} IS NULL`,
+        sql`${rolloutMachines.state} NOT IN ('skipped', 'superseded')`,
+      ),
+    )
+    .groupBy(rolloutMachines.rolloutId);
+  return new Map(rows.map((r) => [r.rolloutId, r.n]));
 }
 
 /** A rollout's events, oldest first. */
 export async function eventsOf(db: DbOrTx, rolloutId: string): Promise<RolloutEventRow[]> {
   return db.select().from(rolloutEvents).where(eq(rolloutEvents.rolloutId, rolloutId)).orderBy(rolloutEvents.id);
+}
+
+/** A rollout's audit rows (its own transitions and its machines') with ids after `afterId`, oldest first. */
+export async function traceOf(db: DbOrTx, rolloutId: string, afterId: number, limit: number) {
+  return db
+    .select()
+    .from(auditEvents)
+    .where(and(eq(auditEvents.rolloutId, rolloutId), gt(auditEvents.id, afterId)))
+    .orderBy(auditEvents.id)
+    .limit(limit);
 }
 
 export interface NewRolloutEvent {
@@ -212,29 +321,130 @@ export async function appendRolloutEvents(tx: DbOrTx, at: number, ...events: New
   );
 }
 
-/** Sets a rollout's status and `updated_at`. */
-export async function setRolloutStatus(tx: DbOrTx, id: string, status: RolloutStatus, at: number): Promise<void> {
-  await tx.update(rollouts).set({ status, updatedAt: at }).where(eq(rollouts.id, id));
+/** The rollout's state as stored: its row and batches (the current batch's machines are loaded apart). */
+export function rolloutState(
+  row: RolloutRow,
+  batches: readonly BatchRow[],
+  changed: number,
+): Omit<RolloutState, "options"> {
+  return {
+    id: row.id,
+    status: row.status,
+    pauseReason: row.pauseReason,
+    batches: batches.map((b): BatchState => ({
+      index: b.batchIndex,
+      status: b.status,
+      startedAt: b.startedAt,
+      completedAt: b.completedAt,
+      soakUntil: b.soakUntil,
+    })),
+    changed,
+    revertPending: row.revertPending,
+    loaded: null,
+  };
 }
 
-/** Updates one batch's status and timestamps. */
-export async function updateBatch(
-  tx: DbOrTx,
-  rolloutId: string,
-  batchIndex: number,
-  fields: Partial<Pick<BatchRow, "status" | "startedAt" | "completedAt">>,
-): Promise<void> {
-  await tx
-    .update(rolloutBatches)
-    .set(fields)
-    .where(and(eq(rolloutBatches.rolloutId, rolloutId), eq(rolloutBatches.batchIndex, batchIndex)));
+/** Machines a revert gives their previous generation back per transaction (~25 ms of event loop). */
+export const REVERT_CHUNK = 500;
+
+export interface RevertedChunk {
+  reverted: { machineId: string; storePath: string | null; cacheUrl: string | null }[];
+  done: boolean;
+  /** Where the next chunk starts: the last machine looked at, as (batch index, position). */
+  after: readonly [number, number];
 }
 
 /**
- * Records, for each machine of the batch, what it should run if the rollout is reverted:
- * its desired generation (and cache URL), else its last reported generation, else nothing.
+ * Writes a transition of the pure machine (`src/domain/rollout-machine.ts`): the rollout's row and
+ * changed batches, the machines' states, the desired generations it sets (recording previous ones
+ * on a machine's first deploy), a revert's first REVERT_CHUNK machines, its audit rows and rollout
+ * events. Call it inside the transaction that makes the step, so the change and its audit rows
+ * commit together. Returns the revert's first chunk, or null when the transition reverts nothing.
  */
-export async function recordPreviousGenerations(tx: DbOrTx, rolloutId: string, batchIndex: number): Promise<void> {
+export async function persistTransition(
+  tx: DbOrTx,
+  before: RolloutState,
+  t: Transition,
+  at: number,
+  cacheUrl: string | null,
+): Promise<RevertedChunk | null> {
+  const after = t.state;
+  const id = after.id;
+  if (
+    after.status !== before.status ||
+    after.pauseReason !== before.pauseReason ||
+    after.revertPending !== before.revertPending ||
+    t.events.length > 0
+  ) {
+    await tx
+      .update(rollouts)
+      .set({ status: after.status, pauseReason: after.pauseReason, revertPending: after.revertPending, updatedAt: at })
+      .where(eq(rollouts.id, id));
+  }
+  for (const batch of after.batches) {
+    if (before.batches[batch.index] === batch) continue;
+    await tx
+      .update(rolloutBatches)
+      .set({
+        status: batch.status,
+        startedAt: batch.startedAt,
+        completedAt: batch.completedAt,
+        soakUntil: batch.soakUntil,
+      })
+      .where(and(eq(rolloutBatches.rolloutId, id), eq(rolloutBatches.batchIndex, batch.index)));
+  }
+  const firstDeploys = t.desire.filter((d) => d.firstDeploy).map((d) => d.machineId);
+  if (firstDeploys.length > 0) await recordPreviousGenerations(tx, id, firstDeploys);
+  if (t.changes.length > 0) {
+    // An upsert on the primary key looks each machine up; an UPDATE … FROM json_each would let
+    // SQLite scan the rollout's rows once per changed machine.
+    const rows = t.changes.map(({ after: m }) => [
+      m.id,
+      m.batch,
+      m.position,
+      m.state,
+      m.reason,
+      m.deployStartedAt,
+      m.deployStartedAt === null ? null : m.storePath,
+    ]);
+    await tx.run(sql`
+      INSERT INTO ${rolloutMachines} (rollout_id, machine_id, batch_index, position, health, health_reason, deploy_started_at, store_path)
+      SELECT ${id}, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6
+      FROM json_each(${jsonRows(rows)}) WHERE true
+      ON CONFLICT (rollout_id, machine_id) DO UPDATE SET
+        health = excluded.health, health_reason = excluded.health_reason,
+        deploy_started_at = excluded.deploy_started_at,
+        store_path = COALESCE(excluded.store_path, ${rolloutMachines}.store_path)`);
+  }
+  if (t.desire.length > 0) {
+    const desired = jsonRows(t.desire.map((d) => [d.machineId, d.storePath]));
+    await tx.run(sql`
+      INSERT INTO ${desiredGenerations} (machine_id, store_path, cache_url, set_at, set_by)
+      SELECT value ->> 0, value ->> 1, ${cacheUrl}, ${at}, ${`rollout:${id}`} FROM json_each(${desired}) WHERE true
+      ON CONFLICT (machine_id) DO UPDATE SET
+        store_path = excluded.store_path, cache_url = excluded.cache_url,
+        set_at = excluded.set_at, set_by = excluded.set_by`);
+  }
+  // The machines get their previous generation back before the rollout's own row says it failed or was aborted.
+  const actor = t.audit.find((a) => a.target === id)?.actor ?? "executor";
+  const reverted = t.revert ? await revertChunk(tx, id, REVERT_CHUNK, at, actor) : null;
+  if (t.audit.length > 0) {
+    await tx.run(
+      auditInsert(
+        at,
+        t.audit.map((a) => ({ ...a, rolloutId: id })),
+      ),
+    );
+  }
+  await appendRolloutEvents(tx, at, ...t.events.map((e) => ({ ...e, rolloutId: id })));
+  return reverted;
+}
+
+/**
+ * Records what the machines should run if the rollout is reverted: their desired generation
+ * (and cache URL), else their last reported generation, else nothing.
+ */
+async function recordPreviousGenerations(tx: DbOrTx, rolloutId: string, machineIds: readonly string[]): Promise<void> {
   await tx.run(sql`
     UPDATE ${rolloutMachines} SET
       previous_generation = COALESCE(
@@ -242,89 +452,67 @@ export async function recordPreviousGenerations(tx: DbOrTx, rolloutId: string, b
         (SELECT m.current_generation FROM ${machines} m WHERE m.machine_id = ${rolloutMachines}.machine_id)),
       previous_cache_url =
         (SELECT d.cache_url FROM ${desiredGenerations} d WHERE d.machine_id = ${rolloutMachines}.machine_id)
-    WHERE rollout_id = ${rolloutId} AND batch_index = ${batchIndex}`);
+    WHERE rollout_id = ${rolloutId} AND machine_id IN ${jsonList(machineIds)}`);
 }
 
 /**
- * The latest receive time of a report or health report from a machine of the batch at or after
- * `since`, or null. Reads only what arrived since then (the receive-time indexes), not the batch.
+ * Gives up to `limit` machines the rollout changed (not skipped or superseded, not yet reverted)
+ * their recorded previous generation back as desired, or clears it when none was recorded, with a
+ * `machine.reverted` audit row each; when none is left, the rollout's revert is done. Machines are
+ * taken in batch order from `after` on (the batch index's keys), so each chunk reads only its own.
+ * Returns what each machine got, whether the revert is complete, and where the next chunk starts.
  */
-export async function latestBatchReportSince(
+export async function revertChunk(
   tx: DbOrTx,
   rolloutId: string,
-  batchIndex: number,
-  since: number,
-): Promise<number | null> {
-  const inBatch = (table: typeof reports | typeof healthReports) => sql`
-    SELECT max(r.received_at) AS at FROM ${table} r WHERE r.received_at >= ${since} AND EXISTS (
-      SELECT 1 FROM ${rolloutMachines} rm
-      WHERE rm.rollout_id = ${rolloutId} AND rm.machine_id = r.machine_id AND rm.batch_index = ${batchIndex})`;
-  const rows = await tx.all<{ at: number | null }>(
-    sql`SELECT max(at) AS at FROM (${inBatch(reports)} UNION ALL ${inBatch(healthReports)})`,
-  );
-  return rows[0]?.at ?? null;
-}
-
-/**
- * Resolves each machine of the batch to its release entry, read from the release at this
- * moment, and makes that its desired generation; returns what was set (machines without an
- * entry get nothing).
- */
-export async function desireReleaseForBatch(
-  tx: DbOrTx,
-  batch: { rolloutId: string; batchIndex: number; releaseId: string; cacheUrl: string | null },
+  limit: number,
   at: number,
-  setBy: string,
-): Promise<{ machineId: string; storePath: string }[]> {
-  const inBatch = and(eq(rolloutMachines.rolloutId, batch.rolloutId), eq(rolloutMachines.batchIndex, batch.batchIndex));
-  await tx.run(sql`
-    UPDATE ${rolloutMachines} SET store_path = (
-      SELECT re.store_path FROM ${releaseEntries} re
-      WHERE re.release_id = ${batch.releaseId} AND re.hostname = ${rolloutMachines}.machine_id)
-    WHERE rollout_id = ${batch.rolloutId} AND batch_index = ${batch.batchIndex}`);
-  const rows = await tx
-    .select({ machineId: rolloutMachines.machineId, storePath: rolloutMachines.storePath })
-    .from(rolloutMachines)
-    .where(and(inBatch, isNotNull(rolloutMachines.storePath)));
-  const resolved = rows.map((r) => ({ machineId: r.machineId, storePath: r.storePath! }));
-  if (resolved.length > 0) {
-    await tx.run(sql`
-      INSERT INTO ${desiredGenerations} (machine_id, store_path, cache_url, set_at, set_by)
-      SELECT value ->> 0, value ->> 1, ${batch.cacheUrl}, ${at}, ${setBy}
-      FROM json_each(${JSON.stringify(resolved.map((r) => [r.machineId, r.storePath]))}) WHERE true
-      ON CONFLICT (machine_id) DO UPDATE SET
-        store_path = excluded.store_path, cache_url = excluded.cache_url,
-        set_at = excluded.set_at, set_by = excluded.set_by`);
-  }
-  return resolved;
-}
-
-/**
- * Gives every machine of batches `0..lastBatch` its recorded previous generation back as
- * desired, or clears its desired generation when none was recorded; returns what each got.
- */
-export async function restorePreviousGenerations(
-  tx: DbOrTx,
-  rolloutId: string,
-  lastBatch: number,
-  at: number,
-  setBy: string,
-): Promise<{ machineId: string; storePath: string | null; cacheUrl: string | null }[]> {
+  actor: string,
+  after: readonly [number, number] = [-1, -1],
+): Promise<RevertedChunk> {
   const rows = await tx
     .select({
       machineId: rolloutMachines.machineId,
+      batchIndex: rolloutMachines.batchIndex,
+      position: rolloutMachines.position,
       storePath: rolloutMachines.previousGeneration,
       cacheUrl: rolloutMachines.previousCacheUrl,
+      changed: sql<number>`${rolloutMachines.deployStartedAt} IS NOT NULL AND ${rolloutMachines.revertedAt} IS NULL
+        AND ${rolloutMachines.state} NOT IN ('skipped', 'superseded')`,
     })
     .from(rolloutMachines)
-    .where(and(eq(rolloutMachines.rolloutId, rolloutId), sql`${rolloutMachines.batchIndex} <= ${lastBatch}`));
+    .where(
+      and(
+        eq(rolloutMachines.rolloutId, rolloutId),
+        sql`(${rolloutMachines.batchIndex}, ${rolloutMachines.position}) > (${after[0]}, ${after[1]})`,
+      ),
+    )
+    .orderBy(rolloutMachines.batchIndex, rolloutMachines.position)
+    .limit(limit);
+  const last = rows.at(-1);
+  const next = last ? ([last.batchIndex, last.position] as const) : after;
+  const done = rows.length < limit;
+  if (done) await tx.update(rollouts).set({ revertPending: false }).where(eq(rollouts.id, rolloutId));
+  const changed = rows.filter((r) => r.changed);
+  if (changed.length === 0) return { reverted: [], done, after: next };
+  return { ...(await revertMachines(tx, rolloutId, changed, at, actor)), done, after: next };
+}
+
+/** Gives `rows` their previous generation back (or clears it), marks them reverted, writes their audit rows. */
+async function revertMachines(
+  tx: DbOrTx,
+  rolloutId: string,
+  rows: { machineId: string; batchIndex: number; storePath: string | null; cacheUrl: string | null }[],
+  at: number,
+  actor: string,
+): Promise<Pick<RevertedChunk, "reverted">> {
   const restore = rows.filter((r) => r.storePath !== null);
   const clear = rows.filter((r) => r.storePath === null).map((r) => r.machineId);
   if (restore.length > 0) {
     await tx.run(sql`
       INSERT INTO ${desiredGenerations} (machine_id, store_path, cache_url, set_at, set_by)
-      SELECT value ->> 0, value ->> 1, value ->> 2, ${at}, ${setBy}
-      FROM json_each(${JSON.stringify(restore.map((r) => [r.machineId, r.storePath, r.cacheUrl]))}) WHERE true
+      SELECT value ->> 0, value ->> 1, value ->> 2, ${at}, ${`rollout:${rolloutId}`}
+      FROM json_each(${jsonRows(restore.map((r) => [r.machineId, r.storePath, r.cacheUrl]))}) WHERE true
       ON CONFLICT (machine_id) DO UPDATE SET
         store_path = excluded.store_path, cache_url = excluded.cache_url,
         set_at = excluded.set_at, set_by = excluded.set_by`);
@@ -332,33 +520,43 @@ export async function restorePreviousGenerations(
   if (clear.length > 0) {
     await tx.delete(desiredGenerations).where(sql`${desiredGenerations.machineId} IN ${jsonList(clear)}`);
   }
-  return rows;
+  if (rows.length > 0) {
+    await tx
+      .update(rolloutMachines)
+      .set({ revertedAt: at })
+      .where(
+        and(
+          eq(rolloutMachines.rolloutId, rolloutId),
+          sql`${rolloutMachines.machineId} IN ${jsonList(rows.map((r) => r.machineId))}`,
+        ),
+      );
+    await tx.run(
+      auditInsert(
+        at,
+        rows.map((r) => ({
+          actor,
+          action: "machine.reverted" as const,
+          target: r.machineId,
+          rolloutId,
+          detail: { batch_index: r.batchIndex, previous_generation: r.storePath },
+        })),
+      ),
+    );
+  }
+  return { reverted: rows.map(({ machineId, storePath, cacheUrl }) => ({ machineId, storePath, cacheUrl })) };
 }
 
-/** Stores the health decision of machines of a rollout. */
-export async function setMachineHealth(
-  tx: DbOrTx,
-  rolloutId: string,
-  machineIds: readonly string[],
-  health: RolloutMachineRow["health"],
-  reason: string | null,
-): Promise<void> {
-  if (machineIds.length === 0) return;
-  await tx
-    .update(rolloutMachines)
-    .set({ health, healthReason: reason })
-    .where(and(eq(rolloutMachines.rolloutId, rolloutId), sql`${rolloutMachines.machineId} IN ${jsonList(machineIds)}`));
+/** Receive times of the latest reports received at or after `since`, per machine (this millisecond's, usually none). */
+export async function reportTimesSince(db: DbOrTx, since: number): Promise<Map<string, number>> {
+  const rows = await db
+    .select({ machineId: reports.machineId, at: sql<number>`max(${reports.receivedAt})` })
+    .from(reports)
+    .where(sql`${reports.receivedAt} >= ${since}`)
+    .groupBy(reports.machineId);
+  return new Map(rows.map((r) => [r.machineId, r.at]));
 }
 
-/** Puts every machine of a batch back to undecided (a resumed batch is judged afresh). */
-export async function resetBatchHealth(tx: DbOrTx, rolloutId: string, batchIndex: number): Promise<void> {
-  await tx
-    .update(rolloutMachines)
-    .set({ health: "pending", healthReason: null })
-    .where(and(eq(rolloutMachines.rolloutId, rolloutId), eq(rolloutMachines.batchIndex, batchIndex)));
-}
-
-/** Deletes a rollout with its batches, machines and events. */
+/** Deletes a rollout with its batches, machines and events (its audit rows stay). */
 export async function deleteRollout(tx: DbOrTx, id: string): Promise<void> {
   await tx.delete(rolloutEvents).where(eq(rolloutEvents.rolloutId, id));
   await tx.delete(rolloutMachines).where(eq(rolloutMachines.rolloutId, id));
@@ -420,4 +618,53 @@ export async function reportsSince(
     )
     .orderBy(asc(healthReports.id));
   return { reports: reportRows, health: healthRows };
+}
+
+/** The options a stored rollout runs with. */
+export function rolloutOptions(row: RolloutRow, batchCount: number): RolloutOptions {
+  const quantity = (text: string | null): Quantity | null => {
+    if (text === null) return null;
+    const parsed = parseQuantity(text);
+    return parsed.ok ? parsed.value : null;
+  };
+  const perBatch = row.batchSoakSeconds === null ? [] : (JSON.parse(row.batchSoakSeconds) as number[]);
+  return {
+    releaseId: row.releaseId,
+    onFailure: row.onFailure,
+    failureThreshold: quantity(row.failureThreshold) ?? { kind: "count", count: 0 },
+    healthTimeoutMs: row.healthTimeout * 1000,
+    soakMs: Array.from({ length: batchCount }, (_, i) => (perBatch[i] ?? row.soakSeconds) * 1000),
+    minDecided: row.minDecided,
+    maxInFlight: quantity(row.maxInFlight),
+    notBefore: row.notBefore,
+    offlineAfterMs: row.offlineAfterSeconds === null ? null : row.offlineAfterSeconds * 1000,
+  };
+}
+
+/** Each of `machineIds` with its reports and health reports received at or after `since`, as the health gate reads them. */
+export async function gateEventsSince(
+  db: DbOrTx,
+  machineIds: readonly string[],
+  since: number,
+): Promise<Map<string, GateEvent[]>> {
+  const events = await reportsSince(db, machineIds, since);
+  const byMachine = new Map<string, GateEvent[]>(machineIds.map((id) => [id, []]));
+  for (const r of events.reports) byMachine.get(r.machineId)?.push({ kind: "report", ...r });
+  for (const h of events.health) {
+    byMachine.get(h.machineId)?.push({
+      kind: "health",
+      receivedAt: h.receivedAt,
+      allPassed: h.allPassed,
+      failedCheck: h.allPassed ? null : firstFailedCheck(safeJson(h.results)),
+    });
+  }
+  return byMachine;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
 }

@@ -159,7 +159,9 @@ export const rollouts = sqliteTable(
     id: text("id").primaryKey(),
     releaseId: text("release_id").notNull(),
     strategy: text("strategy", { enum: ["canary", "staged", "all_at_once"] }).notNull(),
-    status: text("status", { enum: ["created", "running", "paused", "completed", "failed", "cancelled"] }).notNull(),
+    status: text("status", {
+      enum: ["created", "running", "paused", "completed", "failed", "cancelled", "scheduled", "aborted"],
+    }).notNull(),
     onFailure: text("on_failure", { enum: ["pause", "revert"] }).notNull(),
     failureThreshold: text("failure_threshold").notNull(),
     healthTimeout: integer("health_timeout").notNull(),
@@ -171,6 +173,20 @@ export const rollouts = sqliteTable(
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     createdBy: text("created_by").notNull(),
+    // SPEC §14.2 options; null/0/false = v0.1 behaviour.
+    soakSeconds: integer("soak_seconds").notNull().default(0),
+    /** JSON array of per-batch soak seconds (overrides soak_seconds), or null. */
+    batchSoakSeconds: text("batch_soak_seconds"),
+    minDecided: integer("min_decided"),
+    /** "N" or "p%" of the batch, or null (unlimited). */
+    maxInFlight: text("max_in_flight"),
+    notBefore: integer("not_before"),
+    offlineAfterSeconds: integer("offline_after_seconds"),
+    supersede: integer("supersede", { mode: "boolean" }).notNull().default(false),
+    /** The operator's reason while paused by `pause` (empty when none was given), else null. */
+    pauseReason: text("pause_reason"),
+    /** Aborted or failed with revert, and machines it changed still wait for their previous generation. */
+    revertPending: integer("revert_pending", { mode: "boolean" }).notNull().default(false),
   },
   (t) => [index("rollouts_status_idx").on(t.status), index("rollouts_release_idx").on(t.releaseId)],
 );
@@ -180,14 +196,18 @@ export const rolloutBatches = sqliteTable(
   {
     rolloutId: text("rollout_id").notNull(),
     batchIndex: integer("batch_index").notNull(),
-    status: text("status", { enum: ["pending", "deploying", "waiting_health", "succeeded", "failed"] }).notNull(),
+    status: text("status", {
+      enum: ["pending", "deploying", "waiting_health", "succeeded", "failed", "soaking"],
+    }).notNull(),
     startedAt: integer("started_at"),
     completedAt: integer("completed_at"),
+    /** While soaking: when the soak ends. */
+    soakUntil: integer("soak_until"),
   },
   (t) => [primaryKey({ columns: [t.rolloutId, t.batchIndex] })],
 );
 
-/** One row per machine of a rollout: its batch, recorded previous generation and decided health. */
+/** One row per machine of a rollout: its batch, state and reason, recorded previous generation. */
 export const rolloutMachines = sqliteTable(
   "rollout_machines",
   {
@@ -200,10 +220,18 @@ export const rolloutMachines = sqliteTable(
     storePath: text("store_path"),
     previousGeneration: text("previous_generation"),
     previousCacheUrl: text("previous_cache_url"),
-    health: text("health", { enum: ["pending", "healthy", "unhealthy"] })
+    /** The machine's state in the rollout (SPEC §14.4); the column keeps its v0.1 name. */
+    state: text("health", {
+      enum: ["pending", "waiting", "deploying", "healthy", "unhealthy", "skipped", "superseded"],
+    })
       .notNull()
       .default("pending"),
-    healthReason: text("health_reason"),
+    /** Why it waits, why it is unhealthy or skipped. */
+    reason: text("health_reason"),
+    /** When it last started deploying; set once the rollout has given it its desired generation. */
+    deployStartedAt: integer("deploy_started_at"),
+    /** When an abort or a revert gave it its previous generation back. */
+    revertedAt: integer("reverted_at"),
   },
   (t) => [
     primaryKey({ columns: [t.rolloutId, t.machineId] }),
@@ -322,4 +350,36 @@ export const clusterNodes = sqliteTable("cluster_nodes", {
   lastSeenAt: integer("last_seen_at").notNull(),
   /** Listed until then (two lease times after its last heartbeat), deleted by the next heartbeat of any process after. */
   expiresAt: integer("expires_at").notNull(),
+});
+
+/** Disruption budgets (SPEC §14.3): machines having all `tags` deploying at once, across all rollouts. */
+export const budgets = sqliteTable("budgets", {
+  name: text("name").primaryKey(),
+  /** JSON array of tags. */
+  tags: text("tags").notNull(),
+  /** "N" or "p%" of the machines having the tags. */
+  maxUnavailable: text("max_unavailable").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+  updatedBy: text("updated_by").notNull(),
+});
+
+/** Maintenance windows (SPEC §14.3): machines having all `tags` start deploying only while one is open. */
+export const maintenanceWindows = sqliteTable("maintenance_windows", {
+  name: text("name").primaryKey(),
+  /** JSON array of tags. */
+  tags: text("tags").notNull(),
+  /** JSON array of 5-field cron expressions. */
+  cron: text("cron").notNull(),
+  durationMinutes: integer("duration_minutes").notNull(),
+  timezone: text("timezone").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+  updatedBy: text("updated_by").notNull(),
+});
+
+/** The global freeze (SPEC §14.3): at most one row while frozen. */
+export const freezes = sqliteTable("freeze", {
+  id: integer("id").primaryKey(),
+  reason: text("reason").notNull(),
+  setAt: integer("set_at").notNull(),
+  setBy: text("set_by").notNull(),
 });

@@ -1,13 +1,14 @@
 // The health gate of a rollout batch, as a pure function of what the machines reported
 // (by server receive time) and the clock.
 //
-// Precedence: a machine is decided by the first decisive event after its batch started, in
+// Precedence: a machine is decided by the first decisive event after it started deploying, in
 // receive order, and stays decided. A failed report or failed health check decides
 // "unhealthy" even if a passing report follows; a pass decides "healthy" and a later failure
-// is no longer the batch's concern; the timeout is itself an event at start + health_timeout,
-// so anything received after it does not count. Events received in the same millisecond as
-// the batch start count as after it: the executor moves a start past any report of the batch
-// committed before it in that millisecond, so such an event cannot predate it.
+// is no longer the batch's concern (a soaking batch looks again, see `soakFailure`); the timeout
+// is itself an event at start + health_timeout, so anything received after it does not count.
+// Events received in the same millisecond as the start count as after it: a machine's start
+// moves past any report of it committed before in that millisecond, so such an event cannot
+// predate it.
 
 /** A report as the gate sees it. */
 export interface GateReport {
@@ -37,7 +38,7 @@ export const TIMEOUT_REASON = "timeout";
 export interface MachineGateInput {
   /** The store path the release assigns to the machine. */
   storePath: string;
-  /** When the batch (its current attempt) started, ms. */
+  /** When the machine started deploying (its current attempt), ms: its batch's start unless gates held it. */
   batchStartedAt: number;
   /** health_timeout in ms. */
   timeoutMs: number;
@@ -61,8 +62,7 @@ export function evaluateMachine(input: MachineGateInput): MachineHealth {
       generation = event.currentGeneration;
       if (!event.success) return { state: "unhealthy", at: event.receivedAt, reason: reportFailure(event.message) };
     } else if (!event.allPassed) {
-      const reason = event.failedCheck === null ? "health check failed" : `health check ${event.failedCheck} failed`;
-      return { state: "unhealthy", at: event.receivedAt, reason };
+      return { state: "unhealthy", at: event.receivedAt, reason: checkFailure(event) };
     } else {
       healthPassed = true;
     }
@@ -70,6 +70,30 @@ export function evaluateMachine(input: MachineGateInput): MachineHealth {
   }
   if (input.now >= deadline) return { state: "unhealthy", at: deadline, reason: TIMEOUT_REASON };
   return { state: "pending" };
+}
+
+/**
+ * A healthy machine of a soaking batch (SPEC §14.2): the first failure (a report with
+ * success=false or a failed health check) received in [since, until), or null.
+ */
+export function soakFailure(
+  events: readonly GateEvent[],
+  since: number,
+  until: number,
+): { at: number; reason: string } | null {
+  let first: { at: number; reason: string } | null = null;
+  for (const event of events) {
+    if (event.receivedAt < since || event.receivedAt >= until) continue;
+    if (first !== null && event.receivedAt >= first.at) continue;
+    if (event.kind === "report" && !event.success)
+      first = { at: event.receivedAt, reason: reportFailure(event.message) };
+    if (event.kind === "health" && !event.allPassed) first = { at: event.receivedAt, reason: checkFailure(event) };
+  }
+  return first;
+}
+
+function checkFailure(event: GateHealthReport): string {
+  return event.failedCheck === null ? "health check failed" : `health check ${event.failedCheck} failed`;
 }
 
 function reportFailure(message: string): string {

@@ -1,6 +1,6 @@
 import * as crypto from "node:crypto";
 import { rolloutMachines, rollouts } from "../db/schema.ts";
-import { eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, notInArray } from "drizzle-orm";
 import type { DbOrTx } from "../db/database.ts";
 import { allDesiredGenerations, machineSummaries } from "../db/machines.ts";
 import { LIFECYCLES, type Lifecycle } from "../domain/lifecycle.ts";
@@ -75,7 +75,12 @@ export class FleetState {
       .select({ machineId: rolloutMachines.machineId })
       .from(rolloutMachines)
       .innerJoin(rollouts, eq(rollouts.id, rolloutMachines.rolloutId))
-      .where(inArray(rollouts.status, ["created", "running", "paused"]));
+      .where(
+        and(
+          inArray(rollouts.status, ["created", "scheduled", "running", "paused"]),
+          notInArray(rolloutMachines.state, ["skipped", "superseded"]),
+        ),
+      );
     for (const row of members) this.inActiveRollout.add(row.machineId);
   }
 

@@ -1,38 +1,53 @@
 import type { RolloutEvents } from "../context.ts";
-import { recordAudit, type AuditAction } from "../db/audit.ts";
+import { recordAudit } from "../db/audit.ts";
 import type { Store, Tx } from "../db/database.ts";
 import { releaseExists } from "../db/releases.ts";
 import {
-  ACTIVE_ROLLOUT_STATUSES,
-  appendRolloutEvents,
+  batchMachinesPage,
   batchesOf,
+  changedCounts,
   deleteRollout,
-  desireReleaseForBatch,
   findRollout,
-  insertRollout,
-  latestBatchReportSince,
+  insertRolloutHeader,
+  insertRolloutMachines,
   machinesInActiveRollouts,
-  machinesOfBatch,
   memberIds,
   newRolloutId,
-  recordPreviousGenerations,
+  persistTransition,
   releaseCacheUrl,
-  releaseHostnames,
-  targetCandidates,
-  reportsSince,
-  resetBatchHealth,
-  restorePreviousGenerations,
+  releaseEntriesFor,
+  REVERT_CHUNK,
+  reportTimesSince,
+  revertChunk,
+  rolloutMachine,
+  rolloutOptions,
+  rolloutState,
+  gateEventsSince,
+  rolloutsToRevert,
   rolloutsWithStatus,
-  setMachineHealth,
-  setRolloutStatus,
-  updateBatch,
-  type BatchRow,
+  targetCandidatesPage,
+  type TargetCandidate,
+  type RevertedChunk,
   type RolloutRow,
 } from "../db/rollouts.ts";
-import { decideBatch, evaluateMachine, firstFailedCheck, type GateEvent } from "../domain/health-gate.ts";
 import {
-  allowedFailures,
-  parseQuantity,
+  EXECUTOR_ACTOR,
+  canDelete,
+  changesNothing,
+  createRollout,
+  currentBatchIndex,
+  dueMachines,
+  isActive,
+  loadedBatch,
+  next,
+  wantsReports,
+  type MachineState,
+  type RolloutEvent,
+  type RolloutState,
+  type StepContext,
+  type Transition,
+} from "../domain/rollout-machine.ts";
+import {
   planBatches,
   resolveTargets,
   shuffle,
@@ -42,15 +57,28 @@ import {
   type Strategy,
   type Target,
 } from "../domain/rollout-planning.ts";
-import { conflict, badRequest, notFound } from "../errors.ts";
+import { badRequest, conflict, notFound } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { FleetState } from "./fleet-state.ts";
+import { GateState } from "./gate-state.ts";
 
-/** The audit and rollout-event actor of everything the executor does on its own. */
-export const EXECUTOR_ACTOR = "executor";
+export { EXECUTOR_ACTOR };
 
-/** How often the executor looks for timed-out batches and rollouts to advance. */
+/** How often the executor looks for deadlines that passed and rollouts to advance. */
 export const TICK_INTERVAL_MS = 250;
+/**
+ * Machine changes per executor transaction at most: a batch of 100 000 starts in steps of this
+ * many. A step costs ~40-60 µs per machine (its state, desired generation, previous generation and
+ * audit row), so 500 keep each under ~25 ms of event loop, and the first machines of a batch are
+ * served within one such step of the batch's start.
+ */
+export const MAX_CHANGES_PER_STEP = 500;
+/** Machines a rollout's creation writes per transaction. */
+export const CREATE_CHUNK = 2000;
+/** Machines read per query when a batch is loaded, reports judged per step. */
+const PAGE = 2000;
+/** How often percentage budgets are resolved against the fleet again. */
+const BUDGET_REFRESH_MS = 60_000;
 
 export interface RolloutExecutorDeps {
   store: Store;
@@ -71,6 +99,13 @@ export interface CreateRolloutInput {
   cacheUrl: string | null;
   target: Target;
   actor: string;
+  soakSeconds?: number;
+  batchSoakSeconds?: readonly number[] | null;
+  minDecided?: number | null;
+  maxInFlight?: string | null;
+  notBefore?: number | null;
+  offlineAfterSeconds?: number | null;
+  supersede?: boolean;
 }
 
 /** What creating a rollout planned. */
@@ -79,39 +114,56 @@ export interface PlannedRollout {
   batches: string[][];
 }
 
-/** A batch waiting for its machines' health, with what is still undecided. */
-interface WaitingBatch {
-  rolloutId: string;
-  batchIndex: number;
-  startedAt: number;
-  deadline: number;
-  timeoutMs: number;
-  allowedFailures: number;
-  /** Undecided machine → the store path it must reach. */
-  undecided: Map<string, string>;
-  unhealthy: number;
+/** A verb of SPEC §14.1 sent to the executor. */
+export type VerbEvent = Exclude<RolloutEvent, { kind: "tick" | "supersede" | "skip" }>;
+
+/** An active rollout as the executor indexes it. */
+interface Indexed {
+  state: RolloutState;
+  /** The loaded batch's machines (the map `state.loaded.machines` is). */
+  machines: Map<string, MachineState>;
+  tags: Map<string, readonly string[]>;
+  cacheUrl: string | null;
+  /** Machines of a freshly loaded batch to judge on their stored reports (they may have reported unseen). */
+  toJudge: Set<string>;
+  wakeAt: number | null;
+  blockedBy: readonly string[];
+  /** The next batch, read ahead while this one runs, so it starts without a read when this one succeeds. */
+  next: BatchRead | null;
 }
 
-type Decision = { machineId: string; healthy: true } | { machineId: string; healthy: false; reason: string };
+/** A batch's machines (in position order) and their tags, as read from the database. */
+interface BatchRead {
+  index: number;
+  machines: MachineState[];
+  tags: Map<string, readonly string[]>;
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
- * Drives rollouts through their batches (SPEC §7). Every state lives in the database; the
- * in-memory index (machine → its waiting batch, undecided machines per batch) only makes
- * each step cost what changed: a report touches its own batch, a tick compares one deadline
- * per waiting batch. All work — its own steps and the API's create/resume/cancel/delete —
- * runs one at a time on one queue, and each state change is one transaction with its audit
- * rows and rollout events.
+ * Runs rollouts (SPEC §7, §14). The rules are the pure state machine of
+ * `src/domain/rollout-machine.ts`; this service loads each active rollout's state, applies every
+ * transition in one transaction with its audit rows and rollout events, and indexes what each
+ * rollout waits for: the machines of its current batch (so a report touches only its batch) and
+ * one wake-up time (so a tick compares one number per rollout). All work — its own steps, the
+ * API's creations, verbs and gate changes — runs one at a time on one queue. State lives in the
+ * database; the index is rebuilt from it at start.
  */
 export class RolloutExecutor implements RolloutEvents {
-  private readonly waiting = new Map<string, WaitingBatch>();
-  private readonly machineBatch = new Map<string, WaitingBatch>();
+  readonly gates = new GateState();
+  /** Machines newly held back, by gate reason, since start (`nixfleet_gate_blocks_total`). */
+  readonly gateBlocks = new Map<string, number>();
+  private readonly rollouts = new Map<string, Indexed>();
+  private readonly machineRollout = new Map<string, string>();
   private readonly reported = new Set<string>();
-  private readonly toAdvance = new Set<string>();
+  private readonly toStep = new Set<string>();
   private queue: Promise<unknown> = Promise.resolve();
   private drainQueued = false;
   private rebuildNeeded = false;
   private timer: ReturnType<typeof setInterval> | null = null;
   private stopped = false;
+  private budgetsRefreshedAt = 0;
   private readonly random: RandomSource;
 
   constructor(
@@ -121,12 +173,32 @@ export class RolloutExecutor implements RolloutEvents {
     this.random = options.random ?? Math.random;
   }
 
-  /** Rebuilds the index from the database: every running rollout is looked at again. */
+  /**
+   * Rebuilds the index from the database: creations a crash interrupted are discarded, reverts it
+   * interrupted are finished, and every active rollout is looked at again.
+   */
   async load(): Promise<void> {
-    this.waiting.clear();
-    this.machineBatch.clear();
-    for (const rollout of await rolloutsWithStatus(this.deps.store.db, ["created", "running"])) {
-      this.toAdvance.add(rollout.id);
+    const { db } = this.deps.store;
+    this.rollouts.clear();
+    this.machineRollout.clear();
+    this.toStep.clear();
+    await this.discardUnfinishedCreations();
+    await this.gates.load(db);
+    this.budgetsRefreshedAt = this.deps.now();
+    for (const id of await rolloutsToRevert(db)) await this.revertAll(id);
+    const active = await rolloutsWithStatus(db, ["scheduled", "running", "paused"]);
+    const batches = await batchesOf(
+      db,
+      active.map((r) => r.id),
+    );
+    const changed = await changedCounts(
+      db,
+      active.map((r) => r.id),
+    );
+    for (const row of active) {
+      const own = batches.filter((b) => b.rolloutId === row.id);
+      this.rollouts.set(row.id, await this.indexed(row, own, changed.get(row.id) ?? 0));
+      this.toStep.add(row.id);
     }
   }
 
@@ -145,16 +217,14 @@ export class RolloutExecutor implements RolloutEvents {
     await this.idle();
   }
 
-  /** A report has committed: re-judge the machine if a waiting batch holds it. */
+  /** A report has committed: the machine's rollout looks at it if it may change something. */
   machineReported(machineId: string): void {
-    // Machines of any active rollout are noted, not just those of a waiting batch: a report
-    // may commit while a batch is being started, before its machines are in the index.
-    if (!this.machineBatch.has(machineId) && !this.deps.fleet.isInActiveRollout(machineId)) return;
+    if (!this.machineRollout.has(machineId)) return;
     this.reported.add(machineId);
     this.scheduleDrain();
   }
 
-  /** Runs one tick now (timeouts, rollouts to advance) and resolves when the executor is idle. */
+  /** Runs one tick now (deadlines, rollouts to advance) and resolves when the executor is idle. */
   async tick(): Promise<void> {
     this.scheduleDrain();
     await this.idle();
@@ -166,109 +236,107 @@ export class RolloutExecutor implements RolloutEvents {
     while (this.drainQueued);
   }
 
-  /** Plans and records a rollout (status running), then starts its first batch. */
+  /** The gates holding an active rollout now, as its last step saw them (empty when none or finished). */
+  blockedBy(rolloutId: string): readonly string[] {
+    return this.rollouts.get(rolloutId)?.blockedBy ?? [];
+  }
+
+  /**
+   * Plans and records a rollout, then starts it. Over CREATE_CHUNK machines the machines are
+   * written in several transactions with the event loop free in between; the rollout stays
+   * `created` (holding what it has written) until the last one, which makes it running (or
+   * scheduled) and writes `rollout.created`.
+   */
   create(input: CreateRolloutInput): Promise<PlannedRollout> {
     return this.exclusive(async () => {
       const { db } = this.deps.store;
       if (!(await releaseExists(db, input.releaseId))) throw notFound(`release ${input.releaseId} not found`);
+      const { candidates, inRelease } = await this.candidates(input.target, input.releaseId);
       const tags = "tags" in input.target ? input.target.tags : [];
-      const candidates = await targetCandidates(db, input.target);
       const resolution = resolveTargets(
         input.target,
         candidates.map((m) => ({ ...m, tags })),
-        await releaseHostnames(db, input.releaseId),
+        inRelease,
       );
       if (!resolution.ok) throw badRequest(resolution.error);
       const batches = planBatches(shuffle(resolution.machineIds, this.random), input.batchSizes.parsed);
+      const busy = await this.busy(resolution.machineIds);
+      if (busy.length > 0 && !input.supersede) {
+        const [first] = busy;
+        const more = busy.length > 1 ? ` (and ${busy.length - 1} more)` : "";
+        throw conflict(`machine ${first!.machineId} is already in active rollout ${first!.rolloutId}${more}`);
+      }
       const rolloutId = newRolloutId();
       const now = this.deps.now();
-      await this.deps.store.write(async (tx) => {
-        const busy = await machinesInActiveRollouts(tx, resolution.machineIds);
-        if (busy.length > 0) {
-          const [first] = busy;
-          const more = busy.length > 1 ? ` (and ${busy.length - 1} more)` : "";
-          throw conflict(`machine ${first!.machineId} is already in active rollout ${first!.rolloutId}${more}`);
-        }
-        await insertRollout(tx, {
-          row: {
-            id: rolloutId,
-            releaseId: input.releaseId,
+      const row = rolloutRow(rolloutId, input, batches.length, now);
+      const created = createRollout(
+        {
+          id: rolloutId,
+          options: rolloutOptions(row, batches.length),
+          batchCount: batches.length,
+          actor: input.actor,
+          detail: {
+            release_id: input.releaseId,
             strategy: input.strategy,
-            status: "running",
-            onFailure: input.onFailure,
-            failureThreshold: input.failureThreshold,
-            healthTimeout: input.healthTimeoutSeconds,
-            cacheUrl: input.cacheUrl,
-            target: JSON.stringify(input.target),
-            batchSizes: JSON.stringify(input.batchSizes.text),
-            createdAt: now,
-            updatedAt: now,
-            createdBy: input.actor,
+            total_machines: resolution.machineIds.length,
+            batch_sizes: batches.map((b) => b.length),
           },
-          batches,
-        });
-        const detail = {
-          release_id: input.releaseId,
-          strategy: input.strategy,
-          total_machines: resolution.machineIds.length,
-          batch_sizes: batches.map((b) => b.length),
-        };
-        await this.recordTransition(tx, now, rolloutId, "rollout.created", detail, input.actor);
+        },
+        now,
+      );
+      const busyIn = new Map(busy.map((b) => [b.machineId, b.rolloutId]));
+      const members = batches.flatMap((ids, batch) => ids.map((id, position) => [id, batch, position] as const));
+      await this.deps.store.write((tx) => insertRolloutHeader(tx, row, batches.length));
+      for (let offset = 0; offset < members.length; offset += CREATE_CHUNK) {
+        const chunk = members.slice(offset, offset + CREATE_CHUNK);
+        await this.insertMembers(rolloutId, chunk, busyIn, input.actor);
+        await yieldToEventLoop();
+      }
+      const before: RolloutState = { ...created.state, status: "created" };
+      const cacheUrl = input.cacheUrl ?? (await releaseCacheUrl(db, input.releaseId))?.cacheUrl ?? null;
+      await this.deps.store.write((tx) => persistTransition(tx, before, created, now, cacheUrl));
+      this.rollouts.set(rolloutId, {
+        state: created.state,
+        machines: new Map(),
+        tags: new Map(),
+        cacheUrl,
+        toJudge: new Set(),
+        wakeAt: created.wakeAt,
+        blockedBy: created.blockedBy,
+        next: null,
       });
+      this.countBlocks(created);
       this.deps.fleet.setInActiveRollout(resolution.machineIds, true);
-      this.toAdvance.add(rolloutId);
+      this.toStep.add(rolloutId);
       this.scheduleDrain();
       return { rolloutId, batches };
     });
   }
 
-  /** Paused → running; the failed batch starts again from pending, judged only on new reports. */
-  resume(rolloutId: string, actor: string): Promise<void> {
+  /** A verb of SPEC §14.1 (or v0.1's resume and cancel); 404 unknown rollout, 409 with the state's reason. */
+  verb(rolloutId: string, event: VerbEvent): Promise<void> {
     return this.exclusive(async () => {
-      const rollout = await this.existing(rolloutId);
-      if (rollout.status !== "paused") throw conflict(`rollout ${rolloutId} is ${rollout.status}, not paused`);
-      const failed = (await batchesOf(this.deps.store.db, [rolloutId])).find((b) => b.status === "failed");
-      const now = this.deps.now();
-      await this.deps.store.write(async (tx) => {
-        await setRolloutStatus(tx, rolloutId, "running", now);
-        if (failed) {
-          // started_at stays until the batch deploys again: it marks that previous generations are recorded.
-          await updateBatch(tx, rolloutId, failed.batchIndex, { status: "pending", completedAt: null });
-          await resetBatchHealth(tx, rolloutId, failed.batchIndex);
-        }
-        await this.recordTransition(tx, now, rolloutId, "rollout.resumed", { batch_index: failed?.batchIndex }, actor);
-      });
-      this.toAdvance.add(rolloutId);
-      this.scheduleDrain();
+      const entry = await this.entry(rolloutId);
+      await this.stepAndContinue(entry, event);
     });
   }
 
-  /** Created/running/paused → cancelled; machines keep the generation they were given. */
-  cancel(rolloutId: string, actor: string): Promise<void> {
+  /** Skips one undecided machine of a rollout (it leaves the rollout, keeping what it runs). */
+  skip(rolloutId: string, machineId: string, actor: string, reason: string | null): Promise<void> {
     return this.exclusive(async () => {
-      const rollout = await this.existing(rolloutId);
-      if (!isActive(rollout.status)) throw conflict(`rollout ${rolloutId} is already ${rollout.status}`);
-      const now = this.deps.now();
-      await this.deps.store.write(async (tx) => {
-        await setRolloutStatus(tx, rolloutId, "cancelled", now);
-        await this.recordTransition(
-          tx,
-          now,
-          rolloutId,
-          "rollout.cancelled",
-          { previous_status: rollout.status },
-          actor,
-        );
-      });
-      await this.release(rolloutId);
+      const entry = await this.entry(rolloutId);
+      const machine = entry.machines.get(machineId) ?? (await this.storedMachine(rolloutId, machineId));
+      if (!machine) throw notFound(`machine ${machineId} is not in rollout ${rolloutId}`);
+      await this.stepAndContinue(entry, { kind: "skip", actor, machine, reason });
     });
   }
 
   /** Deletes a finished rollout with its batches, machines and events. */
   remove(rolloutId: string, actor: string): Promise<void> {
     return this.exclusive(async () => {
-      const rollout = await this.existing(rolloutId);
-      if (isActive(rollout.status)) {
+      const rollout = await findRollout(this.deps.store.db, rolloutId);
+      if (!rollout) throw notFound(`rollout ${rolloutId} not found`);
+      if (!canDelete(rollout.status) || rollout.revertPending) {
         throw conflict(`rollout ${rolloutId} is ${rollout.status}; cancel it before deleting`);
       }
       await this.deps.store.write(async (tx) => {
@@ -284,10 +352,60 @@ export class RolloutExecutor implements RolloutEvents {
     });
   }
 
-  private async existing(rolloutId: string): Promise<RolloutRow> {
-    const rollout = await findRollout(this.deps.store.db, rolloutId);
-    if (!rollout) throw notFound(`rollout ${rolloutId} not found`);
-    return rollout;
+  /**
+   * Changes a gate: `write` makes the change and its audit row in one transaction; then every
+   * active rollout is looked at again with the new gates.
+   */
+  changeGates<T>(write: (tx: Tx, now: number) => Promise<T>): Promise<T> {
+    return this.exclusive(async () => {
+      const result = await this.deps.store.write((tx) => write(tx, this.deps.now()));
+      await this.gates.loadGates(this.deps.store.db);
+      this.budgetsRefreshedAt = this.deps.now();
+      for (const id of this.rollouts.keys()) this.toStep.add(id);
+      this.scheduleDrain();
+      return result;
+    });
+  }
+
+  private async entry(rolloutId: string): Promise<Indexed> {
+    const indexed = this.rollouts.get(rolloutId);
+    if (indexed) return indexed;
+    const row = await findRollout(this.deps.store.db, rolloutId);
+    if (!row) throw notFound(`rollout ${rolloutId} not found`);
+    // A rollout that no longer runs: the state machine refuses every verb with its status.
+    return this.indexed(row, await batchesOf(this.deps.store.db, [rolloutId]), 0);
+  }
+
+  private async indexed(
+    row: RolloutRow,
+    batches: Parameters<typeof rolloutState>[1],
+    changed: number,
+  ): Promise<Indexed> {
+    const release = await releaseCacheUrl(this.deps.store.db, row.releaseId);
+    return {
+      state: { ...rolloutState(row, batches, changed), options: rolloutOptions(row, batches.length) },
+      machines: new Map(),
+      tags: new Map(),
+      cacheUrl: row.cacheUrl ?? release?.cacheUrl ?? null,
+      toJudge: new Set(),
+      wakeAt: null,
+      blockedBy: [],
+      next: null,
+    };
+  }
+
+  private async storedMachine(rolloutId: string, machineId: string): Promise<MachineState | undefined> {
+    const row = await rolloutMachine(this.deps.store.db, rolloutId, machineId);
+    if (!row) return undefined;
+    return {
+      id: row.machineId,
+      batch: row.batchIndex,
+      position: row.position,
+      state: row.state,
+      reason: row.reason,
+      storePath: row.storePath,
+      deployStartedAt: row.deployStartedAt,
+    };
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -314,10 +432,11 @@ export class RolloutExecutor implements RolloutEvents {
   }
 
   private onTick(): void {
-    if (this.rebuildNeeded || this.toAdvance.size > 0) return this.scheduleDrain();
+    if (this.rebuildNeeded || this.toStep.size > 0 || this.reported.size > 0) return this.scheduleDrain();
     const now = this.deps.now();
-    for (const batch of this.waiting.values()) {
-      if (now >= batch.deadline) return this.scheduleDrain();
+    if (this.gates.hasPercentBudgets && now - this.budgetsRefreshedAt >= BUDGET_REFRESH_MS) return this.scheduleDrain();
+    for (const entry of this.rollouts.values()) {
+      if (entry.wakeAt !== null && entry.wakeAt <= now) return this.scheduleDrain();
     }
   }
 
@@ -327,292 +446,356 @@ export class RolloutExecutor implements RolloutEvents {
       this.reported.clear();
       await this.load();
     }
-    const toJudge = new Map<WaitingBatch, string[]>();
-    for (const machineId of this.reported) {
-      const batch = this.machineBatch.get(machineId);
-      if (!batch) continue;
-      const list = toJudge.get(batch);
-      if (list) list.push(machineId);
-      else toJudge.set(batch, [machineId]);
+    if (this.gates.hasPercentBudgets && this.deps.now() - this.budgetsRefreshedAt >= BUDGET_REFRESH_MS) {
+      await this.gates.loadGates(this.deps.store.db);
+      this.budgetsRefreshedAt = this.deps.now();
+      for (const id of this.rollouts.keys()) this.toStep.add(id);
     }
-    this.reported.clear();
-    const now = this.deps.now();
-    for (const batch of this.waiting.values()) {
-      if (now >= batch.deadline) toJudge.set(batch, [...batch.undecided.keys()]);
+    // Bounded: whatever is still due after this many rounds waits for the next tick.
+    for (let round = 0; round < 50; round++) {
+      const work = new Map<string, string[]>();
+      for (const machineId of this.reported) {
+        const id = this.machineRollout.get(machineId);
+        if (id) work.set(id, [...(work.get(id) ?? []), machineId]);
+      }
+      this.reported.clear();
+      const now = this.deps.now();
+      for (const [id, entry] of this.rollouts) {
+        if ((entry.wakeAt !== null && entry.wakeAt <= now) || entry.toJudge.size > 0) work.set(id, work.get(id) ?? []);
+      }
+      for (const id of this.toStep) work.set(id, work.get(id) ?? []);
+      this.toStep.clear();
+      if (work.size === 0) return;
+      for (const [id, machineIds] of work) {
+        const entry = this.rollouts.get(id);
+        if (!entry) continue;
+        await this.stepAndContinue(entry, { kind: "tick" }, machineIds);
+        await yieldToEventLoop();
+      }
     }
-    for (const [batch, machineIds] of toJudge) {
-      await this.judge(batch, machineIds);
-      if (batch.undecided.size === 0) this.toAdvance.add(batch.rolloutId);
+  }
+
+  /** One step for `event`, then as many ticks as it asks for (more work, a batch to load). */
+  private async stepAndContinue(entry: Indexed, event: RolloutEvent, reported: string[] = []): Promise<void> {
+    let t = await this.step(entry, event, reported);
+    while (this.rollouts.get(entry.state.id) === entry && (t.more || t.loadBatch !== null || entry.toJudge.size > 0)) {
+      await yieldToEventLoop();
+      t = await this.step(entry, { kind: "tick" }, []);
     }
-    while (this.toAdvance.size > 0) {
-      const [rolloutId] = this.toAdvance;
-      this.toAdvance.delete(rolloutId!);
-      await this.advance(rolloutId!);
-    }
+    await this.readAhead(entry);
   }
 
   /**
-   * Decides what can be decided of `machineIds` and stores it. Reads and writes share one
-   * transaction, so every report committed before it (reports take their receive time inside
-   * their own transaction) is seen, and none can slip in between reading and deciding.
+   * One transition: in one transaction, read what the event needs (the reports of the machines it
+   * judges, this millisecond's report times), ask the state machine, write its transition; then,
+   * once committed, update the index, the agents' view and the gates' counts.
    */
-  private async judge(batch: WaitingBatch, machineIds: readonly string[]): Promise<void> {
-    const pending = machineIds.filter((id) => batch.undecided.has(id));
-    if (pending.length === 0) return;
-    const decisions = await this.deps.store.write(async (tx) => {
+  private async step(entry: Indexed, event: RolloutEvent, reported: readonly string[]): Promise<Transition> {
+    await this.ensureLoaded(entry);
+    // A tick with nothing to judge often changes nothing (a gate changed elsewhere, a stale wake-up):
+    // asked first without a transaction, it costs no write when that is so.
+    if (event.kind === "tick" && !this.hasReportsToJudge(entry, reported)) {
       const now = this.deps.now();
-      const events = await reportsSince(tx, pending, batch.startedAt);
-      const byMachine = new Map<string, GateEvent[]>();
-      const push = (machineId: string, event: GateEvent) => {
-        const list = byMachine.get(machineId);
-        if (list) list.push(event);
-        else byMachine.set(machineId, [event]);
-      };
-      for (const r of events.reports) push(r.machineId, { kind: "report", ...r });
-      for (const h of events.health) {
-        push(h.machineId, {
-          kind: "health",
-          receivedAt: h.receivedAt,
-          allPassed: h.allPassed,
-          failedCheck: h.allPassed ? null : firstFailedCheck(safeJson(h.results)),
-        });
-      }
-      const decided: Decision[] = [];
-      for (const machineId of pending) {
-        const health = evaluateMachine({
-          storePath: batch.undecided.get(machineId)!,
-          batchStartedAt: batch.startedAt,
-          timeoutMs: batch.timeoutMs,
-          events: byMachine.get(machineId) ?? [],
-          now,
-        });
-        if (health.state === "healthy") decided.push({ machineId, healthy: true });
-        else if (health.state === "unhealthy") decided.push({ machineId, healthy: false, reason: health.reason });
-      }
-      await this.storeDecisions(tx, batch.rolloutId, decided);
-      return decided;
-    });
-    for (const decision of decisions) {
-      batch.undecided.delete(decision.machineId);
-      this.machineBatch.delete(decision.machineId);
-      if (!decision.healthy) batch.unhealthy += 1;
-    }
-  }
-
-  private async storeDecisions(tx: Tx, rolloutId: string, decisions: readonly Decision[]): Promise<void> {
-    const healthy: string[] = [];
-    const unhealthyByReason = new Map<string, string[]>();
-    for (const d of decisions) {
-      if (d.healthy) healthy.push(d.machineId);
-      else unhealthyByReason.set(d.reason, [...(unhealthyByReason.get(d.reason) ?? []), d.machineId]);
-    }
-    await setMachineHealth(tx, rolloutId, healthy, "healthy", null);
-    for (const [reason, ids] of unhealthyByReason) await setMachineHealth(tx, rolloutId, ids, "unhealthy", reason);
-  }
-
-  /** Moves a running rollout on as far as it can go now. */
-  private async advance(rolloutId: string): Promise<void> {
-    for (;;) {
-      const rollout = await findRollout(this.deps.store.db, rolloutId);
-      if (!rollout || (rollout.status !== "running" && rollout.status !== "created")) {
-        this.forget(rolloutId);
-        return;
-      }
-      const batches = await batchesOf(this.deps.store.db, [rolloutId]);
-      const current = batches.find((b) => b.status !== "succeeded");
-      if (!current) return this.complete(rollout);
-      if (current.status === "pending") await this.markDeploying(rollout, current);
-      else if (current.status === "deploying") await this.deploy(rollout, current);
-      else if (current.status === "waiting_health") {
-        let batch = this.waiting.get(rolloutId);
-        if (!batch || batch.batchIndex !== current.batchIndex) {
-          batch = await this.index(rollout, current);
-          // Reports may have arrived while nobody was watching (restart): judge them now.
-          if (batch.undecided.size > 0) await this.judge(batch, [...batch.undecided.keys()]);
-        }
-        if (batch.undecided.size > 0) return;
-        if (!(await this.finishBatch(rollout, current, batch))) return;
-      } else {
-        return;
+      const dry = next(entry.state, event, this.context(entry, now, new Map()));
+      if (!("refused" in dry) && changesNothing(entry.state, dry)) {
+        await this.applied(entry, dry);
+        return dry;
       }
     }
-  }
-
-  private async markDeploying(rollout: RolloutRow, batch: BatchRow): Promise<void> {
-    const now = this.deps.now();
-    await this.deps.store.write(async (tx) => {
-      await updateBatch(tx, rollout.id, batch.batchIndex, { status: "deploying" });
-      await setRolloutStatus(tx, rollout.id, "running", now);
-      await this.recordTransition(tx, now, rollout.id, "batch.deploying", { batch_index: batch.batchIndex });
+    const { t, reverted } = await this.deps.store.write(async (tx) => {
+      const now = this.deps.now();
+      const input = event.kind === "tick" ? await this.tickEvent(tx, entry, now, reported) : event;
+      const recent = await reportTimesSince(tx, now);
+      const result = next(entry.state, input, this.context(entry, now, recent));
+      if ("refused" in result) throw conflict(result.refused);
+      return { t: result, reverted: await persistTransition(tx, entry.state, result, now, entry.cacheUrl) };
     });
+    await this.applied(entry, t, reverted);
+    return t;
   }
 
-  /** Records previous generations (first attempt only), sets desired generations, starts the health wait. */
-  private async deploy(rollout: RolloutRow, batch: BatchRow): Promise<void> {
-    const now = this.deps.now();
-    const release = await releaseCacheUrl(this.deps.store.db, rollout.releaseId);
-    const cacheUrl = rollout.cacheUrl ?? release?.cacheUrl ?? null;
-    const { desired, size, missing, startedAt } = await this.deps.store.write(async (tx) => {
-      // Reports are judged by receive time from the start on: a report committed before the
-      // start in the same millisecond must fall before it, so the start moves past it.
-      const latest = await latestBatchReportSince(tx, rollout.id, batch.batchIndex, now);
-      const startedAt = latest === null ? now : latest + 1;
-      if (batch.startedAt === null) await recordPreviousGenerations(tx, rollout.id, batch.batchIndex);
-      const set = await desireReleaseForBatch(
-        tx,
-        { rolloutId: rollout.id, batchIndex: batch.batchIndex, releaseId: rollout.releaseId, cacheUrl },
-        now,
-        `rollout:${rollout.id}`,
-      );
-      const covered = new Set(set.map((s) => s.machineId));
-      const members = await machinesOfBatch(tx, rollout.id, batch.batchIndex);
-      const missing = members.filter((m) => !covered.has(m.machineId)).map((m) => m.machineId);
-      await setMachineHealth(tx, rollout.id, missing, "unhealthy", `no entry in release ${rollout.releaseId}`);
-      await updateBatch(tx, rollout.id, batch.batchIndex, { status: "waiting_health", startedAt });
-      await setRolloutStatus(tx, rollout.id, "running", now);
-      await appendRolloutEvents(tx, now, {
-        rolloutId: rollout.id,
-        eventType: "batch.waiting_health",
-        detail: { batch_index: batch.batchIndex, machines: members.length, health_timeout: rollout.healthTimeout },
-        actor: EXECUTOR_ACTOR,
-      });
-      return { desired: set, size: members.length, missing: missing.length, startedAt };
-    });
-    for (const { machineId, storePath } of desired) this.deps.fleet.setDesired(machineId, { storePath, cacheUrl });
-    const undecided = new Map(desired.map((d) => [d.machineId, d.storePath]));
-    this.track(rollout, batch.batchIndex, startedAt, { size, undecided, unhealthy: missing });
-  }
-
-  /** Rebuilds the index entry of a waiting batch from the database. */
-  private async index(rollout: RolloutRow, batch: BatchRow): Promise<WaitingBatch> {
-    const members = await machinesOfBatch(this.deps.store.db, rollout.id, batch.batchIndex);
-    const undecided = new Map(
-      members.filter((m) => m.health === "pending" && m.storePath !== null).map((m) => [m.machineId, m.storePath!]),
-    );
-    const unhealthy = members.filter((m) => m.health === "unhealthy").length;
-    const startedAt = batch.startedAt ?? this.deps.now();
-    return this.track(rollout, batch.batchIndex, startedAt, { size: members.length, undecided, unhealthy });
-  }
-
-  private track(
-    rollout: RolloutRow,
-    batchIndex: number,
-    startedAt: number,
-    members: { size: number; undecided: Map<string, string>; unhealthy: number },
-  ): WaitingBatch {
-    this.forget(rollout.id);
-    const { size, undecided, unhealthy } = members;
-    const threshold = parseQuantity(rollout.failureThreshold);
-    const timeoutMs = rollout.healthTimeout * 1000;
-    const batch: WaitingBatch = {
-      rolloutId: rollout.id,
-      batchIndex,
-      startedAt,
-      deadline: startedAt + timeoutMs,
-      timeoutMs,
-      allowedFailures: threshold.ok ? allowedFailures(threshold.value, size) : 0,
-      undecided,
-      unhealthy,
-    };
-    this.waiting.set(rollout.id, batch);
-    for (const machineId of undecided.keys()) this.machineBatch.set(machineId, batch);
-    return batch;
-  }
-
-  private forget(rolloutId: string): void {
-    const batch = this.waiting.get(rolloutId);
-    if (!batch) return;
-    for (const machineId of batch.undecided.keys()) this.machineBatch.delete(machineId);
-    this.waiting.delete(rolloutId);
-  }
-
-  /** Closes a fully decided batch; true when the rollout goes on to its next batch. */
-  private async finishBatch(rollout: RolloutRow, current: BatchRow, batch: WaitingBatch): Promise<boolean> {
-    this.forget(rollout.id);
-    const now = this.deps.now();
-    const outcome = decideBatch({ undecided: 0, unhealthy: batch.unhealthy }, batch.allowedFailures);
-    const detail = {
-      batch_index: current.batchIndex,
-      unhealthy: batch.unhealthy,
-      allowed_failures: batch.allowedFailures,
-    };
-    if (outcome === "succeeded") {
-      await this.deps.store.write(async (tx) => {
-        await updateBatch(tx, rollout.id, current.batchIndex, { status: "succeeded", completedAt: now });
-        await setRolloutStatus(tx, rollout.id, "running", now);
-        await this.recordTransition(tx, now, rollout.id, "batch.succeeded", detail);
-      });
-      return true;
-    }
-    const restored = await this.deps.store.write(async (tx) => {
-      await updateBatch(tx, rollout.id, current.batchIndex, { status: "failed", completedAt: now });
-      await this.recordTransition(tx, now, rollout.id, "batch.failed", detail);
-      if (rollout.onFailure === "pause") {
-        await setRolloutStatus(tx, rollout.id, "paused", now);
-        await this.recordTransition(tx, now, rollout.id, "rollout.paused", detail);
-        return null;
-      }
-      const reverted = await restorePreviousGenerations(
-        tx,
-        rollout.id,
-        current.batchIndex,
-        now,
-        `rollout:${rollout.id}`,
-      );
-      await setRolloutStatus(tx, rollout.id, "failed", now);
-      await this.recordTransition(tx, now, rollout.id, "rollout.failed", { ...detail, reverted: reverted.length });
-      return reverted;
-    });
-    if (restored) {
-      for (const r of restored) {
-        this.deps.fleet.setDesired(
-          r.machineId,
-          r.storePath === null ? null : { storePath: r.storePath, cacheUrl: r.cacheUrl },
-        );
-      }
-      await this.release(rollout.id);
+  private hasReportsToJudge(entry: Indexed, reported: readonly string[]): boolean {
+    if (dueMachines(entry.state, this.deps.now(), 1).length > 0) return true;
+    if (reported.some((id) => wantsReports(entry.state, id))) return true;
+    for (const id of entry.toJudge) {
+      if (wantsReports(entry.state, id)) return true;
+      entry.toJudge.delete(id);
     }
     return false;
   }
 
-  private async complete(rollout: RolloutRow): Promise<void> {
-    const now = this.deps.now();
-    await this.deps.store.write(async (tx) => {
-      await setRolloutStatus(tx, rollout.id, "completed", now);
-      await this.recordTransition(tx, now, rollout.id, "rollout.completed", { release_id: rollout.releaseId });
-    });
-    await this.release(rollout.id);
+  /** A tick with the reports of the machines to judge: those that reported, those due, those never judged. */
+  private async tickEvent(tx: Tx, entry: Indexed, now: number, reported: readonly string[]): Promise<RolloutEvent> {
+    const ids = new Set(dueMachines(entry.state, now, PAGE));
+    for (const id of reported) if (wantsReports(entry.state, id)) ids.add(id);
+    for (const id of entry.toJudge) {
+      if (ids.size >= PAGE) break;
+      entry.toJudge.delete(id);
+      if (wantsReports(entry.state, id)) ids.add(id);
+    }
+    if (ids.size === 0) return { kind: "tick" };
+    const machines = [...ids].map((id) => entry.machines.get(id)!);
+    const since = Math.min(...machines.map((m) => m.deployStartedAt ?? now));
+    return { kind: "tick", reports: await gateEventsSince(tx, [...ids], since) };
   }
 
-  /** The rollout no longer holds its machines: drop it from the index and the agents' poll hint. */
-  private async release(rolloutId: string): Promise<void> {
-    this.forget(rolloutId);
-    this.toAdvance.delete(rolloutId);
-    this.deps.fleet.setInActiveRollout(await memberIds(this.deps.store.db, rolloutId), false);
+  private context(entry: Indexed, now: number, recent: ReadonlyMap<string, number>): StepContext {
+    return {
+      now,
+      gates: this.gates.snapshot(),
+      budgetInFlight: this.gates.budgetInFlight(),
+      facts: (id) => {
+        const known = this.deps.fleet.machine(id)?.lastReportAt ?? null;
+        const latest = recent.get(id);
+        return {
+          lastReportAt: latest !== undefined && (known === null || latest > known) ? latest : known,
+          tags: entry.tags.get(id) ?? [],
+        };
+      },
+      maxChanges: MAX_CHANGES_PER_STEP,
+    };
   }
 
-  /** One audit row and one rollout event for a transition. */
-  private async recordTransition(
-    tx: Tx,
-    at: number,
+  /** After a transition committed: the index, the agents' view, the budgets' counts, the rollouts it frees. */
+  private async applied(entry: Indexed, t: Transition, reverted: RevertedChunk | null = null): Promise<void> {
+    const loaded = t.state.loaded;
+    let freed = false;
+    for (const { before, after } of t.changes) {
+      if (loaded && after.batch === loaded.index) entry.machines.set(after.id, after);
+      else if (entry.next?.index === after.batch) entry.next = null;
+      if (before.state === "deploying" && after.state !== "deploying") {
+        this.gates.stopped(after.id);
+        freed = true;
+      }
+      if (after.state === "deploying" && before.state !== "deploying") {
+        this.gates.started(after.id, entry.tags.get(after.id) ?? []);
+      }
+    }
+    entry.state = loaded ? { ...t.state, loaded: { ...loaded, machines: entry.machines } } : t.state;
+    entry.wakeAt = t.wakeAt;
+    entry.blockedBy = t.blockedBy;
+    for (const d of t.desire)
+      this.deps.fleet.setDesired(d.machineId, { storePath: d.storePath, cacheUrl: entry.cacheUrl });
+    if (t.released.length > 0) this.deps.fleet.setInActiveRollout(t.released, false);
+    this.countBlocks(t);
+    if (freed && this.gates.hasBudgets) {
+      for (const [id, other] of this.rollouts) {
+        if (other !== entry && other.blockedBy.some((g) => g.startsWith("budget:"))) this.toStep.add(id);
+      }
+    }
+    if (t.releaseAll) await this.finished(entry);
+    if (reverted) {
+      this.restored(reverted);
+      if (!reverted.done) await this.revertAll(entry.state.id, reverted.after);
+    }
+  }
+
+  private restored(chunk: RevertedChunk): void {
+    for (const r of chunk.reverted) {
+      const desired = r.storePath === null ? null : { storePath: r.storePath, cacheUrl: r.cacheUrl };
+      this.deps.fleet.setDesired(r.machineId, desired);
+    }
+  }
+
+  private countBlocks(t: Transition): void {
+    for (const [gate, n] of t.gateBlocks) this.gateBlocks.set(gate, (this.gateBlocks.get(gate) ?? 0) + n);
+  }
+
+  /** The rollout finished: it no longer holds its machines. */
+  private async finished(entry: Indexed): Promise<void> {
+    const id = entry.state.id;
+    if (this.rollouts.get(id) === entry) this.rollouts.delete(id);
+    for (const machineId of entry.machines.keys()) {
+      if (this.machineRollout.get(machineId) === id) this.machineRollout.delete(machineId);
+      this.gates.stopped(machineId);
+    }
+    this.deps.fleet.setInActiveRollout(await memberIds(this.deps.store.db, id), false);
+  }
+
+  /** Gives every machine the rollout changed its previous generation back, REVERT_CHUNK machines per transaction. */
+  private async revertAll(rolloutId: string, from: readonly [number, number] = [-1, -1]): Promise<void> {
+    for (let after = from; ;) {
+      await yieldToEventLoop();
+      const chunk = await this.deps.store.write((tx) =>
+        revertChunk(tx, rolloutId, REVERT_CHUNK, this.deps.now(), EXECUTOR_ACTOR, after),
+      );
+      this.restored(chunk);
+      if (chunk.done) return;
+      after = chunk.after;
+    }
+  }
+
+  /** Loads the rollout's current batch when it is not the loaded one (page by page, the event loop free in between). */
+  private async ensureLoaded(entry: Indexed): Promise<void> {
+    const index = currentBatchIndex(entry.state);
+    if (index === null || entry.state.loaded?.index === index || !isActive(entry.state.status)) return;
+    const { id, options } = entry.state;
+    for (const machineId of entry.machines.keys()) {
+      if (this.machineRollout.get(machineId) === id) this.machineRollout.delete(machineId);
+    }
+    const read = entry.next?.index === index ? entry.next : await this.readBatch(entry, index);
+    entry.next = null;
+    entry.tags = read.tags;
+    entry.toJudge.clear();
+    for (const machine of read.machines) {
+      this.machineRollout.set(machine.id, id);
+      if (machine.state === "deploying" || machine.state === "healthy") entry.toJudge.add(machine.id);
+    }
+    const loaded = loadedBatch(index, read.machines, options.healthTimeoutMs);
+    entry.machines = loaded.machines as Map<string, MachineState>;
+    entry.state = { ...entry.state, loaded };
+  }
+
+  /** Reads a batch's machines page by page, with the event loop free in between. */
+  private async readBatch(entry: Indexed, index: number): Promise<BatchRead> {
+    const { id, options } = entry.state;
+    const read: BatchRead = { index, machines: [], tags: new Map() };
+    for (let after = -1; ;) {
+      const page = await batchMachinesPage(
+        this.deps.store.db,
+        { id, releaseId: options.releaseId },
+        index,
+        after,
+        PAGE,
+      );
+      for (const { machine, tags } of page) {
+        read.machines.push(machine);
+        read.tags.set(machine.id, tags);
+      }
+      if (page.length < PAGE) return read;
+      after = page.at(-1)!.machine.position;
+      await yieldToEventLoop();
+    }
+  }
+
+  /** Reads the batch after the loaded one ahead of time, once the loaded one has started (see `Indexed.next`). */
+  private async readAhead(entry: Indexed): Promise<void> {
+    const loaded = entry.state.loaded;
+    if (!loaded || this.rollouts.get(entry.state.id) !== entry) return;
+    const following = loaded.index + 1;
+    if (following >= entry.state.batches.length || entry.next?.index === following) return;
+    // Only while the loaded batch runs: a paused or pending one may wait a long time.
+    const status = entry.state.batches[loaded.index]!.status;
+    if (entry.state.status !== "running" || (status !== "waiting_health" && status !== "soaking")) return;
+    entry.next = await this.readBatch(entry, following);
+  }
+
+  /**
+   * The registered machines the target could mean and which of them (or of the named hosts) the
+   * release has entries for, read PAGE at a time with the event loop free in between.
+   */
+  private async candidates(
+    target: Target,
+    releaseId: string,
+  ): Promise<{ candidates: TargetCandidate[]; inRelease: Set<string> }> {
+    const { db } = this.deps.store;
+    const candidates: TargetCandidate[] = [];
+    for (let after: string | null = ""; after !== null;) {
+      const page = await targetCandidatesPage(db, target, after, PAGE);
+      candidates.push(...page.candidates);
+      after = page.next;
+      await yieldToEventLoop();
+    }
+    const named = "hosts" in target ? [...new Set(target.hosts)] : candidates.map((m) => m.machineId);
+    const inRelease = new Set<string>();
+    for (let offset = 0; offset < named.length; offset += PAGE) {
+      for (const hostname of await releaseEntriesFor(db, releaseId, named.slice(offset, offset + PAGE))) {
+        inRelease.add(hostname);
+      }
+      await yieldToEventLoop();
+    }
+    return { candidates, inRelease };
+  }
+
+  /** Those of `ids` already held by an active rollout, read PAGE at a time. */
+  private async busy(ids: readonly string[]): Promise<{ machineId: string; rolloutId: string }[]> {
+    const busy: { machineId: string; rolloutId: string }[] = [];
+    for (let offset = 0; offset < ids.length; offset += PAGE) {
+      busy.push(...(await machinesInActiveRollouts(this.deps.store.db, ids.slice(offset, offset + PAGE))));
+      if (offset + PAGE < ids.length) await yieldToEventLoop();
+    }
+    return busy;
+  }
+
+  /** Writes machines of a new rollout; those another rollout holds leave it there (supersede) in the same transaction. */
+  private async insertMembers(
     rolloutId: string,
-    action: AuditAction,
-    detail: Record<string, unknown>,
-    actor: string = EXECUTOR_ACTOR,
+    chunk: readonly (readonly [string, number, number])[],
+    busyIn: ReadonlyMap<string, string>,
+    actor: string,
   ): Promise<void> {
-    await recordAudit(tx, at, { actor, action, target: rolloutId, detail, rolloutId });
-    await appendRolloutEvents(tx, at, { rolloutId, eventType: action, detail, actor });
+    const byRollout = new Map<string, string[]>();
+    for (const [machineId] of chunk) {
+      const holder = busyIn.get(machineId);
+      if (holder) byRollout.set(holder, [...(byRollout.get(holder) ?? []), machineId]);
+    }
+    const superseded: { entry: Indexed; t: Transition }[] = [];
+    await this.deps.store.write(async (tx) => {
+      await insertRolloutMachines(tx, rolloutId, chunk);
+      const now = this.deps.now();
+      for (const [holder, machineIds] of byRollout) {
+        const entry = this.rollouts.get(holder);
+        if (!entry) continue;
+        const machines: MachineState[] = [];
+        for (const machineId of machineIds) {
+          const machine = entry.machines.get(machineId) ?? (await this.storedMachine(holder, machineId));
+          if (machine) machines.push(machine);
+        }
+        const recent = await reportTimesSince(tx, now);
+        const event: RolloutEvent = { kind: "supersede", actor, by: rolloutId, machines };
+        const t = next(entry.state, event, this.context(entry, now, recent));
+        if ("refused" in t) continue;
+        await persistTransition(tx, entry.state, t, now, entry.cacheUrl);
+        superseded.push({ entry, t });
+      }
+    });
+    for (const { entry, t } of superseded) {
+      await this.applied(entry, t);
+      this.toStep.add(entry.state.id);
+    }
+  }
+
+  /** A crash during a creation leaves a rollout `created` that no client was told about: it is removed. */
+  private async discardUnfinishedCreations(): Promise<void> {
+    for (const row of await rolloutsWithStatus(this.deps.store.db, ["created"])) {
+      await this.deps.store.write(async (tx) => {
+        await deleteRollout(tx, row.id);
+        await recordAudit(tx, this.deps.now(), {
+          actor: EXECUTOR_ACTOR,
+          action: "rollout.discarded",
+          target: row.id,
+          rolloutId: row.id,
+          detail: { release_id: row.releaseId, reason: "its creation was interrupted by a restart" },
+        });
+      });
+    }
   }
 }
 
-function isActive(status: RolloutRow["status"]): boolean {
-  return (ACTIVE_ROLLOUT_STATUSES as readonly string[]).includes(status);
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
+/** The row of a new rollout (status `created` until its machines are written). */
+function rolloutRow(id: string, input: CreateRolloutInput, batchCount: number, now: number): RolloutRow {
+  return {
+    id,
+    releaseId: input.releaseId,
+    strategy: input.strategy,
+    status: "created",
+    onFailure: input.onFailure,
+    failureThreshold: input.failureThreshold,
+    healthTimeout: input.healthTimeoutSeconds,
+    cacheUrl: input.cacheUrl,
+    target: JSON.stringify(input.target),
+    batchSizes: JSON.stringify(input.batchSizes.text),
+    createdAt: now,
+    updatedAt: now,
+    createdBy: input.actor,
+    soakSeconds: input.soakSeconds ?? 0,
+    batchSoakSeconds: input.batchSoakSeconds ? JSON.stringify(input.batchSoakSeconds.slice(0, batchCount)) : null,
+    minDecided: input.minDecided ?? null,
+    maxInFlight: input.maxInFlight ?? null,
+    notBefore: input.notBefore ?? null,
+    offlineAfterSeconds: input.offlineAfterSeconds ?? null,
+    supersede: input.supersede ?? false,
+    pauseReason: null,
+    revertPending: false,
+  };
 }

@@ -303,7 +303,7 @@ test("killed mid-rollout (SIGKILL) and restarted on the same database, the rollo
   for (const id of ids) expect(sim.machine(id).currentGeneration).toBe(storePath(id, 1));
 });
 
-test("bun run demo rolls a canary out to a simulated fleet and exits 0", async () => {
+test("bun run demo rolls a canary out to a simulated fleet, then shows a soak, a budget and an abort, and exits 0", async () => {
   const proc = Bun.spawn(["bun", "run", "demo"], { cwd: repoRoot, stdout: "pipe", stderr: "pipe" });
   const timer = setTimeout(() => proc.kill("SIGKILL"), 30_000);
   const [stdout, stderr, code] = await Promise.all([
@@ -315,4 +315,7 @@ test("bun run demo rolls a canary out to a simulated fleet and exits 0", async (
   expect(code, stderr).toBe(0);
   expect(stdout).toContain("batch 1/2");
   expect(stdout).toMatch(/rollout r-[0-9a-f-]+ completed/);
+  expect(stdout).toMatch(/batch 1\/3: soaking/);
+  expect(stdout).toMatch(/waiting \(budget:demo\)/);
+  expect(stdout).toMatch(/rollout r-[0-9a-f-]+ aborted: (\d+) of the \1 machines it changed desire rel-/);
 }, 40_000);

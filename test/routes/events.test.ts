@@ -229,8 +229,10 @@ describe("GET /api/v1/rollouts/{id}/stream", () => {
     expect(history.every((m) => JSON.parse(m.data).rollout_id === rollout_id)).toBe(true);
     const cancelled = await h.request(`/api/v1/rollouts/${rollout_id}/cancel`, { method: "POST", key: admin });
     expect(cancelled.status).toBe(200);
-    const [live] = await stream.take(1);
-    expect(live!.event).toBe("rollout.cancelled");
+    // Its three machines' transitions (machine.deploying) come first; the cancellation follows them.
+    const rest = await stream.take(4);
+    expect(rest.map((m) => m.event)).toEqual([...Array(3).fill("machine.deploying"), "rollout.cancelled"]);
+    expect(rest.every((m) => JSON.parse(m.data).rollout_id === rollout_id)).toBe(true);
   });
 
   test("?action= narrows it; Last-Event-ID resumes it", async () => {
@@ -240,9 +242,10 @@ describe("GET /api/v1/rollouts/{id}/stream", () => {
       { action: "batch.succeeded", target: "r-1", rolloutId: "r-1" },
     );
     await h.store.write(async (tx) => {
-      const { insertRollout } = await import("../../src/db/rollouts.ts");
-      await insertRollout(tx, {
-        row: {
+      const { insertRolloutHeader, insertRolloutMachines } = await import("../../src/db/rollouts.ts");
+      await insertRolloutHeader(
+        tx,
+        {
           id: "r-1",
           releaseId: "rel-x",
           strategy: "all_at_once",
@@ -257,8 +260,9 @@ describe("GET /api/v1/rollouts/{id}/stream", () => {
           updatedAt: 0,
           createdBy: "test",
         },
-        batches: [["web-01"]],
-      });
+        1,
+      );
+      await insertRolloutMachines(tx, "r-1", [["web-01", 0, 0]]);
     });
     const batches = await (await open("/api/v1/rollouts/r-1/stream?action=batch.*")).take(2);
     expect(batches.map((m) => m.event)).toEqual(["batch.deploying", "batch.succeeded"]);

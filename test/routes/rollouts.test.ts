@@ -14,7 +14,7 @@ import {
 } from "../../src/db/schema.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { NIX_BASE32_ALPHABET } from "../../src/domain/store-path.ts";
-import { CreatedRollout, Rollout, RolloutSummary } from "../../src/routes/rollouts.ts";
+import { CreatedRollout, Rollout, RolloutSummary } from "../../src/routes/rollouts/index.ts";
 import { createHarness, type Harness } from "../support/harness.ts";
 import { createTestKey } from "../support/keys.ts";
 

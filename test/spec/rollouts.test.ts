@@ -179,6 +179,17 @@ describe("POST /api/v1/rollouts: request and response", () => {
         "updated_at",
         "created_by",
         "events",
+        // SPEC §14 adds these; v0.1's fields above keep their meaning.
+        "blocked_by",
+        "cache_url",
+        "soak_seconds",
+        "batch_soak_seconds",
+        "min_decided",
+        "max_in_flight",
+        "not_before",
+        "offline_after_seconds",
+        "supersede",
+        "pause_reason",
       ].sort(),
     );
     expect(rollout).toMatchObject({
@@ -195,7 +206,17 @@ describe("POST /api/v1/rollouts: request and response", () => {
     expect(rollout.updated_at).toMatch(RFC3339);
     const [batch] = rollout.batches;
     expect(Object.keys(batch).sort()).toEqual(
-      ["batch_index", "machine_ids", "status", "machine_health", "started_at", "completed_at"].sort(),
+      [
+        "batch_index",
+        "machine_ids",
+        "status",
+        "machine_health",
+        "started_at",
+        "completed_at",
+        // SPEC §14.4
+        "machine_states",
+        "soak_until",
+      ].sort(),
     );
     expect(batch.status).toBe("waiting_health");
     expect(batch.started_at).toMatch(RFC3339);

@@ -18,6 +18,8 @@ export interface Harness {
   ): Promise<Response>;
   /** Advances the fake clock (milliseconds). */
   advance(ms: number): void;
+  /** A restart: stops the control plane and builds a new one from the same database, started. */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -41,23 +43,33 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const dbPath = join(dir, "state.db");
   const store = await openStore(dbPath, undefined, { logger: options.logger, writeWaitMs: options.writeWaitMs });
   let clock = options.startTime ?? Date.parse("2026-11-27T10:00:00Z");
-  const controlPlane = await createControlPlane({
-    store,
-    logger: options.logger ?? silentLogger,
-    config: {
-      perMachineMetrics: options.perMachineMetrics ?? true,
-      reportRetentionHours: 24,
-      maxReleaseBodyMib: options.maxReleaseBodyMib ?? 1,
-    },
-    mtls: options.mtls ?? false,
-    now: () => clock,
-  });
+  const build = () =>
+    createControlPlane({
+      store,
+      logger: options.logger ?? silentLogger,
+      config: {
+        perMachineMetrics: options.perMachineMetrics ?? true,
+        reportRetentionHours: 24,
+        maxReleaseBodyMib: options.maxReleaseBodyMib ?? 1,
+      },
+      mtls: options.mtls ?? false,
+      now: () => clock,
+    });
+  let controlPlane = await build();
   if (options.start) controlPlane.start();
   return {
     dir,
     dbPath,
     store,
-    controlPlane,
+    get controlPlane() {
+      return controlPlane;
+    },
+    async restart() {
+      await controlPlane.stop();
+      controlPlane = await build();
+      controlPlane.start();
+      await controlPlane.deps.rolloutExecutor.idle();
+    },
     request(path, init = {}) {
       const { json, key, peer, ...rest } = init;
       const headers = new Headers(rest.headers);

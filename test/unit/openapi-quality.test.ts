@@ -48,7 +48,7 @@ const WITHOUT_API_KEY = [
 // [compat] v0.1 agents read `/health`'s 503 as text.
 const NON_JSON_ERRORS = ["GET /health 503"];
 const VERBS =
-  /^(list|get|create|update|delete|remove|register|report|replace|add|clear|notify|bootstrap|revoke|export|diff|resume|cancel|redeliver)[A-Z]/;
+  /^(list|get|create|update|delete|remove|register|report|replace|add|clear|notify|bootstrap|revoke|export|diff|resume|cancel|redeliver|pause|promote|abort|retry|skip)[A-Z]/;
 const ERROR_REF = "#/components/schemas/Error";
 
 const isBearer = (operation: Operation) => JSON.stringify(operation.security) === JSON.stringify([{ bearerAuth: [] }]);
@@ -141,8 +141,25 @@ test("[compat] enums are named and spelled as the SPEC says", () => {
   expect(schemas.Lifecycle?.enum).toEqual(["pending", "provisioning", "active", "maintenance", "decommissioned"]);
   expect(schemas.RolloutStrategy?.enum).toEqual(["canary", "staged", "all_at_once"]);
   expect(schemas.RolloutOnFailure?.enum).toEqual(["pause", "revert"]);
-  expect(schemas.RolloutStatus?.enum).toEqual(["created", "running", "paused", "completed", "failed", "cancelled"]);
-  expect(schemas.BatchStatus?.enum).toEqual(["pending", "deploying", "waiting_health", "succeeded", "failed"]);
+  // SPEC §14.4 adds scheduled and aborted (rollout) and soaking (batch) after v0.1's values.
+  expect(schemas.RolloutStatus?.enum).toEqual([
+    "created",
+    "running",
+    "paused",
+    "completed",
+    "failed",
+    "cancelled",
+    "scheduled",
+    "aborted",
+  ]);
+  expect(schemas.BatchStatus?.enum).toEqual([
+    "pending",
+    "deploying",
+    "waiting_health",
+    "succeeded",
+    "failed",
+    "soaking",
+  ]);
   expect(schemas.KeyRole?.enum).toEqual(["admin", "deploy", "readonly"]);
 });
 
