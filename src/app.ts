@@ -10,6 +10,7 @@ import { httpMetrics } from "./middleware/http-metrics.ts";
 import { readBodyAsJson } from "./middleware/json-body.ts";
 import { requestLog } from "./middleware/request-log.ts";
 import { registerAuditRoutes } from "./routes/audit.ts";
+import { registerFleetRoutes } from "./routes/fleet.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { registerKeyRoutes } from "./routes/keys.ts";
 import { registerMachineRoutes } from "./routes/machines.ts";
@@ -82,6 +83,7 @@ export function createApp(deps: AppDeps): App {
   registerAuditRoutes(app, routes);
   registerReleaseRoutes(app, routes);
   registerRolloutRoutes(app, routes);
+  registerFleetRoutes(app, routes);
   // @hono/prometheus exposes the registry; its built-in request metrics are off (see http-metrics.ts).
   const { printMetrics } = prometheus({
     registry: deps.registry,
