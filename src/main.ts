@@ -1,3 +1,4 @@
+import { isServerInvocation, runCli } from "./cli/index.ts";
 import { bunAdapter } from "./server/bun.ts";
 import { run } from "./server/run.ts";
 
@@ -11,4 +12,6 @@ if (process.env.npm_lifecycle_event === "start") {
   }, 250).unref();
 }
 
-process.exit(await run(process.argv.slice(2), process.env, bunAdapter));
+const argv = process.argv.slice(2);
+const serve = (flags: string[]) => run(flags, process.env, bunAdapter);
+process.exit(isServerInvocation(argv) ? await serve(argv) : await runCli(argv, { env: process.env, serve }));

@@ -31,8 +31,12 @@ export interface Store {
   writeStatements<T>(fn: (session: StatementSession) => Promise<T>): Promise<T>;
   /** True when the database answers a trivial query. */
   ping(): Promise<boolean>;
-  /** Checkpoints the WAL into the database file (local files), then closes every connection. */
-  close(): Promise<void>;
+  /**
+   * Checkpoints the WAL into the database file (local files), then closes every connection.
+   * `checkpoint: false` only closes: for a short-lived process (`keys recover`) beside a running
+   * server, whose writers a checkpoint would hold up while it waits for their readers.
+   */
+  close(options?: { checkpoint?: boolean }): Promise<void>;
 }
 
 /** Raised when the database cannot be opened; its message is one line for the operator. */
@@ -147,12 +151,12 @@ export async function openStore(dbPath: string, authToken?: string): Promise<Sto
         return false;
       }
     },
-    async close() {
+    async close({ checkpoint = true } = {}) {
       // libSQL does not checkpoint when its connections close, so a clean stop would
       // otherwise leave every recent write in the -wal file.
       writer?.close();
       writer = undefined;
-      if (!remote && !client.closed) {
+      if (checkpoint && !remote && !client.closed) {
         await client.execute("PRAGMA wal_checkpoint(TRUNCATE)").catch(() => undefined);
       }
       client.close();

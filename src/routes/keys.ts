@@ -21,7 +21,7 @@ const KeyRole = z.enum(["admin", "deploy", "readonly"]).openapi("KeyRole", {
   description: "readonly: every GET; deploy: readonly + releases, rollouts, notify-deploy; admin: everything",
 });
 
-const KeyName = z
+export const KeyName = z
   .string()
   .min(1, "name must not be empty")
   .max(64, "name must be at most 64 characters")

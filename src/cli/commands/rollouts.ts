@@ -1,0 +1,133 @@
+import { argument, choice, integer, message, multiple, option, optional, string } from "@optique/core";
+import { ok } from "../../client/index.ts";
+import { ON_FAILURE_ACTIONS, STRATEGIES } from "../../domain/rollout-planning.ts";
+import { ROLLOUT_STATUSES } from "../../db/rollouts.ts";
+import { clientFor, group, leaf, remote } from "../command.ts";
+import { usageError } from "../exit.ts";
+import { present } from "../output.ts";
+import { createdRollout, rolloutDetail, rolloutTable } from "../views/rollouts.ts";
+
+const rolloutId = argument(string({ metavar: "ROLLOUT" }));
+const path = (id: string) => ({ params: { path: { id } } });
+
+const create = leaf(
+  "create",
+  "Roll a release out to machines, batch by batch with health gates",
+  remote({
+    release: option("--release", string({ metavar: "RELEASE" }), { description: message`Release to deploy` }),
+    strategy: option("--strategy", choice(STRATEGIES, { metavar: "STRATEGY" }), {
+      description: message`canary: 1 then the rest; staged: --batch-sizes; all_at_once`,
+    }),
+    tag: multiple(
+      option("--tag", string({ metavar: "TAG" }), { description: message`Target active machines with all these tags` }),
+    ),
+    host: multiple(option("--host", string({ metavar: "MACHINE" }), { description: message`Target these machines` })),
+    batchSizes: optional(
+      option("--batch-sizes", string({ metavar: "SIZES" }), { description: message`Staged batches, e.g. 1,25%,100%` }),
+    ),
+    failureThreshold: optional(
+      option("--failure-threshold", string({ metavar: "N|P%" }), {
+        description: message`Unhealthy machines a batch tolerates (default 0)`,
+      }),
+    ),
+    onFailure: optional(
+      option("--on-failure", choice(ON_FAILURE_ACTIONS, { metavar: "ACTION" }), {
+        description: message`pause (default) or revert`,
+      }),
+    ),
+    healthTimeout: optional(
+      option("--health-timeout", integer({ min: 0, metavar: "SECONDS" }), {
+        description: message`Time to become healthy (default 300)`,
+      }),
+    ),
+    cacheUrl: optional(
+      option("--cache-url", string({ metavar: "URL" }), {
+        description: message`Binary cache (default: the release's)`,
+      }),
+    ),
+  }),
+  async (args, context) => {
+    if (args.tag.length > 0 === args.host.length > 0)
+      throw usageError("give the target as --tag or --host (one of them)");
+    const created = await ok(
+      clientFor(args, context).POST("/api/v1/rollouts", {
+        body: {
+          release_id: args.release,
+          strategy: args.strategy,
+          target: args.tag.length > 0 ? { tags: [...args.tag] } : { hosts: [...args.host] },
+          batch_sizes: args.batchSizes?.split(",").map((size) => size.trim()),
+          failure_threshold: args.failureThreshold,
+          on_failure: args.onFailure,
+          health_timeout: args.healthTimeout,
+          cache_url: args.cacheUrl,
+        },
+      }),
+    );
+    await present(context.output, args.json, created, createdRollout);
+  },
+);
+
+const list = leaf(
+  "list",
+  "Rollouts, newest first",
+  remote({
+    status: optional(
+      option("--status", choice(ROLLOUT_STATUSES, { metavar: "STATUS" }), {
+        description: message`Only rollouts in this status`,
+      }),
+    ),
+  }),
+  async (args, context) => {
+    const rollouts = await ok(
+      clientFor(args, context).GET("/api/v1/rollouts", { params: { query: { status: args.status } } }),
+    );
+    await present(context.output, args.json, rollouts, rolloutTable);
+  },
+);
+
+const show = leaf(
+  "show",
+  "One rollout: batches, machine health, events",
+  remote({ id: rolloutId }),
+  async (args, context) => {
+    const rollout = await ok(clientFor(args, context).GET("/api/v1/rollouts/{id}", path(args.id)));
+    await present(context.output, args.json, rollout, rolloutDetail);
+  },
+);
+
+const resume = leaf(
+  "resume",
+  "Resume a paused rollout (its failed batch starts again)",
+  remote({ id: rolloutId }),
+  async (args, context) => {
+    const rollout = await ok(clientFor(args, context).POST("/api/v1/rollouts/{id}/resume", path(args.id)));
+    await present(context.output, args.json, rollout, rolloutDetail);
+  },
+);
+
+const cancel = leaf(
+  "cancel",
+  "Cancel a rollout; machines keep what they were given",
+  remote({ id: rolloutId }),
+  async (args, context) => {
+    const rollout = await ok(clientFor(args, context).POST("/api/v1/rollouts/{id}/cancel", path(args.id)));
+    await present(context.output, args.json, rollout, rolloutDetail);
+  },
+);
+
+const remove = leaf("delete", "Delete a finished rollout", remote({ id: rolloutId }), async (args, context) => {
+  await ok(clientFor(args, context).DELETE("/api/v1/rollouts/{id}", path(args.id)));
+  if (!args.json) await context.output.out(`${args.id}: deleted\n`);
+});
+
+/** `rollouts …`: create and steer rollouts. */
+export const rolloutsCommand = group(
+  "rollouts",
+  "Create, list, show, resume, cancel and delete rollouts",
+  create,
+  list,
+  show,
+  resume,
+  cancel,
+  remove,
+);
