@@ -1,6 +1,4 @@
-import { isServerInvocation, runCli } from "./cli/index.ts";
-import { bunAdapter } from "./server/bun.ts";
-import { run } from "./server/run.ts";
+import { isServerInvocation } from "./cli/dispatch.ts";
 
 // `bun run start` runs this file as a child of the runner, which forwards SIGTERM and
 // SIGINT but cannot forward SIGKILL. If the runner dies, stop as if it had sent SIGTERM
@@ -13,5 +11,10 @@ if (process.env.npm_lifecycle_event === "start") {
 }
 
 const argv = process.argv.slice(2);
-const serve = (flags: string[]) => run(flags, process.env, bunAdapter);
-process.exit(isServerInvocation(argv) ? await serve(argv) : await runCli(argv, { env: process.env, serve }));
+// Each side loads only its own modules: a command starts without the server's (libSQL, the routes).
+const serve = async (flags: string[]) => {
+  const [{ run }, { bunAdapter }] = await Promise.all([import("./server/run.ts"), import("./server/bun.ts")]);
+  return run(flags, process.env, bunAdapter);
+};
+const command = async () => (await import("./cli/index.ts")).runCli(argv, { env: process.env, serve });
+process.exit(isServerInvocation(argv) ? await serve(argv) : await command());

@@ -20,11 +20,6 @@ import { processInput } from "./terminal.ts";
 
 const PROGRAM = "nixfleet-control-plane";
 
-/** True when the arguments are the server's flags (or none): the process serves, as it always has. */
-export function isServerInvocation(argv: readonly string[]): boolean {
-  return argv.length === 0 || argv[0]!.startsWith("-");
-}
-
 export interface CliOptions {
   env: Env;
   /** Runs the server with its flags (the `serve` command). */

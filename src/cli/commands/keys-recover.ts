@@ -1,13 +1,10 @@
 import { existsSync } from "node:fs";
 import { message, option, optional, string, withDefault } from "@optique/core";
 import { isRemoteDatabase, OPTIONS } from "../../config.ts";
-import { DatabaseOpenError, openStore } from "../../db/database.ts";
-import { DatabaseUnavailableError } from "../../db/unavailable.ts";
-import { KeyName } from "../../routes/keys.ts";
-import { recoverAdminKey, RECOVER_ACTOR } from "../../services/key-recovery.ts";
 import { leaf } from "../command.ts";
 import { CliError, EXIT, usageError } from "../exit.ts";
 import { formatJson } from "../output.ts";
+import type { DatabaseUnavailableError } from "../../db/unavailable.ts";
 import { object } from "@optique/core";
 
 /**
@@ -30,6 +27,18 @@ export const keysRecoverCommand = leaf(
     json: option("--json", { description: message`Print the key as JSON (the API's CreatedApiKey)` }),
   }),
   async (args, context) => {
+    // Loaded here, not at start-up: the database and the API's schemas are for this command only.
+    const [
+      { DatabaseOpenError, openStore },
+      { KeyName },
+      { recoverAdminKey, RECOVER_ACTOR },
+      { DatabaseUnavailableError },
+    ] = await Promise.all([
+      import("../../db/database.ts"),
+      import("../../routes/keys.ts"),
+      import("../../services/key-recovery.ts"),
+      import("../../db/unavailable.ts"),
+    ]);
     const dbPath = args.dbPath ?? (context.env[OPTIONS.dbPath.env] || OPTIONS.dbPath.default);
     const name = KeyName.safeParse(args.name);
     if (!name.success) throw usageError(`--name: ${name.error.issues[0]?.message ?? "invalid"}`);
@@ -55,7 +64,7 @@ export const keysRecoverCommand = leaf(
         await context.output.out(`${key.key}\n`);
       }
     } catch (error) {
-      throw asBusy(error) ?? error;
+      throw asBusy(error, DatabaseUnavailableError) ?? error;
     } finally {
       // No checkpoint: a server may be using the file, and its writers would wait for it.
       await store.close({ checkpoint: false });
@@ -64,8 +73,8 @@ export const keysRecoverCommand = leaf(
 );
 
 /** A write that could not get the database (another process holds it) as exit code 4, or null. */
-function asBusy(error: unknown): CliError | null {
-  if (error instanceof DatabaseUnavailableError)
+function asBusy(error: unknown, unavailable: typeof DatabaseUnavailableError): CliError | null {
+  if (error instanceof unavailable)
     return new CliError(EXIT.unavailable, `cannot write the database: ${error.message}; try again`);
   const text = `${(error as { code?: string }).code ?? ""} ${(error as Error).message ?? ""}`;
   if (/SQLITE_(BUSY|LOCKED)|database is locked/i.test(text)) {

@@ -1,7 +1,6 @@
 import { resolve } from "node:path";
 import { message, option, optional, string } from "@optique/core";
 import { ok } from "../../client/index.ts";
-import { isWellFormedKey } from "../../db/keys.ts";
 import { leaf, remote } from "../command.ts";
 import { connect } from "../connect.ts";
 import { usageError } from "../exit.ts";
@@ -37,7 +36,7 @@ export const loginCommand = leaf(
       context.env.NIXFLEET_API_KEY ||
       (context.input.isTTY ? await context.input.readSecret("API key: ") : await context.input.readAll())
     ).trim();
-    if (!isWellFormedKey(apiKey)) throw usageError("that is not an API key (nfk- and 64 hex digits)");
+    if (!/^nfk-[0-9a-f]{64}$/.test(apiKey)) throw usageError("that is not an API key (nfk- and 64 hex digits)");
     const login: SavedLogin = {
       url: url.replace(/\/+$/, ""),
       api_key: apiKey,
