@@ -2,7 +2,7 @@
 // (the same executable) on a temp database. Exit codes, --json output parsed with the API's own
 // schemas, the 0600 login file, and `keys recover` on the file the running server uses.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, chmodSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, chmodSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { z } from "@hono/zod-openapi";
@@ -359,4 +359,3 @@ describe("serving and completions", () => {
     expect(flags.stdout).toContain("--db-path");
   });
 });
-
