@@ -1,6 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { prometheus } from "@hono/prometheus";
-import { Scalar } from "@scalar/hono-api-reference";
 import { bodyLimit } from "hono/body-limit";
 import { VERSION } from "./config.ts";
 import type { AppDeps, AppEnv, RouteContext } from "./context.ts";
@@ -17,6 +16,8 @@ import { registerMachineRoutes } from "./routes/machines.ts";
 import { registerReleaseRoutes } from "./routes/releases.ts";
 import { registerRolloutRoutes } from "./routes/rollouts.ts";
 import { renderLastSeenMetric } from "./services/fleet-metrics.ts";
+import { registerDocs } from "./ui/docs.ts";
+import { registerUi } from "./ui/index.tsx";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -98,7 +99,8 @@ export function createApp(deps: AppDeps): App {
   });
 
   app.doc31("/openapi.json", OPENAPI_INFO);
-  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "nixfleet control plane API" }));
+  registerDocs(app);
+  registerUi(app, deps);
   return app;
 }
 

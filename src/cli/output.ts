@@ -1,5 +1,6 @@
 // Output of the commands: `--json` prints the API's own JSON (stable: the OpenAPI document
 // describes it), tables otherwise. Formatting lives here, apart from the calls.
+export { age, duration, shortStorePath, when } from "../domain/format.ts";
 
 /** Where a command writes: data on stdout, notes and hints on stderr (so pipes get data only). */
 export interface Output {
@@ -57,30 +58,4 @@ export function fields(entries: [string, string][]): string {
 /** Control characters (newlines in an agent's message, escapes in an id) cannot break a table's lines. */
 function oneLine(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f]/g, (c) => (c === "\n" ? "⏎" : "�"));
-}
-
-/** A store path as `0c3i5jw…-nixos-system-web-01` (tables); details print the whole path. */
-export function shortStorePath(path: string | null | undefined): string {
-  if (!path) return "-";
-  const match = /^\/nix\/store\/([0-9a-z]{32})-(.*)$/.exec(path);
-  return match ? `${match[1]!.slice(0, 7)}…-${match[2]}` : path;
-}
-
-/** How long ago an RFC 3339 time was, e.g. `45s`, `12m`, `3h`, `2d`; `-` for none. */
-export function age(timestamp: string | null | undefined, now = Date.now()): string {
-  if (!timestamp) return "-";
-  return duration(Math.max(0, Math.round((now - Date.parse(timestamp)) / 1000)));
-}
-
-/** Seconds as `45s`, `12m`, `3h`, `2d`. */
-export function duration(seconds: number): string {
-  if (seconds < 120) return `${seconds}s`;
-  if (seconds < 7200) return `${Math.floor(seconds / 60)}m`;
-  if (seconds < 172800) return `${Math.floor(seconds / 3600)}h`;
-  return `${Math.floor(seconds / 86400)}d`;
-}
-
-/** An RFC 3339 time shortened to the minute, `2026-11-27 10:00`; `-` for none. */
-export function when(timestamp: string | null | undefined): string {
-  return timestamp ? timestamp.slice(0, 16).replace("T", " ") : "-";
 }

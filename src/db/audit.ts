@@ -25,7 +25,9 @@ export type AuditAction =
   | "report"
   | "key.created"
   | "key.revoked"
-  | "tags.updated";
+  | "tags.updated"
+  | "session.created"
+  | "session.deleted";
 
 export interface AuditEntry {
   actor: string;

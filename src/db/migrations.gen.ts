@@ -21,4 +21,9 @@ export const migrations: EmbeddedMigration[] = [
     when: 1796577473159,
     sql: "ALTER TABLE `audit_events` ADD `rollout_id` text;--> statement-breakpoint\nCREATE INDEX `audit_rollout_idx` ON `audit_events` (`rollout_id`,`id`);--> statement-breakpoint\n-- Events written before this column existed: a rollout's own transitions name it as their target.\nUPDATE `audit_events` SET `rollout_id` = `target` WHERE `action` LIKE 'rollout.%' OR `action` LIKE 'batch.%';\n",
   },
+  {
+    tag: "0003_ui_sessions",
+    when: 1796578505888,
+    sql: "CREATE TABLE `ui_sessions` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`key_id` text NOT NULL,\n\t`sealed_key` text NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`expires_at` integer NOT NULL\n);\n--> statement-breakpoint\nCREATE INDEX `ui_sessions_expires_idx` ON `ui_sessions` (`expires_at`);",
+  },
 ];
