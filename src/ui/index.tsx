@@ -42,9 +42,15 @@ type UiContext = Context<AppEnv>;
 const oneOf = <T extends string>(choices: readonly T[], value: string | undefined): T | undefined =>
   choices.find((choice) => choice === value);
 
-/** Over HTTPS the cookie is `__Host-` prefixed and Secure (the browser then pins it to this host). */
-function cookieName(c: UiContext): string {
-  return isHttps(c) ? "__Host-nixfleet_session" : "nixfleet_session";
+const COOKIE = "nixfleet_session";
+
+/** Over HTTPS the cookie is Secure and `__Host-` prefixed (the browser then pins it to this host and path). */
+function readSessionCookie(c: UiContext): string | undefined {
+  return isHttps(c) ? getCookie(c, COOKIE, "host") : getCookie(c, COOKIE);
+}
+
+function cookieAttributes(c: UiContext) {
+  return { path: "/", secure: isHttps(c), ...(isHttps(c) ? { prefix: "host" as const } : {}) };
 }
 
 function isHttps(c: UiContext): boolean {
@@ -127,7 +133,7 @@ export function registerUi(app: App, deps: AppDeps): void {
 
   /** The session the cookie names, with a client that calls the API as its key; null when there is none. */
   const openSession = async (c: UiContext): Promise<OpenSession | null> => {
-    const token = getCookie(c, cookieName(c));
+    const token = readSessionCookie(c);
     if (!token) return null;
     const sessionId = sessionIdOf(token);
     const now = deps.now();
@@ -196,19 +202,17 @@ export function registerUi(app: App, deps: AppDeps): void {
         detail: { expires_at: new Date(expiresAt).toISOString() },
       });
     });
-    setCookie(c, cookieName(c), token, {
-      path: "/",
+    setCookie(c, COOKIE, token, {
+      ...cookieAttributes(c),
       httpOnly: true,
-      secure: isHttps(c),
       sameSite: "Strict",
       maxAge: Math.floor((expiresAt - now) / 1000),
-      ...(isHttps(c) ? { prefix: "host" as const } : {}),
     });
     return c.redirect("/ui", 303);
   });
 
   app.post("/ui/logout", async (c) => {
-    const token = getCookie(c, cookieName(c));
+    const token = readSessionCookie(c);
     const form = await formOf(c);
     if (!token || !isSameOriginPost(c) || !isCsrfTokenOf(token, form.get("_csrf") ?? undefined)) {
       return c.json({ error: "logout needs this site's form (CSRF check failed)" }, 403);
@@ -224,11 +228,7 @@ export function registerUi(app: App, deps: AppDeps): void {
         detail: {},
       });
     });
-    deleteCookie(c, cookieName(c), {
-      path: "/",
-      secure: isHttps(c),
-      ...(isHttps(c) ? { prefix: "host" as const } : {}),
-    });
+    deleteCookie(c, COOKIE, cookieAttributes(c));
     return c.redirect("/ui/login", 303);
   });
 
