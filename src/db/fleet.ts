@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
-import type { Lifecycle } from "../domain/lifecycle.ts";
-import type { SystemState } from "../domain/machines.ts";
+import { LIFECYCLES, type Lifecycle } from "../domain/lifecycle.ts";
+import { SYSTEM_STATES, type SystemState } from "../domain/machines.ts";
+import { selectJson } from "./bulk-json.ts";
 import type { DbOrTx } from "./database.ts";
 import { systemStateSql } from "./machines.ts";
 import { desiredGenerations, machines } from "./schema.ts";
@@ -14,24 +15,38 @@ export interface FleetCounts {
   behindDesired: number;
 }
 
+const indexOf = (column: unknown, values: readonly string[]) =>
+  sql.join([sql`(case ${column}`, ...values.map((v, i) => sql`when ${v} then ${i}`), sql`end)`], sql.raw(" "));
+
 /**
- * One pass over the machine table (SQLite aggregates; no row reaches JavaScript): at 100 000
- * machines this is the price of the fleet overview and `status`.
+ * The fleet overview's counts at 100 000 machines. SQLite encodes each machine as one small number
+ * (lifecycle, system state, stale) in a single pass over the table, and JavaScript tallies them: a
+ * GROUP BY would sort every row, which measured three times the CPU. Machines behind their desired
+ * generation are counted from the desired generations, each looked up in the clustered machine table.
  */
 export async function fleetCounts(db: DbOrTx, staleBefore: number): Promise<FleetCounts> {
   const live = sql`${machines.lifecycle} <> 'decommissioned'`;
-  const rows = await db.values<[Lifecycle, SystemState, number, number, number]>(sql`
-    select ${machines.lifecycle}, ${systemStateSql}, count(*),
-      coalesce(sum(${live} and ${machines.lastReportAt} < ${staleBefore}), 0),
-      coalesce(sum(${live} and ${desiredGenerations.storePath} is not null
-        and ${desiredGenerations.storePath} is not ${machines.currentGeneration}), 0)
-    from ${machines}
-    left join ${desiredGenerations} on ${desiredGenerations.machineId} = ${machines.machineId}
-    group by 1, 2`);
-  // The driver's rows are indexable, not iterable.
+  const codes = await selectJson<number[]>(
+    db,
+    sql`select json_group_array((${indexOf(machines.lifecycle, LIFECYCLES)} * ${SYSTEM_STATES.length}
+      + ${indexOf(systemStateSql, SYSTEM_STATES)}) * 2 + coalesce(${live} and ${machines.lastReportAt} < ${staleBefore}, 0))
+      from ${machines}`,
+  );
+  const tally = new Array<number>(LIFECYCLES.length * SYSTEM_STATES.length * 2).fill(0);
+  for (const code of codes) tally[code]! += 1;
+  const cells = LIFECYCLES.flatMap((lifecycle, l) =>
+    SYSTEM_STATES.map((state, s) => {
+      const cell = (l * SYSTEM_STATES.length + s) * 2;
+      return { lifecycle, state, machines: tally[cell]! + tally[cell + 1]! };
+    }),
+  );
+  const [behind] = await db.values<[number]>(sql`
+    select count(*) from ${desiredGenerations}
+    join ${machines} on ${machines.machineId} = ${desiredGenerations.machineId}
+    where ${live} and ${desiredGenerations.storePath} is not ${machines.currentGeneration}`);
   return {
-    cells: rows.map((row) => ({ lifecycle: row[0], state: row[1], machines: Number(row[2]) })),
-    stale: rows.reduce((sum, row) => sum + Number(row[3]), 0),
-    behindDesired: rows.reduce((sum, row) => sum + Number(row[4]), 0),
+    cells,
+    stale: tally.reduce((sum, n, code) => (code % 2 === 1 ? sum + n : sum), 0),
+    behindDesired: Number(behind![0]),
   };
 }

@@ -235,14 +235,16 @@ export function registerUi(app: App, deps: AppDeps): void {
   app.get(
     "/ui",
     page("overview", async (_c, view) => {
-      const [summary, errors] = await Promise.all([
-        ok(view.api.GET("/api/v1/fleet/summary")),
-        ok(
-          view.api.GET("/api/v1/machines", {
-            params: { query: { state: ["error"], limit: String(OVERVIEW_ERRORS_SHOWN) } },
-          }),
-        ),
-      ]);
+      const summary = await ok(view.api.GET("/api/v1/fleet/summary"));
+      // Listing machines in error scans the fleet when there are few: only when there are some.
+      const errors =
+        summary.by_system_state.error === 0
+          ? []
+          : await ok(
+              view.api.GET("/api/v1/machines", {
+                params: { query: { state: ["error"], limit: String(OVERVIEW_ERRORS_SHOWN) } },
+              }),
+            );
       return <OverviewPage view={view} summary={summary} errors={errors} />;
     }),
   );
