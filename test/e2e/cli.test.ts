@@ -1,6 +1,7 @@
 // The command line, run as operators run it: the compiled executable against a real server
 // (the same executable) on a temp database. Exit codes, --json output parsed with the API's own
 // schemas, the 0600 login file, and `keys recover` on the file the running server uses.
+import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, chmodSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,7 +11,7 @@ import { FleetSummary } from "../../src/routes/fleet.ts";
 import { CreatedRelease, Release, ReleaseDiff } from "../../src/routes/releases.ts";
 import { CreatedRollout, Rollout, RolloutSummary } from "../../src/routes/rollouts.ts";
 import { compiledBinary } from "../support/binary.ts";
-import { startServer, type ServerProcess } from "../support/process.ts";
+import { repoRoot, runToExit, startServer, type ServerProcess } from "../support/process.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nixfleet-cli-"));
 const dbPath = join(dir, "state.db");
@@ -329,6 +330,26 @@ describe("keys recover", () => {
       ["keys", "recover", "--db-path", dbPath],
     );
     expect(created.name).toBe("recovery");
+  });
+
+  test("a database another process keeps locked past the 5 s wait is exit 4 with one line", async () => {
+    const locked = join(dir, "locked.db");
+    // Created by another process: two SQLite libraries in one process (libSQL's, bun:sqlite's)
+    // would drop each other's POSIX locks when either closes the file.
+    const created = await runToExit([
+      "bun",
+      "-e",
+      `const { openStore } = await import(${JSON.stringify(join(repoRoot, "src/db/database.ts"))}); await (await openStore(${JSON.stringify(locked)})).close();`,
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    const holder = new Database(locked);
+    holder.exec("BEGIN IMMEDIATE");
+    try {
+      expectOneLine(await cli(["keys", "recover", "--db-path", locked]), 4, "database locked");
+    } finally {
+      holder.exec("ROLLBACK");
+      holder.close();
+    }
   });
 
   test("a path with no database is refused with one line and creates nothing", async () => {
