@@ -121,13 +121,10 @@ export function registerUi(app: App, deps: AppDeps): void {
       strictTransportSecurity: false,
     }),
   );
+  // `/ui/*` also matches `/ui`.
   app.use("/ui/*", async (c, next) => {
     await next();
     // Pages carry fleet data: never stored by the browser or a proxy.
-    c.header("cache-control", "no-store");
-  });
-  app.use("/ui", async (c, next) => {
-    await next();
     c.header("cache-control", "no-store");
   });
 

@@ -67,6 +67,7 @@ test("GET /openapi.json → an OpenAPI 3.1 document with every SPEC route", asyn
     "delete /api/v1/rollouts/{id}",
     "get /api/v1/audit",
     "get /api/v1/audit/export",
+    "get /api/v1/fleet/summary",
   ];
   const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
     Object.keys(ops)
