@@ -1,15 +1,15 @@
 // Where the CLI finds its control plane: flags, then environment, then the file `login` wrote.
 import {
   chmodSync,
+  closeSync,
   existsSync,
   mkdirSync,
   openSync,
   readFileSync,
   renameSync,
   statSync,
-  writeSync,
-  closeSync,
   unlinkSync,
+  writeSync,
 } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";

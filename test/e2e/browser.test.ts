@@ -2,6 +2,7 @@
 // served by the compiled executable: every asset must come from inside it. Screenshots of the main
 // pages land in a temp dir, or in docs/screenshots/ with UPDATE_SCREENSHOTS=1.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,7 +20,12 @@ if (!available) {
 
 const dir = mkdtempSync(join(tmpdir(), "nixfleet-browser-"));
 const shots = join(dir, "screenshots");
-const STORE = (name: string, n: number) => `/nix/store/${String(n).padStart(2, "0").repeat(16)}-nixos-system-${name}`;
+/** A store path of release `n` for a host: a nix-base32 hash derived from both, as a real one looks. */
+function STORE(name: string, n: number): string {
+  const digest = createHash("sha256").update(`${name}/${n}`).digest();
+  const hash = Array.from(digest.subarray(0, 32), (byte) => "0123456789abcdfghijklmnpqrsvwxyz"[byte % 32]).join("");
+  return `/nix/store/${hash}-nixos-system-${name}-25.05.${20260101 + n}`;
+}
 
 let server: ServerProcess;
 let browser: Browser;

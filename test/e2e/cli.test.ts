@@ -365,6 +365,7 @@ describe("serving and completions", () => {
     const help = await cli(["--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("--db-path");
+    expect(help.stdout).toContain("nixfleet-control-plane help");
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });
 

@@ -1,11 +1,10 @@
 import { existsSync } from "node:fs";
-import { message, option, optional, string, withDefault } from "@optique/core";
+import { message, object, option, optional, string, withDefault } from "@optique/core";
 import { isRemoteDatabase, OPTIONS } from "../../config.ts";
+import type { DatabaseUnavailableError } from "../../db/unavailable.ts";
 import { leaf } from "../command.ts";
 import { CliError, EXIT, usageError } from "../exit.ts";
 import { formatJson } from "../output.ts";
-import type { DatabaseUnavailableError } from "../../db/unavailable.ts";
-import { object } from "@optique/core";
 
 /**
  * `keys recover`: break-glass on the control plane's host when no admin key is left. It opens the

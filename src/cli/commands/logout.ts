@@ -1,8 +1,7 @@
 import { existsSync, unlinkSync } from "node:fs";
-import { message, option, optional, string } from "@optique/core";
+import { message, object, option, optional, string } from "@optique/core";
 import { leaf } from "../command.ts";
 import { configFilePath } from "../settings.ts";
-import { object } from "@optique/core";
 
 /** `logout`: deletes the saved login (the key itself stays valid: revoke it with `keys revoke`). */
 export const logoutCommand = leaf(
