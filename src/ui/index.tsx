@@ -85,11 +85,6 @@ function render(c: UiContext, page: JSX.Element, status: 200 | 401 | 403 | 404 =
   return c.html(`<!doctype html>${page}`, status);
 }
 
-interface OpenSession {
-  view: View;
-  sessionId: string;
-}
-
 /** Registers the dashboard's pages, its login and logout, and the embedded assets. */
 export function registerUi(app: App, deps: AppDeps): void {
   app.get("/assets/:file", (c) => {
@@ -129,7 +124,7 @@ export function registerUi(app: App, deps: AppDeps): void {
   });
 
   /** The session the cookie names, with a client that calls the API as its key; null when there is none. */
-  const openSession = async (c: UiContext): Promise<OpenSession | null> => {
+  const openSession = async (c: UiContext): Promise<{ view: View } | null> => {
     const token = readSessionCookie(c);
     if (!token) return null;
     const sessionId = sessionIdOf(token);
@@ -147,7 +142,6 @@ export function registerUi(app: App, deps: AppDeps): void {
       fetch: async (request) => app.fetch(request, c.env),
     });
     return {
-      sessionId,
       view: { api, keyName: found.key.name, role: found.key.role, csrf: csrfTokenOf(token), now },
     };
   };
