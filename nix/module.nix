@@ -1,4 +1,5 @@
-# NixOS module for the nixfleet control plane (SPEC §12).
+# NixOS module for the nixfleet control plane (SPEC §12, §17): the seed's options, one option per
+# further server flag, an environment file for secrets, and the executable on the system path.
 {
   config,
   lib,
@@ -28,6 +29,41 @@ let
   # ExecStart, even inside quotes.
   escapeSpecifiers = lib.replaceStrings [ "%" ] [ "%%" ];
   escapeExecArg = lib.replaceStrings [ "%" "$" ] [ "%%" "$$" ];
+
+  # An option that sets the server flag `--FLAG VALUE` (null leaves the flag out). Its default is
+  # the server's own, so the unit always states what the server runs with.
+  flagOption = flag: type: default: description: {
+    option = lib.mkOption {
+      inherit type default;
+      description = "${description} Sets `--${flag}`.";
+    };
+    args =
+      value:
+      lib.optionals (value != null) [
+        "--${flag}"
+        (if lib.isBool value then lib.boolToString value else toString value)
+      ];
+  };
+
+  # An option for a server flag that takes no value (`--FLAG` when true).
+  switchOption = flag: description: {
+    option = lib.mkOption {
+      type = lib.types.bool;
+      default = false;
+      description = "${description} Sets `--${flag}`.";
+    };
+    args = value: lib.optional value "--${flag}";
+  };
+
+  # Every server flag of src/config.ts OPTIONS beyond the seed's options, one line each, named as
+  # the flag in camelCase: `name = flagOption "flag" type serverDefault "…";`, or
+  # `name = switchOption "flag" "…";` for a flag without value. test/unit/nix-module.test.ts fails
+  # when a flag has no option here or above, or when a default differs from the server's.
+  serverFlags = with lib.types; {
+    reportRetentionHours = flagOption "report-retention-hours" ints.positive 24 "Reports and health reports older than this many hours are pruned; each machine keeps its latest.";
+    perMachineMetrics = flagOption "per-machine-metrics" bool true "Whether `/metrics` exports `nixfleet_machine_last_seen_timestamp_seconds`, one series per machine (turn it off to keep scrapes of a very large fleet small).";
+    maxReleaseBodyMib = flagOption "max-release-body-mib" (ints.between 1 1024) 1 "Body limit of `POST /api/v1/releases` in MiB (every other route takes 1 MiB); a 10 000-host manifest is about 1.7 MiB.";
+  };
 
   # TLS files reach the service through LoadCredential, so root-only secrets (sops-nix, agenix)
   # work for the unprivileged service user; %d is the unit's credentials directory.
@@ -59,7 +95,10 @@ let
   ++ lib.concatMap (credential: [
     credential.flag
     "%d/${credential.name}"
-  ]) tlsCredentials;
+  ]) tlsCredentials
+  ++ lib.concatLists (
+    lib.mapAttrsToList (name: serverFlag: map escapeExecArg (serverFlag.args cfg.${name})) serverFlags
+  );
 
   # With impermanence, persist under the host's own persistent storage root: the entry has a fixed
   # name, so reading the other entries does not recurse into this one.
@@ -80,7 +119,10 @@ in
       default = pkgs.callPackage ./package.nix { };
       defaultText = lib.literalExpression "pkgs.callPackage ./nix/package.nix { }";
       example = lib.literalExpression "inputs.nixfleet-control-plane.packages.\${pkgs.stdenv.hostPlatform.system}.default";
-      description = "The package providing `bin/nixfleet-control-plane`.";
+      description = ''
+        The package providing `bin/nixfleet-control-plane`, the server and the CLI; the module puts
+        it on the system path (`environment.systemPackages`).
+      '';
     };
 
     listen = lib.mkOption {
@@ -142,7 +184,21 @@ in
         '';
       };
     };
-  };
+
+    environmentFile = lib.mkOption {
+      type = lib.types.nullOr lib.types.path;
+      default = null;
+      example = "/run/secrets/nixfleet-cp.env";
+      description = ''
+        File of `NAME=value` lines added to the service's environment, for secrets that have no
+        flag: `NIXFLEET_CP_DB_AUTH_TOKEN=…`, the token of a remote libSQL server (`dbPath` =
+        `libsql://…`). Read by systemd as root, so it may stay readable by root only; use a string,
+        not a Nix path literal, which is copied into the world-readable Nix store. Settings this
+        module passes as flags win over the same variables here.
+      '';
+    };
+  }
+  // lib.mapAttrs (_: serverFlag: serverFlag.option) serverFlags;
 
   config = lib.mkIf cfg.enable (
     lib.mkMerge [
@@ -198,6 +254,9 @@ in
             LoadCredential = map (
               credential: "${credential.name}:${escapeSpecifiers (toString credential.path)}"
             ) tlsCredentials;
+            EnvironmentFile = lib.mkIf (cfg.environmentFile != null) (
+              escapeSpecifiers (toString cfg.environmentFile)
+            );
             UMask = "0077";
 
             # Binding below 1024 is the only privilege the server may need; otherwise it gets none.
@@ -231,6 +290,9 @@ in
         };
 
         networking.firewall.allowedTCPPorts = lib.optional (cfg.openFirewall && listenIsValid) listenPort;
+
+        # The same executable is the CLI (`nixfleet-control-plane status`, `keys recover`, …).
+        environment.systemPackages = [ cfg.package ];
       }
 
       # environment.persistence exists only where the impermanence module is imported.

@@ -1,59 +1,17 @@
-# Builds the single nixfleet-control-plane executable with Bun (`bun run build`, scripts/build.ts).
+# Builds the single nixfleet-control-plane executable with Bun (`bun run build`, scripts/build.ts),
+# from node_modules fetched package by package by the hashes in bun.lock (nix/node-modules.nix).
 {
   lib,
   stdenvNoCC,
+  callPackage,
   bun,
-  cacert,
 }:
 let
-  version = (lib.importJSON ../package.json).version;
-
-  # The runtime dependencies from bun.lock, fetched once as a fixed-output derivation (the only
-  # step with network access). devDependencies are left out: the build needs none of them. Every
-  # Linux CPU's libSQL addon is installed so that one hash serves x86_64 and aarch64 alike.
-  nodeModules = stdenvNoCC.mkDerivation {
-    pname = "nixfleet-control-plane-node-modules";
-    inherit version;
-    src = lib.fileset.toSource {
-      root = ../.;
-      fileset = lib.fileset.unions [
-        ../package.json
-        ../bun.lock
-        ../bunfig.toml
-      ];
-    };
-    nativeBuildInputs = [
-      bun
-      cacert
-    ];
-    impureEnvVars = lib.fetchers.proxyImpureEnvVars;
-    dontConfigure = true;
-    buildPhase = ''
-      runHook preBuild
-      export HOME="$TMPDIR" BUN_INSTALL_CACHE_DIR="$TMPDIR/bun-cache"
-      bun install --frozen-lockfile --ignore-scripts --production --os=linux --cpu='*' --no-progress
-      runHook postBuild
-    '';
-    installPhase = ''
-      runHook preInstall
-      cp -R node_modules "$out"
-      runHook postInstall
-    '';
-    # patchShebangs would write store paths into a fixed-output derivation.
-    dontFixup = true;
-    outputHashMode = "recursive";
-    outputHashAlgo = "sha256";
-    # Placeholder: this repository was written on a machine without nixpkgs. Build once with
-    # `nix build .#default`; Nix refuses the placeholder and prints `got: sha256-…`; put that
-    # value here. It changes whenever bun.lock (or the Bun release in nixpkgs) changes. For
-    # reference, the same install with Bun 1.4.4 produced sha256-ptPqUTmOQ+wJrRfLK9sS+VPj0z2K38ovz9ummcR0S3I=
-    # (nix-hash of node_modules, identical over two fresh installs).
-    outputHash = lib.fakeHash;
-  };
+  nodeModules = callPackage ./node-modules.nix { };
 in
 stdenvNoCC.mkDerivation {
   pname = "nixfleet-control-plane";
-  inherit version;
+  version = (lib.importJSON ../package.json).version;
 
   src = lib.fileset.toSource {
     root = ../.;
@@ -68,13 +26,18 @@ stdenvNoCC.mkDerivation {
   };
 
   nativeBuildInputs = [ bun ];
-  dontConfigure = true;
+
+  configurePhase = ''
+    runHook preConfigure
+    # A copy, not a link: scripts/build.ts recognises the libSQL loader by its node_modules path.
+    cp -R ${nodeModules}/node_modules node_modules
+    chmod -R u+w node_modules
+    runHook postConfigure
+  '';
 
   buildPhase = ''
     runHook preBuild
     export HOME="$TMPDIR"
-    cp -R ${nodeModules} node_modules
-    chmod -R u+w node_modules
     bun run build
     runHook postBuild
   '';

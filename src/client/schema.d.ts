@@ -220,7 +220,7 @@ export interface paths {
     get?: never;
     put?: never;
     post?: never;
-    /** Revoke an API key; refused for the last active admin key */
+    /** Revoke an API key; refused when no admin key that never expires would remain */
     delete: operations["revokeKey"];
     options?: never;
     head?: never;
@@ -472,6 +472,7 @@ export interface components {
          */
         timestamp: string;
       } | null;
+      /** @description Any length is accepted (NUL is stored as U+FFFD); longer than 128 characters, the first and last 64 are stored around a marker `[… N characters cut …]` */
       agent_version?: string;
       uptime_seconds?: number;
     };
@@ -479,14 +480,17 @@ export interface components {
       | {
           /** @enum {string} */
           status: "pass";
+          /** @description Any length is accepted (NUL is stored as U+FFFD); longer than 16384 characters, the first and last 8192 are stored around a marker `[… N characters cut …]` */
           check_name: string;
           duration_ms: number;
         }
       | {
           /** @enum {string} */
           status: "fail";
+          /** @description Any length is accepted (NUL is stored as U+FFFD); longer than 16384 characters, the first and last 8192 are stored around a marker `[… N characters cut …]` */
           check_name: string;
           duration_ms: number;
+          /** @description Any length is accepted (NUL is stored as U+FFFD); longer than 16384 characters, the first and last 8192 are stored around a marker `[… N characters cut …]` */
           message: string;
         };
     Machine: {
@@ -621,6 +625,7 @@ export interface components {
      *     }
      */
     NotifyDeployRequest: {
+      /** @description Any store path (not checked beyond 1–512 characters without control characters) */
       store_path: string;
     };
     BootstrapResult: {
@@ -636,10 +641,10 @@ export interface components {
     };
     BootstrapRequest: {
       /**
-       * @description Defaults to `admin`
+       * @description Defaults to `admin` (also when empty or null)
        * @example admin
        */
-      name?: string;
+      name?: string | null;
     };
     CreatedApiKey: {
       id: string;
@@ -672,7 +677,7 @@ export interface components {
       role: components["schemas"]["KeyRole"];
       /**
        * Format: date-time
-       * @description When the key stops working; must be in the future. Absent or null: never
+       * @description When the key stops working; must be in the future. Absent or null: never. An expiring admin key is refused (409) while no admin key that never expires exists
        */
       expires_at?: string | null;
     };
@@ -755,7 +760,10 @@ export interface components {
     ReleaseEntryInput: {
       /** @example web-01 */
       hostname: string;
-      /** @example /nix/store/0c3i5jwm4cc1p2ix2ql1sd8nm3w1wmw9-nixos-system-web-01-24.11 */
+      /**
+       * @description A top-level Nix store path: `/nix/store/`, 32 characters of Nix's base-32 alphabet (`0-9a-z` without `e o u t`), `-`, and a name of 1–211 characters of `A-Z a-z 0-9 + - . _ ? =` not starting with `.` — what `nix build` prints. Anything else is refused with 400 naming the entry, so a typo or a truncated path is never deployed to a fleet.
+       * @example /nix/store/0c3i5jwm4cc1p2ix2ql1sd8nm3w1wmw9-nixos-system-web-01-24.11
+       */
       store_path: string;
       /** @example x86_64-linux */
       platform: string;
@@ -1956,6 +1964,15 @@ export interface operations {
       };
       /** @description The API key lacks the role, or the client certificate is for another machine */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflicts with the current state */
+      409: {
         headers: {
           [name: string]: unknown;
         };

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { and, asc, count, eq, gt, isNull, ne, or, sql } from "drizzle-orm";
+import { and, asc, count, eq, isNull, ne, sql } from "drizzle-orm";
 import type { Role } from "../context.ts";
 import type { DbOrTx } from "./database.ts";
 import { apiKeys } from "./schema.ts";
@@ -79,17 +79,17 @@ export async function listKeys(db: DbOrTx): Promise<ApiKeyRow[]> {
   return db.select().from(apiKeys).orderBy(asc(apiKeys.createdAt), asc(apiKeys.id));
 }
 
-/** How many admin keys other than `exceptId` are neither revoked nor expired at `now`. */
-export async function countOtherActiveAdmins(db: DbOrTx, exceptId: string, now: number): Promise<number> {
+/** How many admin keys never expire and are not revoked, not counting key `exceptId` when given. */
+export async function countPermanentAdmins(db: DbOrTx, exceptId?: string): Promise<number> {
   const rows = await db
     .select({ n: count() })
     .from(apiKeys)
     .where(
       and(
         eq(apiKeys.role, "admin"),
-        ne(apiKeys.id, exceptId),
+        exceptId === undefined ? undefined : ne(apiKeys.id, exceptId),
         isNull(apiKeys.revokedAt),
-        or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now)),
+        isNull(apiKeys.expiresAt),
       ),
     );
   return rows[0]?.n ?? 0;
@@ -98,9 +98,4 @@ export async function countOtherActiveAdmins(db: DbOrTx, exceptId: string, now: 
 /** Marks the key revoked at `at`. */
 export async function revokeKey(tx: DbOrTx, id: string, at: number): Promise<void> {
   await tx.update(apiKeys).set({ revokedAt: at }).where(eq(apiKeys.id, id));
-}
-
-/** True when the key is neither revoked nor expired at `now`. */
-export function isActiveKey(key: Pick<ApiKeyRow, "revokedAt" | "expiresAt">, now: number): boolean {
-  return key.revokedAt === null && (key.expiresAt === null || key.expiresAt > now);
 }

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { WITHOUT_CONTROL_CHARACTERS, withoutNul } from "../domain/text.ts";
 
 /** The body of every error response. */
 export const ErrorSchema = z
@@ -28,16 +29,31 @@ export function errorResponses<S extends ErrorStatusCode>(...statuses: S[]) {
   };
 }
 
+export const CONTROL_CHARACTERS_REFUSED = "must not contain NUL or other control characters (U+0000–U+001F)";
+
 /**
- * Path ids (machine, rollout, release): 1–128 characters, anything else is a 400. NUL is
- * refused: SQLite text stops at it on the way back, so `a%00b` would be read as `a`.
+ * A string that names something (machine id, hostname, tag, platform, ...): one holding NUL or
+ * another C0 control character is a 400 naming the field (SPEC §13): SQLite would cut text off
+ * at a NUL on the way back (`a\0b` read as `a`), and a name is not a place for line breaks or
+ * terminal escapes.
+ */
+export const identifier = (message = CONTROL_CHARACTERS_REFUSED) =>
+  z.string().regex(WITHOUT_CONTROL_CHARACTERS, message);
+
+/**
+ * Agent free text (report message, health check name and message, agent version): never refused
+ * for what it holds; each NUL becomes U+FFFD so nothing after it is lost (SPEC §13).
+ */
+export const agentText = (text: z.ZodString = z.string()) => text.transform(withoutNul);
+
+/**
+ * Path ids (machine, rollout, release, key): 1–128 characters without control characters,
+ * anything else is a 400.
  */
 export const pathId = (name: string, example: string) =>
-  z
-    .string()
+  identifier(`${name} ${CONTROL_CHARACTERS_REFUSED}`)
     .min(1, `${name} must not be empty`)
     .max(128, `${name} must be at most 128 characters`)
-    .regex(/^[^\0]*$/, `${name} must not contain NUL characters`)
     .openapi({ param: { name, in: "path" }, example });
 
 export const MachineIdParams = z.object({ id: pathId("id", "web-01") });

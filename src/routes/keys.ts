@@ -2,18 +2,18 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv, RouteContext } from "../context.ts";
 import { recordAudit } from "../db/audit.ts";
 import {
-  countOtherActiveAdmins,
+  countPermanentAdmins,
   findKeyById,
   generateRawKey,
   hashKey,
   insertFirstKey,
   insertKey,
-  isActiveKey,
   listKeys as listKeyRows,
   newKeyId,
   revokeKey as revokeKeyRow,
   type ApiKeyRow,
 } from "../db/keys.ts";
+import { creationLockOut, revocationLockOut } from "../domain/keys.ts";
 import { badRequest, conflict, notFound } from "../errors.ts";
 import { bearerSecurity, errorResponses, pathId, Timestamp, toTimestamp } from "./common.ts";
 
@@ -21,21 +21,27 @@ const KeyRole = z.enum(["admin", "deploy", "readonly"]).openapi("KeyRole", {
   description: "readonly: every GET; deploy: readonly + releases, rollouts, notify-deploy; admin: everything",
 });
 
-export const KeyName = z
-  .string()
-  .min(1, "name must not be empty")
-  .max(64, "name must be at most 64 characters")
-  // The name becomes the audit actor `apikey:<name>`; control characters would garble logs.
-  .regex(/^[^\p{Cc}]*$/u, "name must not contain control characters")
-  .openapi({ example: "ci-deployer" });
+// The name becomes the audit actor `apikey:<name>`; control characters (C0, DEL and C1) have no place there.
+const keyNameText = () =>
+  z
+    .string()
+    .max(64, "name must be at most 64 characters")
+    .regex(/^[^\p{Cc}]*$/u, "name must not contain control characters");
+
+export const KeyName = keyNameText().min(1, "name must not be empty").openapi({ example: "ci-deployer" });
 
 const RawKey = z.string().openapi({
   description: "The secret, shown only in this response",
   example: "nfk-3f9a0c4e1b7d2a6f8e5c9b0d1a2f3e4c5b6a7d8e9f0a1b2c3d4e5f6a7b8c9d0e",
 });
 
+// v0.1 names the bootstrap key `admin` when the name is empty, absent or null.
 const BootstrapRequest = z
-  .object({ name: KeyName.optional().openapi({ description: "Defaults to `admin`", example: "admin" }) })
+  .object({
+    name: keyNameText()
+      .nullish()
+      .openapi({ description: "Defaults to `admin` (also when empty or null)", example: "admin" }),
+  })
   .openapi("BootstrapRequest");
 
 const BootstrapResult = z
@@ -50,7 +56,10 @@ const CreateApiKeyRequest = z
       .datetime({ offset: true, message: "expires_at must be an RFC 3339 timestamp" })
       .nullable()
       .optional()
-      .openapi({ description: "When the key stops working; must be in the future. Absent or null: never" }),
+      .openapi({
+        description:
+          "When the key stops working; must be in the future. Absent or null: never. An expiring admin key is refused (409) while no admin key that never expires exists",
+      }),
   })
   .openapi("CreateApiKeyRequest");
 
@@ -120,7 +129,7 @@ export const createKey = createRoute({
   },
   responses: {
     201: { description: "The new key", content: { "application/json": { schema: CreatedApiKey } } },
-    ...errorResponses(400, 401, 403, 413),
+    ...errorResponses(400, 401, 403, 409, 413),
   },
 });
 
@@ -142,7 +151,7 @@ export const revokeKey = createRoute({
   path: "/api/v1/keys/{id}",
   operationId: "revokeKey",
   tags: ["keys"],
-  summary: "Revoke an API key; refused for the last active admin key",
+  summary: "Revoke an API key; refused when no admin key that never expires would remain",
   security: bearerSecurity,
   request: { params: KeyIdParams },
   responses: {
@@ -166,7 +175,7 @@ function toApiKey(row: ApiKeyRow): z.infer<typeof ApiKey> {
 /** Registers bootstrap, create, list and revoke of API keys. */
 export function registerKeyRoutes(app: OpenAPIHono<AppEnv>, { deps, requireRole }: RouteContext): void {
   app.openapi(bootstrapKey, async (c) => {
-    const name = c.req.valid("json").name ?? "admin";
+    const name = c.req.valid("json").name || "admin";
     const rawKey = generateRawKey();
     const id = newKeyId();
     const now = deps.now();
@@ -200,6 +209,8 @@ export function registerKeyRoutes(app: OpenAPIHono<AppEnv>, { deps, requireRole 
     if (expiresAt !== null && expiresAt <= now) throw badRequest("expires_at must be in the future");
     const rawKey = generateRawKey();
     const row = await deps.store.write(async (tx) => {
+      const lockOut = creationLockOut({ role: body.role, expiresAt }, await countPermanentAdmins(tx));
+      if (lockOut !== null) throw conflict(lockOut);
       const inserted = await insertKey(tx, {
         id: newKeyId(),
         name: body.name,
@@ -241,9 +252,8 @@ export function registerKeyRoutes(app: OpenAPIHono<AppEnv>, { deps, requireRole 
       const key = await findKeyById(tx, id);
       if (!key) throw notFound(`API key ${id} not found`);
       if (key.revokedAt !== null) return;
-      if (key.role === "admin" && isActiveKey(key, now) && (await countOtherActiveAdmins(tx, id, now)) === 0) {
-        throw conflict("cannot revoke the last active admin key; create another admin key first");
-      }
+      const lockOut = revocationLockOut(key, await countPermanentAdmins(tx, id));
+      if (lockOut !== null) throw conflict(lockOut);
       await revokeKeyRow(tx, id, now);
       await recordAudit(tx, now, {
         actor: c.get("actor"),

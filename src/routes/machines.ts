@@ -21,14 +21,18 @@ import {
 } from "../db/machines.ts";
 import { canTransition, LIFECYCLES } from "../domain/lifecycle.ts";
 import { normalizeTags, sameTags, secondsSince, SYSTEM_STATES, systemState, TAG_PATTERN } from "../domain/machines.ts";
+import { capText, hasControlCharacter } from "../domain/text.ts";
 import { parseRfc3339, toUtcRfc3339 } from "../domain/time.ts";
 import { badRequest, conflict, describeZodError, notFound } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { ReportIngest } from "../services/report-ingest.ts";
 import {
+  agentText,
   bearerSecurity,
   clampedLimitQuery,
+  CONTROL_CHARACTERS_REFUSED,
   errorResponses,
+  identifier,
   MachineIdParams,
   pathId,
   Timestamp,
@@ -50,12 +54,10 @@ const Tag = z
 const TagList = z.array(Tag).max(MAX_TAGS, `at most ${MAX_TAGS} tags`);
 
 // Agents send the tags of their NixOS configuration, which v0.1 never restricted: a report is
-// not refused over a tag the admin routes would not accept (NUL is refused: SQLite text ends there).
-const AgentTag = z
-  .string()
+// not refused over a tag the admin routes would not accept, only over one no tag can be.
+const AgentTag = identifier(`a tag ${CONTROL_CHARACTERS_REFUSED}`)
   .min(1, "a tag must not be empty")
-  .max(128, "a tag is at most 128 characters")
-  .refine((tag) => !tag.includes("\0"), "a tag must not contain NUL");
+  .max(128, "a tag is at most 128 characters");
 
 const AgentTimestamp = z
   .string()
@@ -84,39 +86,52 @@ const MachineStatus = z
   })
   .openapi("Machine");
 
+/** Characters of a health result's `check_name` or `message` that are stored; longer text is cut in the middle. */
+export const HEALTH_TEXT_CAP = 16_384;
+/** Characters of `agent_version` that are stored. */
+const AGENT_VERSION_CAP = 128;
+
+const cappedDescription = (cap: number) =>
+  `Any length is accepted (NUL is stored as U+FFFD); longer than ${cap} characters, the first and last ${cap / 2} are stored around a marker \`[… N characters cut …]\``;
+
+/** Agent text of any length, stored at most `cap` characters plus the truncation marker. */
+const cappedAgentText = (cap: number) => agentText().transform((text) => capText(text, cap));
+
 const HealthCheckResult = z
   .discriminatedUnion("status", [
     z.object({
       status: z.literal("pass"),
-      check_name: z.string().max(256),
+      check_name: cappedAgentText(HEALTH_TEXT_CAP).openapi({ description: cappedDescription(HEALTH_TEXT_CAP) }),
       duration_ms: z.int().nonnegative(),
     }),
     z.object({
       status: z.literal("fail"),
-      check_name: z.string().max(256),
+      check_name: cappedAgentText(HEALTH_TEXT_CAP).openapi({ description: cappedDescription(HEALTH_TEXT_CAP) }),
       duration_ms: z.int().nonnegative(),
-      message: z.string().max(4096, "message must be at most 4096 characters"),
+      message: cappedAgentText(HEALTH_TEXT_CAP).openapi({ description: cappedDescription(HEALTH_TEXT_CAP) }),
     }),
   ])
   .openapi("HealthCheckResult");
 
 // Unnamed: `.nullish()` on a named schema would make the component itself nullable.
 const AgentHealthReport = z.object({
-  results: z.array(HealthCheckResult).max(1000),
+  results: z.array(HealthCheckResult),
   all_passed: z.boolean(),
   timestamp: AgentTimestamp,
 });
 
 const AgentReport = z
   .object({
-    machine_id: z.string().min(1).max(128, "machine_id must be at most 128 characters"),
-    current_generation: z.string().max(512, "current_generation must be at most 512 characters"),
+    machine_id: identifier().min(1).max(128, "machine_id must be at most 128 characters"),
+    current_generation: agentText(z.string().max(512, "current_generation must be at most 512 characters")),
     success: z.boolean(),
-    message: z.string().max(4096, "message must be at most 4096 characters"),
+    message: agentText(z.string().max(4096, "message must be at most 4096 characters")),
     timestamp: AgentTimestamp,
     tags: z.array(AgentTag).max(MAX_TAGS, `at most ${MAX_TAGS} tags`).optional(),
     health: AgentHealthReport.nullish(),
-    agent_version: z.string().max(128).optional(),
+    agent_version: cappedAgentText(AGENT_VERSION_CAP)
+      .optional()
+      .openapi({ description: cappedDescription(AGENT_VERSION_CAP) }),
     uptime_seconds: z.int().nonnegative().optional(),
   })
   .openapi("AgentReport", {
@@ -199,7 +214,10 @@ const MachineTags = z
 
 const NotifyDeployRequest = z
   .object({
-    store_path: z.string().min(1, "store_path must not be empty").max(512, "store_path must be at most 512 characters"),
+    store_path: identifier()
+      .min(1, "store_path must not be empty")
+      .max(512, "store_path must be at most 512 characters")
+      .openapi({ description: "Any store path (not checked beyond 1–512 characters without control characters)" }),
   })
   .openapi("NotifyDeployRequest", {
     example: { store_path: "/nix/store/1b9p07z77phvv2hf6gm9f28syp39f1ag-nixos-system-web-01-25.05" },
@@ -238,6 +256,7 @@ const ListMachinesQuery = z.object({
     .transform((value) => (value === undefined ? null : Buffer.from(value, "base64url").toString("utf8"))),
   tag: z
     .union([z.string(), z.array(z.string())])
+    .refine((tags) => [tags].flat().every((tag) => !hasControlCharacter(tag)), CONTROL_CHARACTERS_REFUSED)
     .optional()
     .openapi({
       param: { name: "tag", in: "query", style: "form", explode: true },

@@ -14,30 +14,40 @@ import {
 import { diffReleases } from "../domain/release-diff.ts";
 import { EXAMPLE_STORE_PATH, STORE_PATH_PATTERN, isStorePath } from "../domain/store-path.ts";
 import { badRequest, conflict, notFound } from "../errors.ts";
-import { Timestamp, bearerSecurity, errorResponses, limitQuery, pathId, toTimestamp } from "./common.ts";
+import {
+  CONTROL_CHARACTERS_REFUSED,
+  Timestamp,
+  bearerSecurity,
+  errorResponses,
+  identifier,
+  limitQuery,
+  pathId,
+  toTimestamp,
+} from "./common.ts";
 
 export const MAX_RELEASE_ENTRIES = 100_000;
 const LIST_DEFAULT_LIMIT = 20;
 const LIST_MAX_LIMIT = 500;
 const EXAMPLE_RELEASE_ID = "rel-6f1c2b4e-9a51-4c3e-8f4d-2a7b9c0d1e2f";
 
-const Hostname = z
-  .string()
+/** The store-path rule (SPEC §6, kept by §13), as the API documents it. */
+const STORE_PATH_RULE =
+  "A top-level Nix store path: `/nix/store/`, 32 characters of Nix's base-32 alphabet (`0-9a-z` without `e o u t`), `-`, and a name of 1–211 characters of `A-Z a-z 0-9 + - . _ ? =` not starting with `.` — what `nix build` prints. Anything else is refused with 400 naming the entry, so a typo or a truncated path is never deployed to a fleet.";
+
+const Hostname = identifier()
   .min(1, "must not be empty")
   .max(128, "must be at most 128 characters")
   .openapi({ example: "web-01" });
 
 // Entry tags come from the fleet's flake, as the agents' do, and v0.1 never restricted them.
-const Tag = z
-  .string()
+const Tag = identifier(`a tag ${CONTROL_CHARACTERS_REFUSED}`)
   .min(1, "a tag must not be empty")
   .max(128, "a tag is at most 128 characters")
-  .refine((tag) => !tag.includes("\0"), "a tag must not contain NUL")
   .openapi({ example: "prod" });
 
+// A flake reference, a revision and a URL never hold control characters: refused, not altered.
 const optionalText = (max: number, example: string) =>
-  z
-    .string()
+  identifier()
     .max(max, `must be at most ${max} characters`)
     .nullish()
     .transform((value) => value ?? null)
@@ -49,9 +59,8 @@ const ReleaseEntryInput = z
     store_path: z
       .string()
       .max(1024, "must be at most 1024 characters")
-      .openapi({ pattern: STORE_PATH_PATTERN, example: EXAMPLE_STORE_PATH }),
-    platform: z
-      .string()
+      .openapi({ pattern: STORE_PATH_PATTERN, description: STORE_PATH_RULE, example: EXAMPLE_STORE_PATH }),
+    platform: identifier()
       .min(1, "must not be empty")
       .max(64, "must be at most 64 characters")
       .openapi({ example: "x86_64-linux" }),
@@ -131,8 +140,7 @@ export const ReleaseDiff = z
 
 const ListReleasesQuery = z.object({
   limit: limitQuery(LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT),
-  host: z
-    .string()
+  host: identifier()
     .min(1, "must not be empty")
     .max(128, "must be at most 128 characters")
     .optional()

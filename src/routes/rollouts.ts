@@ -21,7 +21,7 @@ import {
   type Target,
 } from "../domain/rollout-planning.ts";
 import { badRequest, notFound } from "../errors.ts";
-import { Timestamp, bearerSecurity, errorResponses, pathId, toTimestamp } from "./common.ts";
+import { Timestamp, bearerSecurity, errorResponses, identifier, pathId, toTimestamp } from "./common.ts";
 
 const EXAMPLE_ROLLOUT_ID = "r-0b7e2f0a-3c1d-4e5f-8a9b-1c2d3e4f5a6b";
 const EXAMPLE_RELEASE_ID = "rel-6f1c2b4e-9a51-4c3e-8f4d-2a7b9c0d1e2f";
@@ -35,7 +35,7 @@ const RolloutStatus = z.enum(ROLLOUT_STATUSES).openapi("RolloutStatus", { exampl
 const BatchStatus = z.enum(BATCH_STATUSES).openapi("BatchStatus", { example: "waiting_health" });
 
 // Absent and null mean the same: v0.1 clients send `null` for options they leave unset.
-const MachineName = z.string().min(1, "must not be empty").max(128, "must be at most 128 characters");
+const MachineName = identifier().min(1, "must not be empty").max(128, "must be at most 128 characters");
 const NameList = z
   .array(MachineName)
   .min(1, "must not be empty")
@@ -44,8 +44,7 @@ const NameList = z
 
 export const CreateRolloutRequest = z
   .object({
-    release_id: z
-      .string()
+    release_id: identifier()
       .min(1, "must not be empty")
       .max(128, "must be at most 128 characters")
       .openapi({ example: EXAMPLE_RELEASE_ID }),
@@ -77,8 +76,7 @@ export const CreateRolloutRequest = z
       .nullish()
       .transform((v) => v ?? DEFAULT_HEALTH_TIMEOUT_SECONDS)
       .openapi({ description: "Seconds a machine has to become healthy", example: 300 }),
-    cache_url: z
-      .string()
+    cache_url: identifier()
       .max(2048, "must be at most 2048 characters")
       .nullish()
       .transform((v) => v ?? null)

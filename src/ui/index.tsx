@@ -10,7 +10,7 @@ import type { App } from "../app.ts";
 import { createFleetClient, FleetApiError, ok } from "../client/index.ts";
 import type { AppDeps, AppEnv } from "../context.ts";
 import { recordAudit } from "../db/audit.ts";
-import { findKeyByHash, hashKey, isActiveKey, isWellFormedKey } from "../db/keys.ts";
+import { findKeyByHash, hashKey, isWellFormedKey } from "../db/keys.ts";
 import { ROLLOUT_STATUSES } from "../db/rollouts.ts";
 import { deleteExpiredSessions, deleteSession, findSession, insertSession } from "../db/sessions.ts";
 import { assetAt } from "./assets.ts";
@@ -29,6 +29,7 @@ import { RolloutPage, RolloutProgress, RolloutsPage } from "./pages/rollouts.tsx
 import {
   csrfTokenOf,
   isCsrfTokenOf,
+  isUsableKey,
   newSessionToken,
   sealApiKey,
   sessionIdOf,
@@ -132,7 +133,7 @@ export function registerUi(app: App, deps: AppDeps): void {
     const found = await findSession(deps.store.db, sessionId, now);
     if (!found) return null;
     const apiKey = unsealApiKey(token, found.session.sealedKey);
-    if (!apiKey || !isActiveKey(found.key, now)) {
+    if (!apiKey || !isUsableKey(found.key, now)) {
       await deps.store.write((tx) => deleteSession(tx, sessionId));
       return null;
     }
@@ -172,7 +173,7 @@ export function registerUi(app: App, deps: AppDeps): void {
     const rawKey = (await formOf(c)).get("key")?.trim() ?? "";
     const now = deps.now();
     const key = isWellFormedKey(rawKey) ? await findKeyByHash(deps.store.db, hashKey(rawKey)) : undefined;
-    if (!key || !isActiveKey(key, now)) {
+    if (!key || !isUsableKey(key, now)) {
       return render(c, <LoginPage error="Unknown, revoked or expired API key." />, 401);
     }
     const token = newSessionToken();

@@ -59,3 +59,8 @@ export function isCsrfTokenOf(token: string, given: string | undefined): boolean
   const actual = Buffer.from(given);
   return expected.length === actual.length && timingSafeEqual(expected, actual);
 }
+
+/** True when the API would take the key now (the auth middleware's rule): neither revoked nor expired. */
+export function isUsableKey(key: { revokedAt: number | null; expiresAt: number | null }, now: number): boolean {
+  return key.revokedAt === null && (key.expiresAt === null || key.expiresAt > now);
+}

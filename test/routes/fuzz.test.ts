@@ -1,7 +1,10 @@
 // Bounded, seeded fuzzing of every mutating operation the OpenAPI document lists: malformed
 // JSON, wrong types, unknown enum values, oversize strings and ids, bodies over 1 MiB and
 // nested junk, all with an admin key. Invariants: never a 5xx, every error is `{"error": string}`,
-// and `/health` still answers `ok` afterwards. New routes are covered as soon as they are registered.
+// and `/health` still answers `ok` afterwards. Then hostile text (lone surrogates, NUL and other
+// control characters) in every string field, path and query parameter of every route, after
+// which everything the control plane shows must still be readable and well-formed (SPEC §13).
+// New routes are covered as soon as they are registered.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { MAX_BODY_BYTES, openApiDocument } from "../../src/app.ts";
 import { createHarness, type Harness } from "../support/harness.ts";
@@ -33,9 +36,10 @@ type JsonSchema = {
 };
 
 interface Operation {
-  method: (typeof MUTATING_METHODS)[number];
+  method: (typeof MUTATING_METHODS)[number] | "get";
   template: string;
   params: string[];
+  query: string[];
   body: JsonSchema | undefined;
 }
 
@@ -74,7 +78,11 @@ function prng(seed: number) {
     }
     return out;
   };
-  return { next, int, pick, text };
+  // Lone UTF-16 surrogates (JSON.stringify writes them as \uXXXX escapes), NUL, other C0
+  // characters, DEL and astral characters, mixed with plain ones.
+  const HOSTILE = ["\ud800", "\udbff", "\udc00", "\udfff", "\0", "\n", "\r", "\t", "\u001f", "\u007f", "😀", "a"];
+  const hostile = (length: number) => Array.from({ length }, () => pick(HOSTILE)).join("");
+  return { next, int, pick, text, hostile };
 }
 
 const random = prng(SEED);
@@ -82,6 +90,10 @@ const random = prng(SEED);
 // Already percent-encoded path segments: each goes into the URL as is.
 const ODD_SEGMENTS = [
   "%00",
+  "a%0Ab",
+  "%1F",
+  "%ED%A0%80",
+  "x%ED%B0%80",
   "%2F",
   "%2e%2e",
   "..",
@@ -112,17 +124,25 @@ function fillPath(op: Operation): string {
   return op.params.reduce((path, name) => path.replace(`{${name}}`, pathValue()), op.template);
 }
 
-function operationsOf(document: ReturnType<typeof openApiDocument>): Operation[] {
+function operationsOf(
+  document: ReturnType<typeof openApiDocument>,
+  methods: readonly Operation["method"][] = MUTATING_METHODS,
+): Operation[] {
   const operations: Operation[] = [];
   for (const [template, item] of Object.entries(document.paths ?? {})) {
-    for (const method of MUTATING_METHODS) {
+    for (const method of methods) {
       const operation = (item as Record<string, unknown>)[method] as
-        { requestBody?: { content?: Record<string, { schema?: JsonSchema }> } } | undefined;
+        | {
+            requestBody?: { content?: Record<string, { schema?: JsonSchema }> };
+            parameters?: { name: string; in: string }[];
+          }
+        | undefined;
       if (!operation) continue;
       operations.push({
         method,
         template,
         params: [...template.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!),
+        query: (operation.parameters ?? []).filter((p) => p.in === "query").map((p) => p.name),
         body: operation.requestBody?.content?.["application/json"]?.schema,
       });
     }
@@ -141,24 +161,39 @@ function resolver(document: ReturnType<typeof openApiDocument>) {
   };
 }
 
-/** A plausible value for `schema`, so that a single mutation is what makes the body wrong. */
-function plausible(schema: JsonSchema, resolve: (s: JsonSchema) => JsonSchema, depth = 0): unknown {
+/**
+ * A plausible value for `schema`, so that a single mutation is what makes the body wrong;
+ * `exampleFirst` takes every example the document gives (valid bodies as far as it knows).
+ */
+function plausible(
+  schema: JsonSchema,
+  resolve: (s: JsonSchema) => JsonSchema,
+  depth = 0,
+  exampleFirst = false,
+): unknown {
   const s = resolve(schema);
-  if (s.example !== undefined && random.next() < 0.5) return s.example;
+  if (s.example !== undefined && (exampleFirst || random.next() < 0.5)) return structuredClone(s.example);
   if (s.const !== undefined) return s.const;
   if (s.enum) return random.pick(s.enum);
   const variants = s.anyOf ?? s.oneOf;
-  if (variants) return plausible(random.pick(variants), resolve, depth + 1);
-  if (s.allOf) return Object.assign({}, ...s.allOf.map((part) => plausible(part, resolve, depth + 1)));
+  if (variants) return plausible(random.pick(variants), resolve, depth + 1, exampleFirst);
+  if (s.allOf) {
+    return Object.assign({}, ...s.allOf.map((part) => plausible(part, resolve, depth + 1, exampleFirst)));
+  }
   const type = Array.isArray(s.type) ? s.type.find((t) => t !== "null") : s.type;
   if (depth > 6) return null;
   switch (type) {
     case "object":
       return Object.fromEntries(
-        Object.entries(s.properties ?? {}).map(([name, prop]) => [name, plausible(prop, resolve, depth + 1)]),
+        Object.entries(s.properties ?? {}).map(([name, prop]) => [
+          name,
+          plausible(prop, resolve, depth + 1, exampleFirst),
+        ]),
       );
     case "array":
-      return Array.from({ length: Math.max(s.minItems ?? 0, 1) }, () => plausible(s.items ?? {}, resolve, depth + 1));
+      return Array.from({ length: Math.max(s.minItems ?? 0, 1) }, () =>
+        plausible(s.items ?? {}, resolve, depth + 1, exampleFirst),
+      );
     case "integer":
       return s.minimum ?? 1;
     case "number":
@@ -323,4 +358,123 @@ test("no mutating route answers bad input with a 5xx or a non-JSON error, and /h
   const health = await h.request("/health");
   expect(health.status).toBe(200);
   expect(await health.text()).toBe("ok");
+}, 60_000);
+
+type LeafPath = (string | number)[];
+
+/** The paths of every string in `value`. */
+function stringLeaves(value: unknown, at: LeafPath = []): LeafPath[] {
+  if (typeof value === "string") return [at];
+  if (Array.isArray(value)) return value.flatMap((item, i) => stringLeaves(item, [...at, i]));
+  if (typeof value === "object" && value !== null) {
+    return Object.entries(value).flatMap(([key, item]) => stringLeaves(item, [...at, key]));
+  }
+  return [];
+}
+
+/** A copy of `value` with the string at `path` replaced. */
+function withLeaf(value: unknown, path: LeafPath, leaf: string): unknown {
+  const copy = structuredClone(value) as Record<string | number, unknown>;
+  let parent = copy;
+  for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, unknown>;
+  parent[path.at(-1)!] = leaf;
+  return copy;
+}
+
+/** True when every string in `value`, keys included, is well-formed Unicode. */
+function wellFormedDeep(value: unknown): boolean {
+  if (typeof value === "string") return value.isWellFormed();
+  if (Array.isArray(value)) return value.every(wellFormedDeep);
+  if (typeof value === "object" && value !== null) {
+    return Object.entries(value).every(([key, item]) => key.isWellFormed() && wellFormedDeep(item));
+  }
+  return true;
+}
+
+/** Path parameter values that pass validation, so the hostile field is what a request is judged on. */
+const GOOD_PARAMS: Record<string, string> = { id: "web-01", tag: "web", a: "rel-a", b: "rel-b" };
+
+/** Percent-encoded hostile path or query values: control characters, and surrogates as UTF-8 bytes. */
+function hostileSegment(): string {
+  return random.next() < 0.3
+    ? random.pick(["%00", "a%0Ab", "%1F", "%ED%A0%80", "x%ED%B0%80y", "%7F"])
+    : encodeURIComponent(random.hostile(random.int(1, 12)).toWellFormed());
+}
+
+test("hostile text in every string field, path and query parameter: no 5xx, and every output stays well-formed", async () => {
+  const document = openApiDocument(h.controlPlane.app);
+  const resolve = resolver(document);
+  const operations = operationsOf(document, [...MUTATING_METHODS, "get"]);
+  const failures: string[] = [];
+  const send = async (op: Operation, path: string, body: unknown, label: string) => {
+    const res = await h.request(path, {
+      method: op.method.toUpperCase(),
+      key: adminKey,
+      ...(body === undefined ? {} : { json: body }),
+    });
+    const text = await res.text();
+    if (res.status >= 500)
+      failures.push(
+        `${op.method.toUpperCase()} ${path.slice(0, 120)} [${label}] → ${res.status} ${text.slice(0, 200)}`,
+      );
+  };
+  const goodPath = (op: Operation, overrides: Record<string, string> = {}) =>
+    op.params.reduce(
+      (path, name) => path.replace(`{${name}}`, overrides[name] ?? GOOD_PARAMS[name] ?? "x"),
+      op.template,
+    );
+
+  // The agent must exist for its report body to be judged beyond the path.
+  await h.request("/api/v1/machines/web-01/register", { key: adminKey, json: { tags: ["web"] } });
+  let sent = 0;
+  for (const op of operations) {
+    const base = op.body ? plausible(op.body, resolve, 0, true) : undefined;
+    for (const leaf of stringLeaves(base)) {
+      for (let i = 0; i < 3; i++) {
+        await send(op, goodPath(op), withLeaf(base, leaf, random.hostile(random.int(1, 24))), `body ${leaf.join(".")}`);
+        sent++;
+      }
+    }
+    for (const name of op.params) {
+      for (let i = 0; i < 3; i++) {
+        await send(op, goodPath(op, { [name]: hostileSegment() }), base, `path ${name}`);
+        sent++;
+      }
+    }
+    for (const name of op.query) {
+      for (let i = 0; i < 3; i++) {
+        await send(op, `${goodPath(op)}?${name}=${hostileSegment()}`, base, `query ${name}`);
+        sent++;
+      }
+    }
+  }
+  expect(failures).toEqual([]);
+  expect(sent).toBeGreaterThan(operations.length * 3);
+
+  // Whatever was stored, every listing reads back as valid UTF-8 holding well-formed strings.
+  const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+  const read = async (path: string) => {
+    const res = await h.request(path, { key: adminKey });
+    expect({ path, status: res.status }).toEqual({ path, status: 200 });
+    const text = strictUtf8.decode(await res.arrayBuffer());
+    if (res.headers.get("content-type")?.startsWith("application/json")) {
+      expect({ path, wellFormed: wellFormedDeep(JSON.parse(text)) }).toEqual({ path, wellFormed: true });
+    }
+    return text;
+  };
+  const machines = JSON.parse(await read("/api/v1/machines")) as { machine_id: string }[];
+  expect(machines.length).toBeGreaterThan(0);
+  for (const { machine_id } of machines) await read(`/api/v1/machines/${encodeURIComponent(machine_id)}`);
+  const releases = JSON.parse(await read("/api/v1/releases?limit=500")) as { id: string }[];
+  for (const { id } of releases) await read(`/api/v1/releases/${id}`);
+  for (const path of [
+    "/api/v1/rollouts",
+    "/api/v1/audit?limit=500",
+    "/api/v1/audit/export",
+    "/api/v1/keys",
+    "/metrics",
+  ]) {
+    await read(path);
+  }
+  expect(await (await h.request("/health")).text()).toBe("ok");
 }, 60_000);

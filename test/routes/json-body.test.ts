@@ -3,6 +3,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { MAX_BODY_BYTES } from "../../src/app.ts";
+import { getReleaseEntries } from "../../src/db/releases.ts";
 import { apiKeys, machines, releases } from "../../src/db/schema.ts";
 import { createHarness, type Harness } from "../support/harness.ts";
 import { createTestKey } from "../support/keys.ts";
@@ -116,6 +117,23 @@ describe("other content types are read as JSON too", () => {
     expect(await h.store.db.$count(machines)).toBe(0);
     expect(await h.store.db.$count(apiKeys)).toBe(1);
   });
+});
+
+describe("every body, whatever its content type, is made well-formed before it is read (SPEC §13)", () => {
+  test.each([null, "text/plain", "application/json", "application/json; charset=utf-8"])(
+    "lone surrogates in a %p body become U+FFFD",
+    async (contentType) => {
+      const key = await createTestKey(h, "deploy");
+      const entry = (hostname: string) =>
+        `{"hostname":"${hostname}","store_path":"${RELEASE.entries[0]!.store_path}","platform":"x86_64-linux"}`;
+      const body = `{"entries":[${entry("a\\ud800")},${entry("b\\uDC00\\u0041")},${entry("c\\\\ud800")}]}`;
+      const res = await send("/api/v1/releases", body, contentType, key);
+      expect(res.status).toBe(201);
+      const { id } = (await res.json()) as { id: string };
+      const hostnames = [...(await getReleaseEntries(h.store.db, id)).keys()].sort();
+      expect(hostnames).toEqual(["a\ufffd", "b\ufffdA", "c\\ud800"]);
+    },
+  );
 });
 
 describe("bodies that are absent or empty behave as before", () => {

@@ -3,16 +3,17 @@ import { createHarness, type Harness } from "../support/harness.ts";
 import { createTestKey } from "../support/keys.ts";
 import { machinePath, report } from "../support/machines.ts";
 
-// Machine ids are any string of 1-128 characters; agents send their hostname, but nothing stops
-// spaces, quotes, slashes, control characters or unicode, and every output must stay well-formed.
+// Machine ids are any string of 1-128 characters without C0 control characters (SPEC §2); agents
+// send their hostname, but nothing stops spaces, quotes, slashes, DEL or unicode, and every
+// output must stay well-formed.
 const IDS = [
   "web 01",
   'quote"d',
   "back\\slash",
   "sl/ash",
   "per%cent",
-  "new\nline",
-  "tab\tand\r",
+  "del\u007fete",
+  "c1\u0085nel",
   "ünïcødé-✓-🚀",
   "=cmd|' /C calc'!A0",
   "<script>alert(1)</script>",

@@ -177,7 +177,7 @@ describe("GET /api/v1/machines", () => {
   });
 
   test("limit and cursor page through the list; X-Next-Cursor until the last page", async () => {
-    const ids = ["a", "b", "c d", "é/\n", "z", "zz", "𝔷"];
+    const ids = ["a", "b", "c d", "é/", "z", "zz", "𝔷"];
     for (const id of ids) await register(id, { tags: ["z", "zz", "𝔷"].includes(id) ? ["odd"] : ["even"] });
     const pages: string[][] = [];
     let cursor: string | null = null;
@@ -188,7 +188,7 @@ describe("GET /api/v1/machines", () => {
       pages.push(((await res.json()) as { machine_id: string }[]).map((m) => m.machine_id));
       cursor = res.headers.get("x-next-cursor");
     } while (cursor !== null && pages.length < 10);
-    expect(pages).toEqual([["a", "b", "c d"], ["z", "zz", "é/\n"], ["𝔷"]]);
+    expect(pages).toEqual([["a", "b", "c d"], ["z", "zz", "é/"], ["𝔷"]]);
     const res = await h.request("/api/v1/machines?limit=2&tag=odd", { key: readonly });
     expect(((await res.json()) as { machine_id: string }[]).map((m) => m.machine_id)).toEqual(["z", "zz"]);
     const next = res.headers.get("x-next-cursor")!;
@@ -201,7 +201,7 @@ describe("GET /api/v1/machines", () => {
     expect(
       ((await tail.json()) as { machine_id: string; tags: string[] }[]).map((m) => [m.machine_id, m.tags]),
     ).toEqual([
-      ["é/\n", ["even"]],
+      ["é/", ["even"]],
       ["𝔷", ["odd"]],
     ]);
   });

@@ -1,6 +1,7 @@
 import { afterEach, expect, test } from "bun:test";
 import type { IncomingReport } from "../../src/db/machines.ts";
 import { reports } from "../../src/db/schema.ts";
+import { DatabaseUnavailableError } from "../../src/db/unavailable.ts";
 import { ReportIngest } from "../../src/services/report-ingest.ts";
 import { createHarness, type Harness } from "../support/harness.ts";
 
@@ -55,4 +56,55 @@ test("reports arriving while a commit runs go into the next transaction together
   await Promise.all([first, ...burst]);
   expect(writes()).toBe(2);
   expect(await h.store.db.$count(reports)).toBe(11);
+});
+
+test("a report the database refuses fails alone: the rest of its batch commits, in halves, not one by one", async () => {
+  h = await createHarness();
+  const writes = countWrites(h);
+  const ingest = new ReportIngest(h.controlPlane.deps);
+  // Two tags that differ only in their lone surrogates collide on the tag table's primary key
+  // once SQLite stores both as U+FFFD (the route makes them well-formed first; this bypasses it).
+  const poison = { ...report("poison"), tags: ["\ud800", "\udc00"] };
+  const submitted = Array.from({ length: 20 }, (_, i) => ingest.submit(i === 13 ? poison : report(`web-${i}`)));
+  const outcomes = await Promise.allSettled(submitted);
+  expect(outcomes.map((o) => o.status)).toEqual(
+    Array.from({ length: 20 }, (_, i) => (i === 13 ? "rejected" : "fulfilled")),
+  );
+  expect(String((outcomes[13] as PromiseRejectedResult).reason)).toContain("UNIQUE constraint failed");
+  expect(await h.store.db.$count(reports)).toBe(19);
+  // One batch, then halves down to the poison report: 1 + 2 × ceil(log2 20) at most.
+  expect(writes()).toBeGreaterThan(1);
+  expect(writes()).toBeLessThanOrEqual(11);
+});
+
+test("a database that cannot take writes fails the whole batch once, without trying its reports apart", async () => {
+  h = await createHarness();
+  const ingest = new ReportIngest(h.controlPlane.deps);
+  let writes = 0;
+  const unavailable = new DatabaseUnavailableError("disk full", "SQLITE_FULL");
+  h.store.writeStatements = async () => {
+    writes++;
+    throw unavailable;
+  };
+  const outcomes = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => ingest.submit(report(`web-${i}`))));
+  expect(outcomes.every((o) => o.status === "rejected" && o.reason === unavailable)).toBe(true);
+  expect(writes).toBe(1);
+});
+
+test("when the database becomes unavailable while halves are tried, the halves not yet tried fail with it", async () => {
+  h = await createHarness();
+  const ingest = new ReportIngest(h.controlPlane.deps);
+  const writeStatements = h.store.writeStatements.bind(h.store);
+  const unavailable = new DatabaseUnavailableError("database locked", "SQLITE_BUSY");
+  let writes = 0;
+  h.store.writeStatements = async (fn) => {
+    writes++;
+    if (writes === 1) throw new Error("a report of this batch is refused");
+    if (writes === 2) throw unavailable;
+    return writeStatements(fn);
+  };
+  const outcomes = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => ingest.submit(report(`web-${i}`))));
+  expect(outcomes.every((o) => o.status === "rejected" && o.reason === unavailable)).toBe(true);
+  expect(writes).toBe(2);
+  expect(await h.store.db.$count(reports)).toBe(0);
 });

@@ -363,10 +363,25 @@ describe("GET /api/v1/audit/export", () => {
   });
 
   test('fields with , " or newlines are quoted with "" doubling; formula triggers get a leading \'', async () => {
-    const ids = ['comma,quote"d', "new\nline", "=SUM(A1:A9)", "+cmd", "-2+3", "@import", "\tTAB", "\rCR", "safe=1"];
+    const ids = ['comma,quote"d', "=SUM(A1:A9)", "+cmd", "-2+3", "@import", "safe=1"];
     for (const id of ids) {
       await ok(call("POST", `/api/v1/machines/${encodeURIComponent(id)}/register`, root, {}), 201);
     }
+    // Ids with control characters are refused since SPEC §13, but a database written by an
+    // earlier version may still hold events about them.
+    const now = h.controlPlane.deps.now();
+    await h.store.write((tx) =>
+      recordAudit(
+        tx,
+        now,
+        ...["new\nline", "\tTAB", "\rCR"].map((target) => ({
+          actor: "apikey:admin",
+          action: "register" as const,
+          target,
+          detail: {},
+        })),
+      ),
+    );
     const text = await (await call("GET", "/api/v1/audit/export?action=register", viewer)).text();
     // Raw form of the quoting rule.
     expect(text).toContain(',"comma,quote""d",');

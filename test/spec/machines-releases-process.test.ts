@@ -187,3 +187,55 @@ describe("§6 over HTTP", () => {
     expect((await call("GET", `/api/v1/releases/${a}/diff/${b}`)).status).toBe(404);
   });
 });
+
+describe("§13 over HTTP", () => {
+  test("a release whose hostname holds a lone surrogate is listed, got, diffed and rolled out; the process lives on", async () => {
+    const created = await call("POST", "/api/v1/keys", { name: "ci", role: "deploy" });
+    expect(created.status).toBe(201);
+    const deployKey = created.body!.key as string;
+    // The JSON text carries the escape \ud800, as a client's JSON encoder writes a lone surrogate.
+    const send = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(new URL(path, server.url), {
+        method,
+        headers: { authorization: `Bearer ${deployKey}`, "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, any> };
+    };
+    const release = await send("POST", "/api/v1/releases", {
+      entries: [{ hostname: "h\ud800", store_path: GEN_A, platform: "x86_64-linux" }],
+    });
+    expect(release.status).toBe(201);
+    const other = await send("POST", "/api/v1/releases", {
+      entries: [{ hostname: "h\udfff", store_path: GEN_B, platform: "x86_64-linux" }],
+    });
+    expect(other.status).toBe(201);
+    const id = release.body.id as string;
+
+    const listed = await send("GET", "/api/v1/releases");
+    expect(listed.status).toBe(200);
+    expect(
+      (listed.body as unknown as { id: string; entries: { hostname: string }[] }[]).find((r) => r.id === id),
+    ).toMatchObject({ entries: [{ hostname: "h\ufffd" }] });
+    expect(await send("GET", `/api/v1/releases/${id}`)).toMatchObject({
+      status: 200,
+      body: { entries: [{ hostname: "h\ufffd" }] },
+    });
+    expect(await send("GET", `/api/v1/releases/${id}/diff/${other.body.id}`)).toMatchObject({
+      status: 200,
+      body: { changed: [{ hostname: "h\ufffd", old_store_path: GEN_A, new_store_path: GEN_B }] },
+    });
+    expect((await call("POST", `/api/v1/machines/${encodeURIComponent("h\ufffd")}/register`, {})).status).toBe(201);
+    const rollout = await send("POST", "/api/v1/rollouts", {
+      release_id: id,
+      strategy: "all_at_once",
+      target: { hosts: ["h\ud800"] },
+    });
+    expect(rollout).toMatchObject({ status: 201, body: { batches: [{ machine_ids: ["h\ufffd"] }] } });
+    expect((await send("GET", `/api/v1/rollouts/${rollout.body.rollout_id}`)).status).toBe(200);
+
+    expect(server.proc.exitCode).toBeNull();
+    const health = await fetch(new URL("/health", server.url));
+    expect(await health.text()).toBe("ok");
+  });
+});
