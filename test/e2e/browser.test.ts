@@ -90,7 +90,7 @@ async function seed() {
   await api("POST", "/api/v1/machines/db-03/register", { lifecycle: "maintenance", tags: ["db", "eu-west"] });
   for (const id of [...web, ...db.slice(0, 2)]) await report(id, STORE(id, 1));
   await report("db-02", STORE("db-02", 1), { failing: "postgresql" });
-  await report("web-07", STORE("web-07", 1), { success: false });
+  await report("web-40", STORE("web-40", 1), { success: false });
   const entries = (n: number) =>
     [...web, ...db].map((hostname) => ({ hostname, store_path: STORE(hostname, n), platform: "x86_64-linux" }));
   await api("POST", "/api/v1/releases", {
@@ -236,7 +236,7 @@ describe.skipIf(!available)("dashboard in Chromium", () => {
     const ids = await page.locator("tbody tr td:first-child").allTextContents();
     const listed = (await api("GET", "/api/v1/machines?state=error")) as { machine_id: string }[];
     expect(ids).toEqual(listed.map((m) => m.machine_id));
-    expect(ids).toEqual(expect.arrayContaining(["db-02", "web-07"]));
+    expect(ids).toEqual(expect.arrayContaining(["db-02", "web-40"]));
     await page.getByRole("link", { name: "db-02" }).click();
     expect(await page.locator("td.wrap", { hasText: "postgresql: connection refused on port 443" }).count()).toBe(1);
     await screenshot(page, "machine");
