@@ -23,7 +23,7 @@ function asset(name: string, extension: "css" | "js", body: unknown): Asset {
   return { path: `/assets/${name}.${hash}.${extension}`, contentType, body };
 }
 
-/** The embedded assets by role; hashed once, on first use. */
+/** The embedded assets by role, hashed once when the server loads this module. */
 export const assets = {
   styles: asset("ui", "css", uiStyles),
   script: asset("ui", "js", uiScript),
