@@ -1,7 +1,7 @@
 /** @jsxImportSource hono/jsx */
 import type { Schema } from "../../client/index.ts";
 import { duration } from "../../domain/format.ts";
-import { Ago, Badge, StorePath, Table } from "../components.tsx";
+import { Ago, Badge, Table, Tags } from "../components.tsx";
 import { Layout } from "../layout.tsx";
 import type { View } from "../view.ts";
 
@@ -140,7 +140,7 @@ export function OverviewPage({ view, summary, errors }: { view: View; summary: S
               </a>
             ) : null}
           </h2>
-          <Table head={["Machine", "Lifecycle", "Last report", "Current"]} empty="No machine is in error.">
+          <Table head={["Machine", "Lifecycle", "Last report", "Tags"]} empty="No machine is in error.">
             {errors.map((m) => (
               <tr>
                 <td>
@@ -153,7 +153,7 @@ export function OverviewPage({ view, summary, errors }: { view: View; summary: S
                   <Ago at={m.last_report} now={view.now} never="never" />
                 </td>
                 <td>
-                  <StorePath path={m.current_generation} />
+                  <Tags tags={m.tags} />
                 </td>
               </tr>
             ))}
