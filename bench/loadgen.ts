@@ -44,6 +44,7 @@ const { values } = parseArgs({
     connections: { type: "string", default: "64" },
     duration: { type: "string", default: "5" },
     rate: { type: "string" },
+    "changed-share": { type: "string", default: "0" },
   },
 });
 
@@ -54,6 +55,8 @@ const connectionCount = Number(values.connections);
 const durationMs = Number(values.duration) * 1000;
 const rate = values.rate === undefined ? null : Number(values.rate);
 const hostHeader = `${url.hostname}:${url.port}`;
+/** Share of reports that carry the machine's next generation instead of its current one (so some change something). */
+const changedShare = Number(values["changed-share"]);
 
 function nextKind(): Kind {
   if (scenario === "report") return "report";
@@ -70,7 +73,7 @@ function requestText(kind: Kind): string {
       `GET /api/v1/machines/${machineId(i)}/desired-generation HTTP/1.1\r\nHost: ${hostHeader}\r\n\r\n`);
   }
   const id = machineId(1 + Math.floor(Math.random() * machines));
-  const body = reportBody(id, new Date().toISOString());
+  const body = reportBody(id, new Date().toISOString(), Math.random() < changedShare ? 1 : 0);
   return `POST /api/v1/machines/${id}/report HTTP/1.1\r\nHost: ${hostHeader}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 }
 

@@ -167,6 +167,8 @@ export interface LoadOptions {
   /** Open loop at this many requests per second (in-repo generator only). */
   rate?: number;
   threads?: number;
+  /** Share of reports that switch their machine's generation, so they change something (and are audited). */
+  changedShare?: number;
 }
 
 async function runBounded(command: string[], env: Record<string, string | undefined>, limitMs: number) {
@@ -193,6 +195,7 @@ export async function runBunLoad(options: LoadOptions): Promise<LoadResult> {
     `--connections=${options.connections}`,
     `--duration=${options.durationSeconds}`,
     ...(options.rate === undefined ? [] : [`--rate=${options.rate}`]),
+    ...(options.changedShare === undefined ? [] : [`--changed-share=${options.changedShare}`]),
   ];
   const stdout = await runBounded(args, process.env, options.durationSeconds * 1000 + 30_000);
   return JSON.parse(stdout.trim().split("\n").pop()!) as LoadResult;

@@ -10,11 +10,13 @@ import { readBodyAsJson } from "./middleware/json-body.ts";
 import { requestLog } from "./middleware/request-log.ts";
 import { registerAuditRoutes } from "./routes/audit.ts";
 import { registerFleetRoutes } from "./routes/fleet.ts";
+import { registerEventRoutes } from "./routes/events.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { registerKeyRoutes } from "./routes/keys.ts";
 import { registerMachineRoutes } from "./routes/machines.ts";
 import { registerReleaseRoutes } from "./routes/releases.ts";
 import { registerRolloutRoutes } from "./routes/rollouts.ts";
+import { registerWebhookRoutes } from "./routes/webhooks.ts";
 import { renderLastSeenMetric } from "./services/fleet-metrics.ts";
 import { registerDocs } from "./ui/docs.ts";
 import { registerUi } from "./ui/index.tsx";
@@ -85,6 +87,8 @@ export function createApp(deps: AppDeps): App {
   registerReleaseRoutes(app, routes);
   registerRolloutRoutes(app, routes);
   registerFleetRoutes(app, routes);
+  registerEventRoutes(app, routes);
+  registerWebhookRoutes(app, routes);
   // @hono/prometheus exposes the registry; its built-in request metrics are off (see http-metrics.ts).
   const { printMetrics } = prometheus({
     registry: deps.registry,

@@ -3,7 +3,11 @@ import type { Registry } from "prom-client";
 import type { AppConfig } from "./config.ts";
 import type { Store } from "./db/database.ts";
 import type { Logger } from "./logger.ts";
+import type { ChangeFeed } from "./services/change-feed.ts";
+import type { EventStreams } from "./services/event-streams.ts";
 import type { FleetState } from "./services/fleet-state.ts";
+import type { HeldPolls } from "./services/held-polls.ts";
+import type { WebhookDispatcher } from "./services/webhook-dispatcher.ts";
 import type { RolloutExecutor } from "./services/rollout-executor.ts";
 
 /** What the runtime adapter learned about the connection (nothing when TLS is off). */
@@ -15,6 +19,11 @@ export interface PeerIdentity {
 /** Bindings every runtime adapter passes as the second argument of `app.fetch`. */
 export interface Bindings {
   peer?: PeerIdentity;
+  /**
+   * Called by the app for a request whose response it will hold open or stream (held agent
+   * polls, event streams), so the runtime lifts its idle timeout for that request.
+   */
+  keepOpen?: (request: Request) => void;
 }
 
 export type Role = "admin" | "deploy" | "readonly";
@@ -43,6 +52,14 @@ export interface AppDeps {
   now: () => number;
   /** In-memory view answering agent polls. */
   fleet: FleetState;
+  /** Agent polls held until their machine's answer changes (`?wait=`). */
+  heldPolls: HeldPolls;
+  /** The audit log followed as a change feed. */
+  feed: ChangeFeed;
+  /** The open event streams. */
+  eventStreams: EventStreams;
+  /** Delivers webhooks (running only in the process that leads, SPEC §18); told of redelivers. */
+  webhookDispatcher: WebhookDispatcher;
   /** Told about every committed report, so a rollout can advance at once. */
   rolloutEvents: RolloutEvents;
   /** Runs rollouts; the rollout routes create, resume, cancel and delete through it. */

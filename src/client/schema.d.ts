@@ -24,7 +24,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** What the machine should run (agent poll) */
+    /**
+     * What the machine should run (agent poll)
+     * @description Every answer carries an `ETag` (a digest of the body; the 404 has `"none"`). With `If-None-Match` naming the current one the answer is 304. With `?wait=` and `If-None-Match` the request is held until the answer changes (then 200, or 404 when the desired generation was cleared) or the wait ends (304). Without either the answer is v0.1's.
+     */
     get: operations["getDesiredGeneration"];
     put?: never;
     post?: never;
@@ -404,10 +407,144 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/api/v1/events/stream": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Every audit event and state change as Server-Sent Events, as they happen
+     * @description Server-Sent Events: per event `id:` (the event id), `event:` (the action) and one `data:` line with a `StreamEvent` JSON; a `: heartbeat` comment every 15 s while idle. A reader that falls 1000 events behind is disconnected and resumes with `Last-Event-ID`. Without `Last-Event-ID` the stream starts with the next event.
+     */
+    get: operations["getEventStream"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/rollouts/{id}/stream": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * One rollout's events as Server-Sent Events: its history so far, then as they happen
+     * @description Server-Sent Events: per event `id:` (the event id), `event:` (the action) and one `data:` line with a `StreamEvent` JSON; a `: heartbeat` comment every 15 s while idle. A reader that falls 1000 events behind is disconnected and resumes with `Last-Event-ID`. Without `Last-Event-ID` the stream starts with the rollout's first event, so a client that connects after creating the rollout misses nothing.
+     */
+    get: operations["getRolloutEventStream"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/webhooks": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Every webhook (without secrets) */
+    get: operations["listWebhooks"];
+    put?: never;
+    /** Add a webhook: matching events are POSTed to its URL, signed (Standard Webhooks) */
+    post: operations["createWebhook"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/webhooks/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Remove a webhook with its queued deliveries and delivery log */
+    delete: operations["deleteWebhook"];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/webhooks/{id}/deliveries": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A webhook's deliveries, newest event first, each with every attempt */
+    get: operations["listWebhookDeliveries"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/webhooks/{id}/deliveries/{delivery}/redeliver": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Send a delivery again now (same id and body), retried like a new one */
+    post: operations["redeliverWebhookDelivery"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    StreamEvent: {
+      /**
+       * @description The event id (also the SSE `id:`)
+       * @example 1042
+       */
+      id: number;
+      /**
+       * Format: date-time
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      timestamp: string;
+      /** @example executor */
+      actor: string;
+      /**
+       * @description The audit action (also the SSE `event:`)
+       * @example batch.succeeded
+       */
+      action: string;
+      /** @description Rollout id for rollout events, machine id for machine events */
+      target: string;
+      /** @description The rollout the event belongs to, if any */
+      rollout_id: string | null;
+      /** @description The audit detail, parsed when it is JSON (it nearly always is) */
+      detail?: unknown;
+    };
     DesiredGeneration: {
       /** @description Store path to switch to */
       hash: string;
@@ -1100,6 +1237,94 @@ export interface components {
       failed: number;
       cancelled: number;
     };
+    CreatedWebhook: components["schemas"]["Webhook"] & {
+      /**
+       * @description The signing secret, shown only in this answer
+       * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+       */
+      secret: string;
+    };
+    Webhook: {
+      /** @example wh-5d0c7a2e-8f3b-4c1d-9e6a-2b7f4c8d1e3a */
+      id: string;
+      url: string;
+      events: string[];
+      /**
+       * Format: date-time
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      created_at: string;
+      /** @example apikey:admin */
+      created_by: string;
+    };
+    /**
+     * @example {
+     *       "url": "https://hooks.example.com/nixfleet",
+     *       "events": [
+     *         "rollout.*",
+     *         "batch.failed"
+     *       ]
+     *     }
+     */
+    CreateWebhookRequest: {
+      /** @example https://hooks.example.com/nixfleet */
+      url: string;
+      /**
+       * @description Audit actions to deliver: a name (`rollout.paused`), every action under a prefix (`rollout.*`, `machine.*`), or `*` for all
+       * @example [
+       *       "rollout.*",
+       *       "batch.failed"
+       *     ]
+       */
+      events: string[];
+      /**
+       * @description Signing secret in the Standard Webhooks form; generated when absent
+       * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+       */
+      secret?: string;
+    };
+    WebhookDelivery: {
+      /**
+       * @description Also the `webhook-id` header of every attempt
+       * @example msg_8f2c1d0e4b6a4f3e9d7c5b1a2e3f4d5c
+       */
+      id: string;
+      /** @description The event (its id in the event stream and audit log) */
+      event_id: number;
+      /** @example rollout.paused */
+      action: string;
+      /**
+       * @description pending: queued or waiting for a retry; failed: given up after 24 h of retries
+       * @enum {string}
+       */
+      status: "pending" | "succeeded" | "failed";
+      /**
+       * Format: date-time
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * Format: date-time
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      next_attempt_at: string | null;
+      /** @description Every attempt, oldest first */
+      attempts: components["schemas"]["WebhookDeliveryAttempt"][];
+    };
+    WebhookDeliveryAttempt: {
+      /**
+       * Format: date-time
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      attempted_at: string;
+      /** @description The receiver's HTTP status; null when none came */
+      status_code: number | null;
+      /** @description Why the attempt failed; null when it succeeded */
+      error: string | null;
+      duration_ms: number;
+      /** @description The first 256 characters of the answer */
+      response_excerpt: string | null;
+    };
   };
   responses: never;
   parameters: never;
@@ -1140,8 +1365,14 @@ export interface operations {
   };
   getDesiredGeneration: {
     parameters: {
-      query?: never;
-      header?: never;
+      query?: {
+        /** @description With If-None-Match: hold the request up to this many seconds (0–300) for the answer to change */
+        wait?: string;
+      };
+      header?: {
+        /** @description The ETag of the answer the agent has */
+        "if-none-match"?: string;
+      };
       path: {
         id: string;
       };
@@ -1152,11 +1383,21 @@ export interface operations {
       /** @description The desired generation */
       200: {
         headers: {
+          /** @description Digest of this body */
+          ETag: string;
           [name: string]: unknown;
         };
         content: {
           "application/json": components["schemas"]["DesiredGeneration"];
         };
+      };
+      /** @description Unchanged since the If-None-Match ETag (after the wait, when one was asked) */
+      304: {
+        headers: {
+          ETag: string;
+          [name: string]: unknown;
+        };
+        content?: never;
       };
       /** @description Malformed request: the message names the field */
       400: {
@@ -1176,9 +1417,10 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Unknown resource */
+      /** @description Nothing desired for this machine; `ETag: "none"` */
       404: {
         headers: {
+          ETag: string;
           [name: string]: unknown;
         };
         content: {
@@ -2888,6 +3130,405 @@ export interface operations {
       };
       /** @description The API key lacks the role, or the client certificate is for another machine */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  getEventStream: {
+    parameters: {
+      query?: {
+        /** @description Only events of this rollout (its own and its machines') */
+        rollout?: string;
+        /** @description Only events about this machine (the event's target) */
+        machine?: string;
+        /** @description Only these actions; repeat for several (any matches). `rollout.*` is every action under `rollout.` */
+        action?: string | string[];
+        /** @description Resume after this event id, for clients that cannot send the `Last-Event-ID` header; the header wins when both are sent */
+        last_event_id?: string;
+      };
+      header?: {
+        /** @description Resume after this event: every later event is sent, none twice (what EventSource sends on reconnect) */
+        "last-event-id"?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Server-Sent Events: per event `id:` (the event id), `event:` (the action) and one `data:` line with a `StreamEvent` JSON; a `: heartbeat` comment every 15 s while idle. A reader that falls 1000 events behind is disconnected and resumes with `Last-Event-ID`. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "text/event-stream": string;
+        };
+      };
+      /** @description Malformed request: the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, unknown, revoked or expired API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The API key lacks the role, or the client certificate is for another machine */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  getRolloutEventStream: {
+    parameters: {
+      query?: {
+        /** @description Only these actions; repeat for several (any matches). `rollout.*` is every action under `rollout.` */
+        action?: string | string[];
+        /** @description Resume after this event id, for clients that cannot send the `Last-Event-ID` header; the header wins when both are sent */
+        last_event_id?: string;
+      };
+      header?: {
+        /** @description Resume after this event: every later event is sent, none twice (what EventSource sends on reconnect) */
+        "last-event-id"?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Server-Sent Events: per event `id:` (the event id), `event:` (the action) and one `data:` line with a `StreamEvent` JSON; a `: heartbeat` comment every 15 s while idle. A reader that falls 1000 events behind is disconnected and resumes with `Last-Event-ID`. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "text/event-stream": string;
+        };
+      };
+      /** @description Malformed request: the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, unknown, revoked or expired API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The API key lacks the role, or the client certificate is for another machine */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unknown resource */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  listWebhooks: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Webhooks, oldest first */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Webhook"][];
+        };
+      };
+      /** @description Missing, unknown, revoked or expired API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The API key lacks the role, or the client certificate is for another machine */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  createWebhook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["CreateWebhookRequest"];
+      };
+    };
+    responses: {
+      /** @description Created; the secret is shown only here */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["CreatedWebhook"];
+        };
+      };
+      /** @description Malformed request: the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, unknown, revoked or expired API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The API key lacks the role, or the client certificate is for another machine */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Request body over the limit: 1 MiB (release creation: --max-release-body-mib) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  deleteWebhook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Malformed request: the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, unknown, revoked or expired API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The API key lacks the role, or the client certificate is for another machine */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unknown resource */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  listWebhookDeliveries: {
+    parameters: {
+      query?: {
+        /** @description How many to return, 50 by default; values outside 1–500 are clamped */
+        limit?: string;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deliveries, newest event first */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["WebhookDelivery"][];
+        };
+      };
+      /** @description Malformed request: the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, unknown, revoked or expired API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The API key lacks the role, or the client certificate is for another machine */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unknown resource */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  redeliverWebhookDelivery: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+        delivery: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Queued */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["WebhookDelivery"];
+        };
+      };
+      /** @description Malformed request: the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, unknown, revoked or expired API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The API key lacks the role, or the client certificate is for another machine */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unknown resource */
+      404: {
         headers: {
           [name: string]: unknown;
         };

@@ -1,4 +1,5 @@
-import { and, desc, eq, lt, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, lt, max, or, sql, type SQL } from "drizzle-orm";
+import type { EventFilter } from "../domain/event-filter.ts";
 import { jsonRows } from "./bulk-json.ts";
 import { auditEvents } from "./schema.ts";
 import type { DbOrTx } from "./database.ts";
@@ -27,7 +28,10 @@ export type AuditAction =
   | "key.revoked"
   | "tags.updated"
   | "session.created"
-  | "session.deleted";
+  | "session.deleted"
+  | "webhook.created"
+  | "webhook.deleted"
+  | "webhook.redelivered";
 
 export interface AuditEntry {
   actor: string;
@@ -88,5 +92,43 @@ export async function listAudit(
     .from(auditEvents)
     .where(and(...conditions))
     .orderBy(desc(auditEvents.id))
+    .limit(limit);
+}
+
+/** The newest event id (0 for an empty log): where a change feed starts following. */
+export async function latestAuditId(db: DbOrTx): Promise<number> {
+  const [row] = await db.select({ id: max(auditEvents.id) }).from(auditEvents);
+  return row?.id ?? 0;
+}
+
+/**
+ * Up to `limit` events after `afterId`, oldest first, matching `filter` (SQL doing what
+ * `matchesEvent` does in memory): the change feed's read, and a reconnecting stream's catch-up.
+ */
+export async function eventsAfter(
+  db: DbOrTx,
+  afterId: number,
+  limit: number,
+  filter: EventFilter = {},
+): Promise<AuditRow[]> {
+  const actions = filter.actions?.map((pattern) =>
+    pattern === "*"
+      ? sql`1`
+      : pattern.endsWith(".*")
+        ? sql`${auditEvents.action} GLOB ${pattern}`
+        : eq(auditEvents.action, pattern),
+  );
+  return db
+    .select()
+    .from(auditEvents)
+    .where(
+      and(
+        gt(auditEvents.id, afterId),
+        filter.rolloutId === undefined ? undefined : eq(auditEvents.rolloutId, filter.rolloutId),
+        filter.machineId === undefined ? undefined : eq(auditEvents.target, filter.machineId),
+        actions === undefined || actions.length === 0 ? undefined : or(...actions),
+      ),
+    )
+    .orderBy(asc(auditEvents.id))
     .limit(limit);
 }

@@ -29,6 +29,8 @@ export interface Store {
    * the same order as `write`: for the agent report path, which runs the same few at a high rate.
    */
   writeStatements<T>(fn: (session: StatementSession) => Promise<T>): Promise<T>;
+  /** Registers `listener` to be called after every write transaction that committed (the change feed's cue). */
+  onCommit(listener: () => void): void;
   /** True when the database answers a trivial query. */
   ping(): Promise<boolean>;
   /**
@@ -120,9 +122,14 @@ export async function openStore(dbPath: string, authToken?: string): Promise<Sto
     throw new DatabaseOpenError(`cannot open database ${dbPath}: ${(error as Error).message.split("\n")[0]}`);
   }
 
+  const commitListeners: (() => void)[] = [];
+  const committed = <T>(result: T): T => {
+    for (const listener of commitListeners) listener();
+    return result;
+  };
   let queue: Promise<unknown> = Promise.resolve();
   const serialized = <T>(transaction: () => Promise<T>): Promise<T> => {
-    const run = queue.then(transaction);
+    const run = queue.then(transaction).then(committed);
     queue = run.catch(() => undefined);
     return run;
   };
@@ -142,6 +149,9 @@ export async function openStore(dbPath: string, authToken?: string): Promise<Sto
     },
     writeStatements<T>(fn: (session: StatementSession) => Promise<T>): Promise<T> {
       return serialized(() => (writer ? writer.transaction(fn) : clientTransaction(client, fn)));
+    },
+    onCommit(listener) {
+      commitListeners.push(listener);
     },
     async ping() {
       try {

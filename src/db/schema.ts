@@ -227,6 +227,74 @@ export const rolloutEvents = sqliteTable(
 );
 
 /**
+ * Webhook endpoints (SPEC §15). The secret is stored as given: signing a delivery needs it
+ * (API keys, which are only compared, are stored as hashes).
+ */
+export const webhooks = sqliteTable("webhooks", {
+  id: text("id").primaryKey(),
+  url: text("url").notNull(),
+  /** JSON array of action patterns (`rollout.paused`, `rollout.*`, `*`). */
+  events: text("events").notNull(),
+  /** `whsec_` + base64 of the key, as the Standard Webhooks convention writes it. */
+  secret: text("secret").notNull(),
+  /** Only events after this one are delivered: the webhook's own `webhook.created` event. */
+  afterEventId: integer("after_event_id").notNull(),
+  createdAt: integer("created_at").notNull(),
+  createdBy: text("created_by").notNull(),
+});
+
+/** One event to deliver to one webhook; its id is the `webhook-id` header, the same on every attempt. */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    webhookId: text("webhook_id").notNull(),
+    eventId: integer("event_id").notNull(),
+    action: text("action").notNull(),
+    /** The exact JSON body sent (and signed) on every attempt. */
+    payload: text("payload").notNull(),
+    status: text("status", { enum: ["pending", "succeeded", "failed"] }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    createdAt: integer("created_at").notNull(),
+    /** Start of the current retry window (the first attempt, or the redeliver that reopened it). */
+    windowStartedAt: integer("window_started_at"),
+    /** When a pending delivery is due; null once it has succeeded or failed. */
+    nextAttemptAt: integer("next_attempt_at"),
+    lastAttemptAt: integer("last_attempt_at"),
+  },
+  (t) => [
+    // Turning the same event into a delivery twice (a replay after a restart) is a no-op.
+    uniqueIndex("webhook_deliveries_event_idx").on(t.webhookId, t.eventId),
+    index("webhook_deliveries_due_idx").on(t.status, t.nextAttemptAt),
+  ],
+);
+
+/** The delivery log: one row per attempt, with a short excerpt of the receiver's answer. */
+export const webhookAttempts = sqliteTable(
+  "webhook_attempts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    deliveryId: text("delivery_id").notNull(),
+    attemptedAt: integer("attempted_at").notNull(),
+    /** The receiver's HTTP status; null when no answer came (refused, timed out). */
+    statusCode: integer("status_code"),
+    /** Why the attempt failed; null when it succeeded. */
+    error: text("error"),
+    durationMs: integer("duration_ms").notNull(),
+    /** The start of the receiver's response body. */
+    responseExcerpt: text("response_excerpt"),
+  },
+  (t) => [index("webhook_attempts_delivery_idx").on(t.deliveryId, t.id)],
+);
+
+/** How far a background consumer of the change feed has got (the webhook dispatcher's durable cursor). */
+export const feedCursors = sqliteTable("feed_cursors", {
+  consumer: text("consumer").primaryKey(),
+  eventId: integer("event_id").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/**
  * Dashboard sessions. The cookie holds a random token; a row is found by the token's SHA-256 and
  * holds the API key sealed (AES-256-GCM) under a key derived from the token, so neither the
  * database alone nor a row can act: the browser's cookie is needed. A session ends at

@@ -25,12 +25,14 @@ import { capText, hasControlCharacter } from "../domain/text.ts";
 import { parseRfc3339, toUtcRfc3339 } from "../domain/time.ts";
 import { badRequest, conflict, describeZodError, notFound } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import { NOTHING_DESIRED_ETAG, type DesiredAnswer } from "../services/fleet-state.ts";
 import { ReportIngest } from "../services/report-ingest.ts";
 import {
   agentText,
   bearerSecurity,
   clampedLimitQuery,
   CONTROL_CHARACTERS_REFUSED,
+  ErrorSchema,
   errorResponses,
   identifier,
   MachineIdParams,
@@ -43,6 +45,9 @@ import {
 export const RECENT_REPORTS = 10;
 
 const MAX_TAGS = 256;
+
+/** Longest `?wait=` of a desired-generation poll, in seconds. */
+export const MAX_POLL_WAIT_SECONDS = 300;
 
 const Lifecycle = z.enum(LIFECYCLES).openapi("Lifecycle");
 
@@ -288,10 +293,46 @@ export const getDesiredGeneration = createRoute({
   tags: ["agent"],
   security: [],
   summary: "What the machine should run (agent poll)",
-  request: { params: MachineIdParams },
+  description:
+    'Every answer carries an `ETag` (a digest of the body; the 404 has `"none"`). With `If-None-Match` naming the current one the answer is 304. With `?wait=` and `If-None-Match` the request is held until the answer changes (then 200, or 404 when the desired generation was cleared) or the wait ends (304). Without either the answer is v0.1\'s.',
+  request: {
+    params: MachineIdParams,
+    query: z.object({
+      wait: z
+        .string()
+        .optional()
+        .openapi({
+          param: { name: "wait", in: "query" },
+          description: `With If-None-Match: hold the request up to this many seconds (0–${MAX_POLL_WAIT_SECONDS}) for the answer to change`,
+          example: "60",
+        }),
+    }),
+    headers: z.object({
+      "if-none-match": z
+        .string()
+        .optional()
+        .openapi({
+          param: { name: "if-none-match", in: "header" },
+          description: "The ETag of the answer the agent has",
+          example: '"q3bnY0n0GmBqLJlqP2T8aA"',
+        }),
+    }),
+  },
   responses: {
-    200: json(DesiredGeneration, "The desired generation"),
-    ...errorResponses(400, 403, 404),
+    200: {
+      ...json(DesiredGeneration, "The desired generation"),
+      headers: z.object({ ETag: z.string().openapi({ description: "Digest of this body" }) }),
+    },
+    304: {
+      description: "Unchanged since the If-None-Match ETag (after the wait, when one was asked)",
+      headers: z.object({ ETag: z.string() }),
+    },
+    ...errorResponses(400, 403),
+    404: {
+      description: 'Nothing desired for this machine; `ETag: "none"`',
+      content: { "application/json": { schema: ErrorSchema } },
+      headers: z.object({ ETag: z.string().openapi({ example: '"none"' }) }),
+    },
   },
 });
 
@@ -525,6 +566,37 @@ async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
 
 const machineNotFound = (machineId: string) => notFound(`machine ${machineId} not found`);
 
+/** `?wait=` as whole seconds (absent = 0), or the 400 message naming the parameter. */
+function parseWaitSeconds(value: string | undefined): number | string {
+  if (value === undefined || value === "") return 0;
+  if (!/^\d{1,6}$/.test(value) || Number(value) > MAX_POLL_WAIT_SECONDS) {
+    return `wait: must be whole seconds from 0 to ${MAX_POLL_WAIT_SECONDS}`;
+  }
+  return Number(value);
+}
+
+/** True when an `If-None-Match` value names `etag` (weak comparison, lists and `*` as RFC 9110 has them). */
+function etagMatches(ifNoneMatch: string, etag: string): boolean {
+  if (ifNoneMatch === etag) return true;
+  return ifNoneMatch.split(",").some((candidate) => {
+    const tag = candidate.trim();
+    if (tag === "*") return etag !== NOTHING_DESIRED_ETAG;
+    return (tag.startsWith("W/") ? tag.slice(2) : tag) === etag;
+  });
+}
+
+/** The agent's answer: 200 with the desired generation, or v0.1's 404; both carry their ETag. */
+function desiredResponse(c: Context<AppEnv>, id: string, answer: DesiredAnswer | null): Response {
+  if (!answer) {
+    return c.json({ error: `no desired generation for machine ${id}` }, 404, { ETag: NOTHING_DESIRED_ETAG });
+  }
+  return c.json(answer.body, 200, { ETag: answer.etag });
+}
+
+function notModified(c: Context<AppEnv>, answer: DesiredAnswer | null): Response {
+  return c.body(null, 304, { ETag: answer?.etag ?? NOTHING_DESIRED_ETAG });
+}
+
 /** Registers the agent protocol and the machine admin routes. */
 export function registerMachineRoutes(
   app: OpenAPIHono<AppEnv>,
@@ -539,10 +611,35 @@ export function registerMachineRoutes(
     const params = MachineIdParams.safeParse({ id: c.req.param("id") });
     if (!params.success) return c.json({ error: describeZodError(params.error, "param") }, 400);
     const { id } = params.data;
-    const desired = deps.fleet.desiredGeneration(id);
-    if (!desired) throw notFound(`no desired generation for machine ${id}`);
-    return c.json(desired, 200);
+    // v0.1 agents send no query string: only a URL with one is parsed for `wait`.
+    let waitSeconds = 0;
+    if (c.req.raw.url.includes("?")) {
+      const wait = parseWaitSeconds(c.req.query("wait"));
+      if (typeof wait === "string") return c.json({ error: wait }, 400);
+      waitSeconds = wait;
+    }
+    const ifNoneMatch = c.req.header("if-none-match");
+    const answer = deps.fleet.desiredAnswer(id);
+    if (ifNoneMatch !== undefined && etagMatches(ifNoneMatch, answer?.etag ?? NOTHING_DESIRED_ETAG)) {
+      return waitSeconds > 0 ? holdPoll(c, id, ifNoneMatch, waitSeconds * 1000) : notModified(c, answer);
+    }
+    return desiredResponse(c, id, answer);
   });
+
+  /**
+   * Holds a poll whose client already has the current answer until the answer changes or the
+   * wait ends (304). A change back to what the client has (A → B → A) keeps it waiting.
+   */
+  const holdPoll = async (c: Context<AppEnv>, id: string, ifNoneMatch: string, waitMs: number) => {
+    c.env?.keepOpen?.(c.req.raw);
+    const deadline = performance.now() + waitMs;
+    for (;;) {
+      const outcome = await deps.heldPolls.hold(id, deadline - performance.now(), c.req.raw.signal);
+      const answer = deps.fleet.desiredAnswer(id);
+      if (!etagMatches(ifNoneMatch, answer?.etag ?? NOTHING_DESIRED_ETAG)) return desiredResponse(c, id, answer);
+      if (outcome !== "changed" || performance.now() >= deadline) return notModified(c, answer);
+    }
+  };
 
   // Reports are the other hot agent route: the same checks as the validator middleware would
   // make (malformed JSON, the declared schemas), done in the handler with one synchronous parse.

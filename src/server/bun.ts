@@ -27,7 +27,7 @@ async function listenBunServe(options: ListenOptions): Promise<RunningServer> {
     maxRequestBodySize: options.maxBodyBytes + BODY_LIMIT_MARGIN_BYTES,
     development: false,
     ...(options.tls ? { tls: { cert: options.tls.cert, key: options.tls.key } } : {}),
-    fetch: (request) => options.fetch(request, {}),
+    fetch: (request, server) => options.fetch(request, { keepOpen: () => server.timeout(request, 0) }),
   });
   return {
     url: formatUrl(options.tls ? "https" : "http", options.host, server.port ?? options.port),
@@ -59,7 +59,10 @@ async function listenMutualTls(options: ListenOptions): Promise<RunningServer> {
       // Only relays reach this port legitimately; anything else on the host is turned away.
       if (commonName === undefined) return new Response(null, { status: 421 });
       // The relay speaks plain HTTP to this server; the client spoke HTTPS (same Host header).
-      return options.fetch(new Request(`https${request.url.slice("http".length)}`, request), { peer: { commonName } });
+      return options.fetch(new Request(`https${request.url.slice("http".length)}`, request), {
+        peer: { commonName },
+        keepOpen: () => server.timeout(request, 0),
+      });
     },
   });
   let listener: TCPSocketListener<Relay>;

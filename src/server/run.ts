@@ -82,7 +82,10 @@ export async function run(
 
   const signal = await stop.signal;
   logger.info("shutting down", { signal });
-  await server.stop();
+  const stopped = server.stop();
+  // After the listener closed: held polls and event streams end now instead of at their deadlines.
+  controlPlane.endLongLivedRequests();
+  await stopped;
   await controlPlane.stop();
   await store.close();
   logger.info("stopped");

@@ -1,3 +1,4 @@
+import * as crypto from "node:crypto";
 import { rolloutMachines, rollouts } from "../db/schema.ts";
 import { eq, inArray } from "drizzle-orm";
 import type { DbOrTx } from "../db/database.ts";
@@ -7,6 +8,31 @@ import { LIFECYCLES, type Lifecycle } from "../domain/lifecycle.ts";
 export interface DesiredGeneration {
   storePath: string;
   cacheUrl: string | null;
+}
+
+/** The body of an agent's `desired-generation` answer. */
+export interface DesiredGenerationBody {
+  hash: string;
+  cache_url: string | null;
+  poll_hint: number | null;
+}
+
+/** An agent's answer with its ETag (a digest of the body, so every process and restart agrees on it). */
+export interface DesiredAnswer {
+  body: DesiredGenerationBody;
+  etag: string;
+}
+
+/**
+ * The ETag of the 404 answer (nothing desired): an agent that sends it back in `If-None-Match`
+ * is told 304 while still nothing is desired, and can long-poll for its first desired generation.
+ */
+export const NOTHING_DESIRED_ETAG = '"none"';
+
+/** A desired generation with the ETags of its two possible answers, each computed once, on first use. */
+interface DesiredEntry extends DesiredGeneration {
+  etag?: string;
+  etagInRollout?: string;
 }
 
 /** How often (seconds) an agent in an active rollout should poll. */
@@ -25,10 +51,13 @@ export interface MachineSummary {
  * rebuilt from the database, so it never holds anything the database does not.
  */
 export class FleetState {
-  private readonly desired = new Map<string, DesiredGeneration>();
+  private readonly desired = new Map<string, DesiredEntry>();
   private readonly inActiveRollout = new Set<string>();
   private readonly machines = new Map<string, MachineSummary>();
   private readonly lifecycleCounts = emptyLifecycleCounts();
+
+  /** `answerChanged` is told, synchronously, each machine whose agent answer (body or 404) changed. */
+  constructor(private readonly answerChanged: (machineId: string) => void = () => {}) {}
 
   /** Rebuilds the view from the database (start-up). */
   async load(db: DbOrTx): Promise<void> {
@@ -51,14 +80,22 @@ export class FleetState {
   }
 
   /** The agent's `desired-generation` answer, or null when nothing is desired (404). */
-  desiredGeneration(machineId: string): { hash: string; cache_url: string | null; poll_hint: number | null } | null {
+  desiredGeneration(machineId: string): DesiredGenerationBody | null {
+    return this.desiredAnswer(machineId)?.body ?? null;
+  }
+
+  /** The agent's answer and its ETag, or null when nothing is desired (404). */
+  desiredAnswer(machineId: string): DesiredAnswer | null {
     const desired = this.desired.get(machineId);
     if (!desired) return null;
-    return {
+    const inRollout = this.inActiveRollout.has(machineId);
+    const body = {
       hash: desired.storePath,
       cache_url: desired.cacheUrl,
-      poll_hint: this.inActiveRollout.has(machineId) ? ROLLOUT_POLL_HINT_SECONDS : null,
+      poll_hint: inRollout ? ROLLOUT_POLL_HINT_SECONDS : null,
     };
+    const etag = inRollout ? (desired.etagInRollout ??= etagOf(body)) : (desired.etag ??= etagOf(body));
+    return { body, etag };
   }
 
   getDesired(machineId: string): DesiredGeneration | undefined {
@@ -67,15 +104,25 @@ export class FleetState {
 
   /** Records a committed change of a machine's desired generation (null = cleared). */
   setDesired(machineId: string, desired: DesiredGeneration | null): void {
-    if (desired) this.desired.set(machineId, desired);
-    else this.desired.delete(machineId);
+    const known = this.desired.get(machineId);
+    if (desired) {
+      if (known && known.storePath === desired.storePath && known.cacheUrl === desired.cacheUrl) return;
+      this.desired.set(machineId, { storePath: desired.storePath, cacheUrl: desired.cacheUrl });
+    } else {
+      if (!known) return;
+      this.desired.delete(machineId);
+    }
+    this.answerChanged(machineId);
   }
 
   /** Records committed rollout membership changes (rollout created / finished / cancelled). */
   setInActiveRollout(machineIds: Iterable<string>, active: boolean): void {
     for (const id of machineIds) {
+      if (this.inActiveRollout.has(id) === active) continue;
       if (active) this.inActiveRollout.add(id);
       else this.inActiveRollout.delete(id);
+      // The poll hint is part of the answer; a machine with nothing desired still gets the same 404.
+      if (this.desired.has(id)) this.answerChanged(id);
     }
   }
 
@@ -117,6 +164,17 @@ export class FleetState {
   summaries(): IterableIterator<[string, MachineSummary]> {
     return this.machines.entries();
   }
+}
+
+/** SHA-256 as base64url: the one-shot `crypto.hash` where the runtime has it (about twice as fast), else a Hash object. */
+const sha256: (text: string) => string =
+  typeof crypto.hash === "function"
+    ? (text) => crypto.hash("sha256", text, "base64url")
+    : (text) => crypto.createHash("sha256").update(text).digest("base64url");
+
+/** A strong ETag over the exact JSON the agent receives (128 bits of its SHA-256). */
+function etagOf(body: DesiredGenerationBody): string {
+  return `"${sha256(JSON.stringify(body)).slice(0, 22)}"`;
 }
 
 function emptyLifecycleCounts(): Record<Lifecycle, number> {

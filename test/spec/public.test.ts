@@ -68,6 +68,13 @@ test("GET /openapi.json → an OpenAPI 3.1 document with every SPEC route", asyn
     "get /api/v1/audit",
     "get /api/v1/audit/export",
     "get /api/v1/fleet/summary",
+    "get /api/v1/events/stream",
+    "get /api/v1/rollouts/{id}/stream",
+    "post /api/v1/webhooks",
+    "get /api/v1/webhooks",
+    "delete /api/v1/webhooks/{id}",
+    "get /api/v1/webhooks/{id}/deliveries",
+    "post /api/v1/webhooks/{id}/deliveries/{delivery}/redeliver",
   ];
   const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
     Object.keys(ops)

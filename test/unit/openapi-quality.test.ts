@@ -48,7 +48,7 @@ const WITHOUT_API_KEY = [
 // [compat] v0.1 agents read `/health`'s 503 as text.
 const NON_JSON_ERRORS = ["GET /health 503"];
 const VERBS =
-  /^(list|get|create|update|delete|remove|register|report|replace|add|clear|notify|bootstrap|revoke|export|diff|resume|cancel)[A-Z]/;
+  /^(list|get|create|update|delete|remove|register|report|replace|add|clear|notify|bootstrap|revoke|export|diff|resume|cancel|redeliver)[A-Z]/;
 const ERROR_REF = "#/components/schemas/Error";
 
 const isBearer = (operation: Operation) => JSON.stringify(operation.security) === JSON.stringify([{ bearerAuth: [] }]);

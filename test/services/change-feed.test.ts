@@ -1,0 +1,93 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { recordAudit } from "../../src/db/audit.ts";
+import { openStore, type Store } from "../../src/db/database.ts";
+import { silentLogger } from "../../src/logger.ts";
+import { ChangeFeed, type FeedFollower } from "../../src/services/change-feed.ts";
+import { EventStreams } from "../../src/services/event-streams.ts";
+import { createHarness, type Harness } from "../support/harness.ts";
+
+let h: Harness;
+beforeEach(async () => {
+  h = await createHarness();
+});
+afterEach(() => h.close());
+
+async function emit(store: Store, ...targets: string[]): Promise<void> {
+  await store.write((tx) =>
+    recordAudit(
+      tx,
+      Date.now(),
+      ...targets.map((target) => ({ actor: "test", action: "register" as const, target, detail: {} })),
+    ),
+  );
+}
+
+/** Takes events from a follower until `count` have come (heartbeats skipped). */
+async function take(follower: FeedFollower, count: number): Promise<string[]> {
+  const targets: string[] = [];
+  while (targets.length < count) {
+    const item = await follower.next();
+    if (item === null) throw new Error(`ended after ${targets.length} events`);
+    if (item !== "heartbeat") targets.push(...item.map((e) => e.target));
+  }
+  return targets;
+}
+
+describe("ChangeFeed", () => {
+  test("events another process commits to the same database arrive through the timer", async () => {
+    const feed = new ChangeFeed(h.store.db, silentLogger, 20);
+    await feed.load();
+    feed.start();
+    const other = await openStore(h.dbPath);
+    try {
+      const follower = feed.follow({ after: feed.position, maxQueued: 100, onOverflow: "drop" });
+      // Written through another connection: this feed is not told of the commit.
+      await emit(other, "from-elsewhere");
+      expect(await take(follower, 1)).toEqual(["from-elsewhere"]);
+    } finally {
+      await feed.stop();
+      await other.close();
+    }
+  });
+
+  test("a follower that falls behind under the rewind policy reads the rest from the database: nothing lost or doubled", async () => {
+    const feed = h.controlPlane.deps.feed;
+    const follower = feed.follow({ after: feed.position, maxQueued: 10, onOverflow: "rewind" });
+    await emit(h.store, "first");
+    expect(await take(follower, 1)).toEqual(["first"]);
+    const targets = Array.from({ length: 700 }, (_, i) => `m-${i}`);
+    await emit(h.store, ...targets);
+    await Bun.sleep(100);
+    expect(await take(follower, 700)).toEqual(targets);
+    follower.close();
+  });
+
+  test("a follower under the drop policy ends, and says so", async () => {
+    const feed = h.controlPlane.deps.feed;
+    const follower = feed.follow({ after: feed.position, maxQueued: 10, onOverflow: "drop" });
+    let ended = false;
+    follower.onEnd = () => (ended = true);
+    await emit(h.store, "first");
+    expect(await take(follower, 1)).toEqual(["first"]);
+    await emit(h.store, ...Array.from({ length: 20 }, (_, i) => `m-${i}`));
+    for (let i = 0; i < 100 && !ended; i++) await Bun.sleep(5);
+    expect(ended).toBe(true);
+    expect(await follower.next()).toBeNull();
+    expect(feed.followerCount).toBe(0);
+  });
+});
+
+describe("EventStreams", () => {
+  test("an idle stream gets a heartbeat every interval; one timer for all, stopped when none is open", async () => {
+    const streams = new EventStreams(h.controlPlane.deps.feed, { heartbeatMs: 20, maxQueued: 10 });
+    const a = streams.subscribe({}, h.controlPlane.deps.feed.position);
+    const b = streams.subscribe({}, h.controlPlane.deps.feed.position);
+    expect(await a.next()).toBe("heartbeat");
+    expect(await b.next()).toBe("heartbeat");
+    expect(await a.next()).toBe("heartbeat");
+    streams.release(a);
+    streams.release(b);
+    expect(streams.size).toBe(0);
+    expect(await a.next()).toBeNull();
+  });
+});
