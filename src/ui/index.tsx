@@ -14,6 +14,7 @@ import { findKeyByHash, hashKey, isWellFormedKey } from "../db/keys.ts";
 import { ROLLOUT_STATUSES } from "../db/rollouts.ts";
 import { deleteExpiredSessions, deleteSession, findSession, insertSession } from "../db/sessions.ts";
 import { assetAt } from "./assets.ts";
+import { withoutEventNames } from "./events.ts";
 import { LoginPage, NotFound } from "./layout.tsx";
 import {
   LIFECYCLE_CHOICES,
@@ -312,6 +313,22 @@ export function registerUi(app: App, deps: AppDeps): void {
       return <RolloutPage view={view} rollout={rollout} />;
     }),
   );
+
+  // The rollout's event stream for the page's script: the API's, called with the session's key.
+  app.get("/ui/rollouts/:id/events", async (c) => {
+    const session = await openSession(c);
+    if (!session) return c.json({ error: "no session: log in at /ui/login" }, 401);
+    const lastEventId = c.req.header("last-event-id");
+    const result = await session.view.api.GET("/api/v1/rollouts/{id}/stream", {
+      params: { path: { id: idParam(c) }, header: lastEventId ? { "last-event-id": lastEventId } : {} },
+      parseAs: "stream",
+      signal: c.req.raw.signal,
+    });
+    if (!result.response.ok || !result.data) return result.response;
+    return new Response(result.data.pipeThrough(withoutEventNames()), {
+      headers: { "content-type": "text/event-stream", "cache-control": "no-store", "x-accel-buffering": "no" },
+    });
+  });
 
   app.get(
     "/ui/rollouts/:id/progress",

@@ -259,7 +259,10 @@ describe.skipIf(!available)("dashboard in Chromium", () => {
     expect(await unhealthy.locator("td.wrap").textContent()).toContain("nginx");
     await screenshot(page, "rollout");
 
-    // A machine of the waiting batch turns healthy: the page's region follows without navigation.
+    // The waiting batch's last machine turns healthy: its batch is decided (one unhealthy is within
+    // the threshold of 1), succeeds, and the next batch starts. The page follows from the rollout's
+    // event stream without navigating; its fallback re-render comes every 30 s, later than the 15 s
+    // these waits allow, so only the stream can move it in time.
     const rollout = (await api("GET", `/api/v1/rollouts/${rolloutId}`)) as {
       batches: { machine_ids: string[]; machine_health: Record<string, unknown> }[];
     };
@@ -268,6 +271,12 @@ describe.skipIf(!available)("dashboard in Chromium", () => {
     await report(waiting, STORE(waiting, 2));
     await page
       .locator(`#rollout-progress tr[data-machine="${waiting}"] .badge.healthy`)
+      .waitFor({ state: "attached", timeout: 15_000 });
+    await page
+      .locator('#rollout-progress section.batch[data-batch="1"] .batch-head .badge.succeeded')
+      .waitFor({ state: "attached", timeout: 15_000 });
+    await page
+      .locator('#rollout-progress section.batch[data-batch="2"] .batch-head .badge:not(.pending)')
       .waitFor({ state: "attached", timeout: 15_000 });
     expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
     expect(outside).toEqual([]);

@@ -5,6 +5,7 @@ import { eq } from "drizzle-orm";
 import { auditEvents, uiSessions } from "../../src/db/schema.ts";
 import { createLogger } from "../../src/logger.ts";
 import { assets } from "../../src/ui/assets.ts";
+import { withoutEventNames } from "../../src/ui/events.ts";
 import { csrfTokenOf } from "../../src/ui/session.ts";
 import { createHarness, type Harness } from "../support/harness.ts";
 import { createTestKey } from "../support/keys.ts";
@@ -203,4 +204,24 @@ test("assets are served with a content hash and a year-long immutable cache; /do
   expect(policy).toContain("default-src 'self'");
   const nonce = /'nonce-([^']+)'/.exec(policy)![1]!;
   expect(html).toContain(`nonce="${nonce}"`);
+});
+
+test("a rollout's event stream for the page needs a session and a known rollout", async () => {
+  expect((await h.request("/ui/rollouts/r-none/events")).status).toBe(401);
+  const token = tokenOf(await logIn(admin));
+  const unknown = await h.request("/ui/rollouts/r-none/events", withCookie(token));
+  expect(unknown.status).toBe(404);
+});
+
+test("the page's event stream drops event names and keeps ids, data and comments, across chunk edges", async () => {
+  const text =
+    ': connected\n\nid: 7\nevent: batch.succeeded\ndata: {"id":7}\n\nid: 8\nevent: rollout.completed\ndata: {}\n\n';
+  const chunks = [text.slice(0, 20), text.slice(20, 41), text.slice(41)];
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const chunk of chunks) controller.enqueue(new TextEncoder().encode(chunk));
+      controller.close();
+    },
+  }).pipeThrough(withoutEventNames());
+  expect(await new Response(stream).text()).toBe(': connected\n\nid: 7\ndata: {"id":7}\n\nid: 8\ndata: {}\n\n');
 });

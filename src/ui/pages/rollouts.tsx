@@ -10,8 +10,8 @@ type Batch = Schema<"Batch">;
 
 /** Machines listed per batch on a rollout page (the bar counts them all). */
 export const BATCH_MACHINES_SHOWN = 100;
-/** How often an open rollout page re-renders its progress region. */
-export const PROGRESS_REFRESH_SECONDS = 3;
+/** How often an open rollout page re-renders its progress region besides on each event (a cut stream). */
+export const PROGRESS_REFRESH_SECONDS = 30;
 
 const FINISHED = new Set(["completed", "failed", "cancelled", "aborted"]);
 
@@ -156,7 +156,8 @@ function BatchSection({ batch }: { batch: Batch }) {
 
 /**
  * The part of a rollout page that changes: status, batches, events. Served alone at
- * `/ui/rollouts/{id}/progress`; while the rollout is open the page's script re-renders it from there.
+ * `/ui/rollouts/{id}/progress`; while the rollout is open the page's script re-renders it from there
+ * on every event of the rollout's stream (`/ui/rollouts/{id}/events`).
  */
 export function RolloutProgress({ rollout, now }: { rollout: Rollout; now: number }) {
   const open = !FINISHED.has(rollout.status);
@@ -166,6 +167,7 @@ export function RolloutProgress({ rollout, now }: { rollout: Rollout; now: numbe
       id="rollout-progress"
       data-status={rollout.status}
       data-refresh-url={open ? `/ui/rollouts/${encodeURIComponent(rollout.id)}/progress` : undefined}
+      data-events-url={open ? `/ui/rollouts/${encodeURIComponent(rollout.id)}/events` : undefined}
       data-refresh-seconds={open ? String(PROGRESS_REFRESH_SECONDS) : undefined}
     >
       <div class="panel batch">
