@@ -46,11 +46,15 @@ const jsonField = { json: option("--json", { description: message`Print the API'
 
 type Fields = Record<string, Parser<"sync", unknown, unknown>>;
 
+/** A command's own fields may not reuse the shared names (one would silently replace the other). */
+type NoSharedNames<T> = T & { [K in keyof T & ("url" | "config" | "json")]: never };
+
 /** A command's own options and arguments, with `--url`, `--config` and `--json`. */
-export const remote = <T extends Fields>(own: T) => object({ ...connectionFields, ...jsonField, ...own });
+export const remote = <T extends Fields>(own: NoSharedNames<T>) =>
+  object({ ...connectionFields, ...jsonField, ...(own as T) });
 
 /** Options and arguments of a command that does not print (and so takes no `--json`). */
-export const remoteQuiet = <T extends Fields>(own: T) => object({ ...connectionFields, ...own });
+export const remoteQuiet = <T extends Fields>(own: NoSharedNames<T>) => object({ ...connectionFields, ...(own as T) });
 
 /** The typed client for the connection the flags and environment name. */
 export function clientFor(flags: ConnectionFlags, context: CliContext): FleetClient {

@@ -13,6 +13,7 @@ import { releasesCommand } from "./commands/releases.ts";
 import { rolloutsCommand } from "./commands/rollouts.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { statusCommand } from "./commands/status.ts";
+import { webhooksCommand } from "./commands/webhooks.ts";
 import { describeFailure, EXIT } from "./exit.ts";
 import { processOutput } from "./output.ts";
 import type { Env } from "./settings.ts";
@@ -45,6 +46,7 @@ export async function runCli(argv: string[], options: CliOptions): Promise<numbe
     rolloutsCommand,
     keysCommand,
     auditCommand,
+    webhooksCommand,
     serveCommand(options.serve),
   );
   let action: Action;

@@ -300,6 +300,40 @@ describe("day-to-day commands", () => {
   });
 });
 
+describe("webhooks", () => {
+  test("create shows the secret once; deliveries of a refused endpoint are listed, redelivered; delete", async () => {
+    const Webhook = z.object({ id: z.string(), url: z.string(), events: z.array(z.string()) });
+    const created = await json(Webhook.extend({ secret: z.string() }), [
+      "webhooks",
+      "create",
+      "http://127.0.0.1:1/hook",
+      "--event",
+      "register",
+    ]);
+    expect(created.secret).toStartWith("whsec_");
+    const listed = await json(z.array(Webhook), ["webhooks", "list"]);
+    expect(listed.map((w) => w.id)).toContain(created.id);
+    expect(JSON.stringify(listed)).not.toContain(created.secret);
+    expect((await cli(["machines", "register", "hooked-01"])).code).toBe(0);
+    const Delivery = z.object({
+      id: z.string(),
+      action: z.string(),
+      status: z.string(),
+      attempts: z.array(z.unknown()),
+    });
+    let deliveries: z.infer<typeof Delivery>[] = [];
+    for (let tries = 0; tries < 100 && deliveries.length === 0; tries++) {
+      deliveries = await json(z.array(Delivery), ["webhooks", "deliveries", created.id]);
+      if (deliveries.length === 0) await Bun.sleep(100);
+    }
+    expect(deliveries.map((d) => d.action)).toEqual(["register"]);
+    const again = await json(z.array(Delivery), ["webhooks", "redeliver", created.id, deliveries[0]!.id]);
+    expect(again[0]!.id).toBe(deliveries[0]!.id);
+    expect((await cli(["webhooks", "delete", created.id])).code).toBe(0);
+    expectOneLine(await cli(["webhooks", "deliveries", created.id]), 3, "404");
+  });
+});
+
 describe("keys recover", () => {
   test("writes an admin key into the database a running server uses; it works over HTTP at once", async () => {
     const run = await cli(["keys", "recover", "--db-path", dbPath, "--name", "break-glass"]);
