@@ -56,9 +56,9 @@ export const remote = <T extends Fields>(own: NoSharedNames<T>) =>
 /** Options and arguments of a command that does not print (and so takes no `--json`). */
 export const remoteQuiet = <T extends Fields>(own: NoSharedNames<T>) => object({ ...connectionFields, ...(own as T) });
 
-/** The typed client for the connection the flags and environment name. */
-export function clientFor(flags: ConnectionFlags, context: CliContext): FleetClient {
-  return connect(resolveConnection(flags, context.env));
+/** The typed client for the connection the flags and environment name (`streaming`: calls without a time limit). */
+export function clientFor(flags: ConnectionFlags, context: CliContext, { streaming = false } = {}): FleetClient {
+  return connect(resolveConnection(flags, context.env), streaming ? { timeoutMs: null } : {});
 }
 
 /** A command named `name` whose parsed arguments run `run`. */

@@ -6,8 +6,11 @@ import type { Connection } from "./settings.ts";
 /** How long one call may take before the CLI gives up on the control plane. */
 const REQUEST_TIMEOUT_MS = 120_000;
 
-/** The typed client for a connection; a control plane that cannot be reached is exit code 4. */
-export function connect(connection: Connection): FleetClient {
+/**
+ * The typed client for a connection; a control plane that cannot be reached is exit code 4. Each
+ * call must finish within `timeoutMs` (null: no limit, for event streams that stay open).
+ */
+export function connect(connection: Connection, { timeoutMs = REQUEST_TIMEOUT_MS as number | null } = {}): FleetClient {
   let url: URL;
   try {
     url = new URL(connection.url);
@@ -29,7 +32,10 @@ export function connect(connection: Connection): FleetClient {
     tls: Object.keys(tls).length > 0 ? tls : undefined,
     fetch: async (request, init) => {
       try {
-        return await globalThis.fetch(request, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+        return await globalThis.fetch(
+          request,
+          timeoutMs === null ? init : { ...init, signal: AbortSignal.timeout(timeoutMs) },
+        );
       } catch (error) {
         const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
         throw new CliError(EXIT.unavailable, `cannot reach ${url.origin}: ${reason}`);

@@ -11,6 +11,8 @@ export const EXIT = {
   refused: 3,
   /** The control plane (or its database) could not be reached or failed (HTTP 5xx, connection, TLS, timeout). */
   unavailable: 4,
+  /** `deploy --wait`: the rollout stopped short of completing (paused, failed, cancelled, aborted). */
+  notCompleted: 5,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -5,6 +5,7 @@ import { run } from "@optique/run";
 import { VERSION } from "../config.ts";
 import type { Action, CliContext } from "./command.ts";
 import { auditCommand } from "./commands/audit.ts";
+import { deployCommand } from "./commands/deploy.ts";
 import { keysCommand } from "./commands/keys.ts";
 import { loginCommand } from "./commands/login.ts";
 import { logoutCommand } from "./commands/logout.ts";
@@ -44,6 +45,7 @@ export async function runCli(argv: string[], options: CliOptions): Promise<numbe
     machinesCommand,
     releasesCommand,
     rolloutsCommand,
+    deployCommand,
     keysCommand,
     auditCommand,
     webhooksCommand,
@@ -65,7 +67,7 @@ export async function runCli(argv: string[], options: CliOptions): Promise<numbe
       },
       brief: message`Fleet deployment control plane for NixOS: the server, and a command line for it.`,
       description: message`With only flags (or ${commandLine("serve")}) it runs the control plane. Every other command talks to a control plane over HTTP(S) with the saved login (${commandLine(`${PROGRAM} login`)}) or ${envVar("NIXFLEET_URL")}, ${envVar("NIXFLEET_API_KEY")}, ${envVar("NIXFLEET_CA")}, ${envVar("NIXFLEET_CLIENT_CERT")}, ${envVar("NIXFLEET_CLIENT_KEY")}.`,
-      footer: message`Exit codes: 0 ok, 1 unexpected failure, 2 usage or configuration error, 3 the control plane refused the request (HTTP 4xx), 4 the control plane is unreachable or failed (HTTP 5xx).${lineBreak()}Shell completion: ${commandLine(`${PROGRAM} completion bash|zsh|fish`)}`,
+      footer: message`Exit codes: 0 ok, 1 unexpected failure, 2 usage or configuration error, 3 the control plane refused the request (HTTP 4xx), 4 the control plane is unreachable or failed (HTTP 5xx), 5 deploy --wait: the rollout stopped short of completing.${lineBreak()}Shell completion: ${commandLine(`${PROGRAM} completion bash|zsh|fish`)}`,
     });
   } catch (error) {
     if (error instanceof ExitRequest) return error.code;

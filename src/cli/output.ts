@@ -8,12 +8,20 @@ export interface Output {
   out(data: string | Uint8Array): Promise<void>;
   /** One note for a person on stderr. */
   note(text: string): Promise<void>;
+  /** Raw text on stderr (a progress display redraws itself there). */
+  err(text: string): Promise<void>;
+  /** Whether stderr is a terminal (where a display may redraw in place). */
+  readonly errIsTTY: boolean;
 }
 
 /** The process's stdout and stderr. */
 export const processOutput: Output = {
   out: (text) => writeFully(process.stdout, text),
   note: (text) => writeFully(process.stderr, text.endsWith("\n") ? text : `${text}\n`),
+  err: (text) => writeFully(process.stderr, text),
+  get errIsTTY() {
+    return Boolean(process.stderr.isTTY);
+  },
 };
 
 function writeFully(stream: NodeJS.WriteStream, data: string | Uint8Array): Promise<void> {

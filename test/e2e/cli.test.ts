@@ -300,6 +300,102 @@ describe("day-to-day commands", () => {
   });
 });
 
+/** A healthy report for `id` running `generation`, with a passing health check. */
+function healthyReport(id: string, generation: string, success = true) {
+  return fetch(`${server.url}/api/v1/machines/${id}/report`, {
+    method: "POST",
+    body: JSON.stringify({
+      machine_id: id,
+      current_generation: generation,
+      success,
+      message: success ? "switched" : "switch failed",
+      timestamp: new Date().toISOString(),
+      health: success
+        ? {
+            results: [{ status: "pass", check_name: "nginx", duration_ms: 3 }],
+            all_passed: true,
+            timestamp: new Date().toISOString(),
+          }
+        : null,
+    }),
+  });
+}
+
+/** Until `done` resolves: every machine of `ids` told to run something reports it, healthy (or failing). */
+async function agents(ids: string[], done: Promise<unknown>, success = true) {
+  let finished = false;
+  void done.finally(() => (finished = true));
+  while (!finished) {
+    for (const id of ids) {
+      const desired = await fetch(`${server.url}/api/v1/machines/${id}/desired-generation`);
+      if (desired.status === 200) await healthyReport(id, ((await desired.json()) as { hash: string }).hash, success);
+    }
+    await Bun.sleep(200);
+  }
+}
+
+describe("deploy", () => {
+  test("deploy --wait follows a rollout to completion: exit 0, progress on stderr, the rollout as JSON", async () => {
+    for (const id of ["ci-01", "ci-02", "ci-03"])
+      expect((await cli(["machines", "register", id, "--tag", "ci"])).code).toBe(0);
+    const release = await json(CreatedRelease, ["releases", "create", "--platform", "x86_64-linux"], {
+      stdin: JSON.stringify({ "ci-01": STORE_B, "ci-02": STORE_B, "ci-03": STORE_B }),
+    });
+    const deploy = cli(["deploy", "--release", release.id, "--strategy", "canary", "--tag", "ci", "--wait", "--json"]);
+    await agents(["ci-01", "ci-02", "ci-03"], deploy);
+    const run = await deploy;
+    expect(run.code, run.stderr).toBe(0);
+    const rollout = Rollout.parse(JSON.parse(run.stdout));
+    expect(rollout.status).toBe("completed");
+    expect(rollout.batches.map((b) => b.status)).toEqual(["succeeded", "succeeded"]);
+    // Not a terminal: each changed line once, ending with every batch done.
+    expect(run.stderr).toContain(`rollout ${rollout.id}  completed  3/3 healthy`);
+    expect(run.stderr).toContain("batch 1  succeeded  [####################]  2/2 healthy");
+  });
+
+  test.skipIf(!Bun.which("tmux") && !process.env.CI)(
+    "deploy --wait in a terminal redraws its progress in place and exits 5 when the rollout pauses",
+    async () => {
+      if (!Bun.which("tmux")) throw new Error("tmux is missing: .ci/run installs it for this test");
+      for (const id of ["tm-01", "tm-02"])
+        expect((await cli(["machines", "register", id, "--tag", "tm"])).code).toBe(0);
+      const release = await json(CreatedRelease, ["releases", "create", "--platform", "x86_64-linux"], {
+        stdin: JSON.stringify({ "tm-01": STORE_B, "tm-02": STORE_B }),
+      });
+      const socket = `nixfleet-cli-test-${process.pid}`;
+      const tmux = (...args: string[]) => runToExit(["tmux", "-L", socket, ...args]);
+      const command = [
+        `NIXFLEET_URL=${server.url}`,
+        `NIXFLEET_API_KEY=${adminKey}`,
+        binary,
+        "deploy --release",
+        release.id,
+        "--strategy canary --tag tm --wait; echo exit=$?; sleep 60",
+      ].join(" ");
+      expect((await tmux("new-session", "-d", "-s", "deploy", "-x", "120", "-y", "20", command)).code).toBe(0);
+      try {
+        const screen = async () => (await tmux("capture-pane", "-p", "-t", "deploy")).stdout;
+        let text = "";
+        const failing = (async () => {
+          for (let tries = 0; tries < 150 && !text.includes("exit="); tries++) {
+            text = await screen();
+            await Bun.sleep(200);
+          }
+        })();
+        // The canary machine's switch fails: its batch fails and the rollout pauses (threshold 0).
+        await agents(["tm-01", "tm-02"], failing, false);
+        expect(text).toContain("exit=5");
+        expect(text).toMatch(/rollout r-\S+ paused \(batch 0 failed\)/);
+        expect(text).toMatch(/batch 0  failed +\[x+\]  0\/1 healthy, 1 unhealthy/);
+        // Redrawn in place: the final block is on screen once, not once per change.
+        expect(text.match(/  batch 0 /g)).toHaveLength(1);
+      } finally {
+        await tmux("kill-server");
+      }
+    },
+  );
+});
+
 describe("webhooks", () => {
   test("create shows the secret once; deliveries of a refused endpoint are listed, redelivered; delete", async () => {
     const Webhook = z.object({ id: z.string(), url: z.string(), events: z.array(z.string()) });
