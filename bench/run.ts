@@ -21,6 +21,7 @@ import {
 } from "./processes.ts";
 import { measureExecutorTicks, type TickFigure } from "./executor-tick.ts";
 import { measureScalePaths, type ScaleFigures } from "./scale.ts";
+import { measureStalls, STALL_SECONDS, STALL_SERVER_ARGS, type StallFigure } from "./stalls.ts";
 import { seedFleet } from "./seed.ts";
 
 const USAGE = `usage: bun run bench [-- flags]
@@ -36,6 +37,8 @@ const USAGE = `usage: bun run bench [-- flags]
   --binary                build and run dist/nixfleet-control-plane instead of the source
   --per-machine-metrics B passed to the server (default: the server's default)
   --skip-scale            skip the scale-path measurements
+  --skip-stalls           skip poll latency during faults and bulk work (bench/stalls.ts)
+  --stall-seconds S       how long the outside lock is held and each bulk operation repeated (default 10)
   --json FILE             also write every figure as JSON
   --keep                  keep the temp directory with the database`;
 
@@ -54,6 +57,8 @@ const { values } = parseArgs({
     binary: { type: "boolean", default: false },
     "per-machine-metrics": { type: "string" },
     "skip-scale": { type: "boolean", default: false },
+    "skip-stalls": { type: "boolean", default: false },
+    "stall-seconds": { type: "string", default: String(STALL_SECONDS) },
     json: { type: "string" },
     keep: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
@@ -175,6 +180,7 @@ let memoryAfterLoad = { rssMiB: 0, peakRssMiB: 0 };
 let scale: { figures: ScaleFigures; lines: string[] } | null = null;
 let exitCode: number | null = null;
 let ticks: TickFigure[] | null = null;
+let stalls: { figures: StallFigure[]; lines: string[] } | null = null;
 
 try {
   log(`seeding ${machines} machines into ${dbPath}`);
@@ -190,7 +196,10 @@ try {
   }
   log(`(d) bare Bun.serve: ${results.bare.rps.toFixed(0)} req/s`);
 
-  const extraArgs = values["per-machine-metrics"] ? ["--per-machine-metrics", values["per-machine-metrics"]] : [];
+  const extraArgs = [
+    ...(values["per-machine-metrics"] ? ["--per-machine-metrics", values["per-machine-metrics"]] : []),
+    ...STALL_SERVER_ARGS,
+  ];
   server = await startControlPlane(dbPath, { binary: values.binary, extraArgs });
   memoryAfterStart = memoryOf(server.proc.pid);
   log(`control plane listening at ${server.url} after ${server.startupSeconds.toFixed(2)} s`);
@@ -233,6 +242,19 @@ try {
 
   if (!values["skip-scale"]) {
     scale = await measureScalePaths({ url: server.url, dbPath, fleet, pid: server.proc.pid, log });
+  }
+  if (!values["skip-stalls"]) {
+    const measured = await measureStalls({
+      url: server.url,
+      dbPath,
+      fleet,
+      server,
+      log,
+      binary: values.binary,
+      extraArgs,
+    });
+    server = measured.server;
+    stalls = measured;
   }
   exitCode = await stopProcess(server.proc);
   if (exitCode !== 0) failed = true;
@@ -288,6 +310,7 @@ const lines = [
   `| (a) / (d) | ${ratio(results.poll, results.bare)} |`,
   `| (b) / (d) | ${ratio(results.report, results.bare)} |`,
   ...(scale ? ["", ...scale.lines] : []),
+  ...(stalls ? ["", ...stalls.lines] : []),
   ...(ticks
     ? [
         "",
@@ -318,6 +341,7 @@ if (values.json) {
         results,
         durability,
         scale: scale?.figures ?? null,
+        stalls: stalls?.figures ?? null,
         executor: ticks,
         serverExitCode: exitCode,
         failed,

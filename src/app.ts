@@ -98,7 +98,9 @@ export function createApp(deps: AppDeps): App {
     const registered = await (await printMetrics(c)).text();
     // The per-machine family is rendered by hand: prom-client's generic formatting of 100 000
     // labelled values is several times slower. Families are separated by a blank line.
-    const body = deps.config.perMachineMetrics ? `${registered}\n${renderLastSeenMetric(deps.fleet)}` : registered;
+    const body = deps.config.perMachineMetrics
+      ? `${registered}\n${await renderLastSeenMetric(deps.fleet)}`
+      : registered;
     return c.text(body, 200, { "content-type": deps.registry.contentType });
   });
 

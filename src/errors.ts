@@ -1,7 +1,7 @@
 import { HTTPException } from "hono/http-exception";
 import type { Context } from "hono";
 import type { z } from "@hono/zod-openapi";
-import { DatabaseUnavailableError, RETRY_AFTER_SECONDS } from "./db/unavailable.ts";
+import { asDatabaseUnavailable, errorLogFields, RETRY_AFTER_SECONDS } from "./db/unavailable.ts";
 import type { Logger } from "./logger.ts";
 
 const STATUS = {
@@ -42,24 +42,22 @@ const HTTP_EXCEPTION_MESSAGES: Partial<Record<number, string>> = {
 /** Turns any thrown value into the JSON error response; unexpected ones become a logged 500. */
 export function errorResponse(error: unknown, c: Context, logger: Logger): Response {
   if (error instanceof ApiError) return c.json({ error: error.message }, error.status);
-  if (error instanceof DatabaseUnavailableError) {
-    logger.warn("write refused: database unavailable", {
+  // Also a read that met another process's lock: the database's trouble, not the request's.
+  const unavailable = asDatabaseUnavailable(error);
+  if (unavailable) {
+    logger.warn("request refused: database unavailable", {
       method: c.req.method,
       path: c.req.path,
-      trouble: error.trouble,
-      sqlite_code: error.sqliteCode,
+      trouble: unavailable.trouble,
+      sqlite_code: unavailable.sqliteCode,
     });
-    return c.json({ error: error.trouble }, 503, { "Retry-After": String(RETRY_AFTER_SECONDS) });
+    return c.json({ error: unavailable.trouble }, 503, { "Retry-After": String(RETRY_AFTER_SECONDS) });
   }
   if (error instanceof HTTPException) {
     const status = error.status;
     return c.json({ error: HTTP_EXCEPTION_MESSAGES[status] ?? (error.message || "bad request") }, status);
   }
-  logger.error("request failed", {
-    method: c.req.method,
-    path: c.req.path,
-    error: error instanceof Error ? (error.stack ?? error.message) : String(error),
-  });
+  logger.error("request failed", { method: c.req.method, path: c.req.path, ...errorLogFields(error) });
   return c.json({ error: "internal server error" }, 500);
 }
 

@@ -7,7 +7,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Liveness: `ok` while the database answers */
+    /**
+     * Liveness: `ok` while the database can be read and written
+     * @description Answered at once, from what recent writes and cheap cached probes showed (a read at most once a second, a probe write when no write has succeeded for 10 s), so health checks never wait for a locked database nor hammer it.
+     */
     get: operations["getHealth"];
     put?: never;
     post?: never;
@@ -1343,7 +1346,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description The server and its database answer */
+      /** @description The server answers and its database can be read and written */
       200: {
         headers: {
           [name: string]: unknown;
@@ -1352,7 +1355,7 @@ export interface operations {
           "text/plain": string;
         };
       };
-      /** @description The database does not answer */
+      /** @description The database cannot be read or written: one line naming why (`database locked`, `disk full`, `database read-only`, or `database unavailable: …`) */
       503: {
         headers: {
           [name: string]: unknown;

@@ -1,13 +1,21 @@
 import { createHash } from "node:crypto";
-import { accessSync, closeSync, constants, existsSync, openSync, statSync, unlinkSync } from "node:fs";
+import { accessSync, closeSync, constants, existsSync, openSync, statfsSync, statSync, unlinkSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { createClient, type Client } from "@libsql/client";
 import { sql } from "drizzle-orm";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { isRemoteDatabase } from "../config.ts";
+import { silentLogger, type Logger } from "../logger.ts";
+import { DatabaseAvailability, WRITE_WAIT_MS, type DatabaseHealth } from "./availability.ts";
 import { migrations } from "./migrations.gen.ts";
 import * as schema from "./schema.ts";
 import { clientTransaction, PreparedWriter, type StatementSession } from "./statement-session.ts";
+import {
+  asDatabaseUnavailable,
+  DatabaseUnavailableError,
+  sqliteFailureOf,
+  type DatabaseTrouble,
+} from "./unavailable.ts";
 
 export type Db = LibSQLDatabase<typeof schema>;
 /** A transaction handle; query functions accept either a Db or a Tx. */
@@ -21,18 +29,25 @@ export interface Store {
   /**
    * Runs `fn` in one write transaction. Writes are serialized in-process: the local
    * libSQL driver executes synchronously, so a second writer waiting on SQLite's lock
-   * would block the event loop the first writer needs to commit.
+   * would block the event loop the first writer needs to commit. While another process holds
+   * the lock, the disk is full or the file is read-only, the write waits without blocking the
+   * event loop, at most `WRITE_WAIT_MS` (5 s); then it fails with a DatabaseUnavailableError (503).
    */
   write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /**
    * Runs `fn` in one write transaction of statements prepared once (see `PreparedWriter`), in
    * the same order as `write`: for the agent report path, which runs the same few at a high rate.
+   * `queuedAt` (`performance.now()` time, default now) is when its caller began to wait: the
+   * bounded wait counts from then.
    */
-  writeStatements<T>(fn: (session: StatementSession) => Promise<T>): Promise<T>;
+  writeStatements<T>(fn: (session: StatementSession) => Promise<T>, options?: { queuedAt?: number }): Promise<T>;
   /** Registers `listener` to be called after every write transaction that committed (the change feed's cue). */
   onCommit(listener: () => void): void;
-  /** True when the database answers a trivial query. */
-  ping(): Promise<boolean>;
+  /**
+   * Whether the database can be read and written now, with a one-line reason when not; answered
+   * from recent writes and cheap cached probes, so health checks cannot hammer the database.
+   */
+  health(): Promise<DatabaseHealth>;
   /**
    * Checkpoints the WAL into the database file (local files), then closes every connection.
    * `checkpoint: false` only closes: for a short-lived process (`keys recover`) beside a running
@@ -46,7 +61,15 @@ export class DatabaseOpenError extends Error {
   override name = "DatabaseOpenError";
 }
 
-const BUSY_TIMEOUT_MS = 5000;
+/**
+ * How long one SQLite call may wait for another process's lock. The driver runs calls
+ * synchronously, so this wait blocks the event loop: it is kept to a few milliseconds, which
+ * absorbs brief contention; longer waits happen asynchronously, between attempts (see
+ * DatabaseAvailability).
+ */
+export const BUSY_TIMEOUT_MS = 5;
+/** Free space below which a file system counts as full (a write transaction needs room in the WAL). */
+const MIN_FREE_BYTES = 1024 * 1024;
 /**
  * Page size of a new database file. A report rewrites two random pages (its machine's row and
  * the machine's report index leaf); every such page goes to the WAL, is checksummed and later
@@ -81,8 +104,16 @@ const writerPragmas = (pageSize: number) => [
   `PRAGMA cache_size = -${WRITER_CACHE_KIB}`,
 ];
 
-/** Opens (creating if needed) and migrates the database named by `--db-path`. */
-export async function openStore(dbPath: string, authToken?: string): Promise<Store> {
+/**
+ * Opens (creating if needed) and migrates the database named by `--db-path`. `logger` gets a
+ * line when the database becomes unavailable and when it is back; `writeWaitMs` is a write's
+ * bounded wait for an unavailable database (default `WRITE_WAIT_MS`; tests shorten it).
+ */
+export async function openStore(
+  dbPath: string,
+  authToken?: string,
+  options: { logger?: Logger; writeWaitMs?: number } = {},
+): Promise<Store> {
   const remote = isRemoteDatabase(dbPath);
   if (!remote) assertWritableLocation(dbPath);
   let client: Client;
@@ -94,9 +125,11 @@ export async function openStore(dbPath: string, authToken?: string): Promise<Sto
       timeout: BUSY_TIMEOUT_MS,
     });
     if (!remote) {
-      // Takes effect only while the file is still empty (before WAL mode writes its header).
-      await client.execute(`PRAGMA page_size = ${NEW_DATABASE_PAGE_SIZE}`);
-      await client.execute("PRAGMA journal_mode = WAL");
+      await whileLocked(async () => {
+        // Takes effect only while the file is still empty (before WAL mode writes its header).
+        await client.execute(`PRAGMA page_size = ${NEW_DATABASE_PAGE_SIZE}`);
+        await client.execute("PRAGMA journal_mode = WAL");
+      });
       const pageSize = Number((await client.execute("PRAGMA page_size")).rows[0]![0]);
       // Only the checkpoint size here: the writer's larger cache would also fill while start-up
       // reads the whole fleet through this connection, for pages no report may touch again.
@@ -108,7 +141,7 @@ export async function openStore(dbPath: string, authToken?: string): Promise<Sto
   }
   const db = drizzle(client, { schema });
   try {
-    await applyMigrations(client);
+    await whileLocked(() => applyMigrations(client));
   } catch (error) {
     client.close();
     throw new DatabaseOpenError(`cannot migrate database ${dbPath}: ${(error as Error).message.split("\n")[0]}`);
@@ -127,41 +160,70 @@ export async function openStore(dbPath: string, authToken?: string): Promise<Sto
     for (const listener of commitListeners) listener();
     return result;
   };
-  let queue: Promise<unknown> = Promise.resolve();
-  const serialized = <T>(transaction: () => Promise<T>): Promise<T> => {
-    const run = queue.then(transaction).then(committed);
-    queue = run.catch(() => undefined);
-    return run;
-  };
+  const classify = remote ? asDatabaseUnavailable : localTroubleClassifier(resolve(dbPath));
+  const availability = new DatabaseAvailability(
+    {
+      classify,
+      read: async () => {
+        await client.execute("SELECT 1 FROM sqlite_schema LIMIT 1");
+      },
+      write: async (current) => {
+        // After a full disk, a probe commit may fit in WAL space already allocated while the next
+        // real write would not: the file system must have room again first.
+        if (current?.trouble === "disk full" && !remote && freeBytes(dirname(resolve(dbPath))) < MIN_FREE_BYTES) {
+          throw current;
+        }
+        await probeWrite(client);
+      },
+    },
+    options.logger ?? silentLogger,
+    { writeWaitMs: options.writeWaitMs },
+  );
   return {
     db,
     client,
     write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-      return serialized(() =>
-        db.transaction(
-          async (tx) => {
-            for (const pragma of pragmas) await tx.run(sql.raw(pragma));
-            return fn(tx);
-          },
-          { behavior: "immediate" },
-        ),
-      );
+      const transaction = availability.run(async (began) => {
+        // Drizzle rolls back when `fn` fails; if SQLite already rolled back (it does after a full
+        // disk), that rollback fails too and its error would hide the cause.
+        let failure: { error: unknown } | null = null;
+        try {
+          return await db.transaction(
+            async (tx) => {
+              began();
+              for (const pragma of pragmas) await tx.run(sql.raw(pragma));
+              try {
+                return await fn(tx);
+              } catch (error) {
+                failure = { error };
+                throw error;
+              }
+            },
+            { behavior: "immediate" },
+          );
+        } catch (error) {
+          throw failure === null ? error : (failure as { error: unknown }).error;
+        }
+      });
+      return transaction.then(committed);
     },
-    writeStatements<T>(fn: (session: StatementSession) => Promise<T>): Promise<T> {
-      return serialized(() => (writer ? writer.transaction(fn) : clientTransaction(client, fn)));
+    writeStatements<T>(fn: (session: StatementSession) => Promise<T>, options: { queuedAt?: number } = {}) {
+      return availability
+        .run((began) => {
+          const inTransaction = (session: StatementSession) => {
+            began();
+            return fn(session);
+          };
+          return writer ? writer.transaction(inTransaction) : clientTransaction(client, inTransaction);
+        }, options.queuedAt)
+        .then(committed);
     },
     onCommit(listener) {
       commitListeners.push(listener);
     },
-    async ping() {
-      try {
-        await client.execute("SELECT 1");
-        return true;
-      } catch {
-        return false;
-      }
-    },
+    health: () => availability.health(),
     async close({ checkpoint = true } = {}) {
+      availability.close();
       // libSQL does not checkpoint when its connections close, so a clean stop would
       // otherwise leave every recent write in the -wal file.
       writer?.close();
@@ -172,6 +234,74 @@ export async function openStore(dbPath: string, authToken?: string): Promise<Sto
       client.close();
     },
   };
+}
+
+/**
+ * Commits a transaction that rewrites the database header's `user_version` with its own value:
+ * it takes the write lock and appends a frame to the WAL, and changes nothing.
+ */
+async function probeWrite(client: Client): Promise<void> {
+  const transaction = await client.transaction("write");
+  try {
+    const version = Number((await transaction.execute("PRAGMA user_version")).rows[0]![0]);
+    await transaction.execute(`PRAGMA user_version = ${version}`);
+    await transaction.commit();
+  } finally {
+    transaction.close();
+  }
+}
+
+/** Retries `fn` while another process holds the lock, for start-up, up to `WRITE_WAIT_MS`. */
+async function whileLocked<T>(fn: () => Promise<T>): Promise<T> {
+  const deadline = performance.now() + WRITE_WAIT_MS;
+  for (let delay = 10; ; delay = Math.min(delay * 2, 250)) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (asDatabaseUnavailable(error)?.trouble !== "database locked" || performance.now() >= deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+/**
+ * What a failed call on the local file means. Most codes say it themselves; an I/O error does
+ * not (a write to a file that became read-only is `SQLITE_IOERR_WRITE`, and so is a real disk
+ * fault), so then the file system is asked: no room left, or the file can no longer be written.
+ */
+function localTroubleClassifier(file: string): (error: unknown) => DatabaseUnavailableError | null {
+  return (error) => {
+    const known = asDatabaseUnavailable(error);
+    if (known !== null) return known;
+    const failure = sqliteFailureOf(error);
+    if (failure === null || !/^SQLITE_(IOERR|CANTOPEN)(_|$)/.test(failure.code)) return null;
+    const trouble = fileSystemTrouble(file);
+    return trouble === null ? null : new DatabaseUnavailableError(trouble, failure.code, { cause: error });
+  };
+}
+
+function fileSystemTrouble(file: string): DatabaseTrouble | null {
+  if (freeBytes(dirname(file)) < MIN_FREE_BYTES) return "disk full";
+  for (const path of [file, `${file}-wal`, dirname(file)]) {
+    try {
+      accessSync(path, constants.W_OK);
+    } catch (error) {
+      // EROFS: a read-only mount; EPERM: an immutable file (even to root); EACCES: permissions.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "EROFS" || code === "EPERM" || code === "EACCES") return "database read-only";
+    }
+  }
+  return null;
+}
+
+/** Bytes an unprivileged writer may still use on the file system holding `dir`; Infinity when unknown. */
+function freeBytes(dir: string): number {
+  try {
+    const stats = statfsSync(dir);
+    return stats.bavail * stats.bsize;
+  } catch {
+    return Infinity;
+  }
 }
 
 function assertWritableLocation(dbPath: string): void {

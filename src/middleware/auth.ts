@@ -2,6 +2,7 @@ import { createMiddleware } from "hono/factory";
 import type { AppDeps, AppEnv, Role, RouteContext } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { findKeyByHash, hashKey, isWellFormedKey, touchKey } from "../db/keys.ts";
+import { errorLogFields } from "../db/unavailable.ts";
 
 const RANK: Record<Role, number> = { readonly: 0, deploy: 1, admin: 2 };
 const LAST_USED_WRITE_INTERVAL_MS = 60_000;
@@ -36,7 +37,7 @@ export function apiKeyAuth(deps: AppDeps): RouteContext["requireRole"] {
         deps.store
           .write((tx) => touchKey(tx, key.id, now))
           .catch((error: unknown) => {
-            deps.logger.warn("could not record key use", { key_id: key.id, error: String(error) });
+            deps.logger.warn("could not record key use", { key_id: key.id, ...errorLogFields(error) });
           });
       }
       await next();

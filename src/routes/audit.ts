@@ -2,6 +2,7 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv, RouteContext } from "../context.ts";
 import { listAudit, type AuditFilter, type AuditRow } from "../db/audit.ts";
 import { toCsvLines } from "../domain/csv.ts";
+import { yieldToEventLoop } from "../event-loop.ts";
 import { bearerSecurity, clampedLimitQuery, errorResponses, limitQuery, Timestamp, toTimestamp } from "./common.ts";
 
 const AUDIT_MAX_LIMIT = 500;
@@ -125,6 +126,8 @@ export function registerAuditRoutes(app: OpenAPIHono<AppEnv>, { deps, requireRol
       },
       async pull(controller) {
         try {
+          // One page per turn of the event loop: exporting the whole log does not hold up agent polls.
+          if (beforeId !== undefined) await yieldToEventLoop();
           const pageSize = Math.min(EXPORT_PAGE_SIZE, remaining);
           const rows = await listAudit(deps.store.db, filter, pageSize, beforeId);
           if (rows.length > 0) {

@@ -1,5 +1,9 @@
 import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { AppEnv } from "../context.ts";
 import { WITHOUT_CONTROL_CHARACTERS, withoutNul } from "../domain/text.ts";
+import { parseJsonInTurns } from "../event-loop.ts";
 
 /** The body of every error response. */
 export const ErrorSchema = z
@@ -91,3 +95,18 @@ export const limitQuery = (fallback: number, max: number) =>
     `How many to return, ${fallback} by default; values outside 1–${max} are clamped`,
     String(fallback),
   );
+
+/**
+ * The request's JSON body as the validator middleware would read it (middleware/json-body.ts has
+ * labelled every body JSON by then): no body at all is the empty object, unparseable JSON a 400.
+ * For routes that validate in their handler (the hot report path, large release manifests);
+ * `inTurns` parses a large body a piece per turn of the event loop (see parseJsonInTurns).
+ */
+export async function readJsonBody(c: Context<AppEnv>, options: { inTurns?: boolean } = {}): Promise<unknown> {
+  if (c.req.raw.body === null) return {};
+  try {
+    return options.inTurns ? await parseJsonInTurns(await c.req.text()) : await c.req.json();
+  } catch {
+    throw new HTTPException(400, { message: "Malformed JSON in request body" });
+  }
+}

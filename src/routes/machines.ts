@@ -1,6 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { HTTPException } from "hono/http-exception";
 import type { AppEnv, RouteContext } from "../context.ts";
 import { recordAudit } from "../db/audit.ts";
 import type { Db, Tx } from "../db/database.ts";
@@ -24,6 +23,7 @@ import { normalizeTags, sameTags, secondsSince, SYSTEM_STATES, systemState, TAG_
 import { capText, hasControlCharacter } from "../domain/text.ts";
 import { parseRfc3339, toUtcRfc3339 } from "../domain/time.ts";
 import { badRequest, conflict, describeZodError, notFound } from "../errors.ts";
+import { yieldToEventLoop } from "../event-loop.ts";
 import type { Logger } from "../logger.ts";
 import { NOTHING_DESIRED_ETAG, type DesiredAnswer } from "../services/fleet-state.ts";
 import { ReportIngest } from "../services/report-ingest.ts";
@@ -37,6 +37,7 @@ import {
   identifier,
   MachineIdParams,
   pathId,
+  readJsonBody,
   Timestamp,
   toTimestamp,
 } from "./common.ts";
@@ -486,20 +487,27 @@ export const notifyDeployRoute = createRoute({
   },
 });
 
-/** Machines read per query when the whole fleet is listed. */
+/** Machines read per query (a few milliseconds) when many are listed. */
 const LISTING_PAGE_SIZE = 1000;
 
-/** Every machine after `after` (or all), one page of the database at a time. */
+/**
+ * Machines after `after` (or all), at most `max`, one page of the database per turn of the event
+ * loop, so listing a whole fleet does not hold up agent polls.
+ */
 async function* listingPages(
   db: Db,
   filter: Omit<MachineFilter, "limit" | "after">,
   after: string | null,
+  max = Infinity,
 ): AsyncGenerator<MachineListing[]> {
-  for (;;) {
-    const page = await listMachines(db, { ...filter, after, limit: LISTING_PAGE_SIZE });
+  for (let remaining = max; remaining > 0;) {
+    const limit = Math.min(LISTING_PAGE_SIZE, remaining);
+    const page = await listMachines(db, { ...filter, after, limit });
     if (page.length > 0) yield page;
-    if (page.length < LISTING_PAGE_SIZE) return;
+    if (page.length < limit) return;
+    remaining -= page.length;
     after = page[page.length - 1]!.machineId;
+    await yieldToEventLoop();
   }
 }
 
@@ -549,19 +557,6 @@ function toMachineStatus(m: MachineListing, now: number): z.infer<typeof Machine
     tags: m.tags,
     seconds_since_last_report: secondsSince(m.lastReportAt, now),
   };
-}
-
-/**
- * The request's JSON body as the validator middleware would read it (middleware/json-body.ts has
- * labelled every body JSON by then): no body at all is the empty object, unparseable JSON a 400.
- */
-async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
-  if (c.req.raw.body === null) return {};
-  try {
-    return await c.req.json();
-  } catch {
-    throw new HTTPException(400, { message: "Malformed JSON in request body" });
-  }
 }
 
 const machineNotFound = (machineId: string) => notFound(`machine ${machineId} not found`);
@@ -682,7 +677,8 @@ export function registerMachineRoutes(
       // The same array c.json would send, streamed: the typed-response check cannot see into a stream.
       return streamJsonArray(pages, (m) => toMachineStatus(m, now), deps.logger) as never;
     }
-    const machines = await listMachines(deps.store.db, { ...filter, after: cursor, limit: limit + 1 });
+    const machines: MachineListing[] = [];
+    for await (const page of listingPages(deps.store.db, filter, cursor, limit + 1)) machines.push(...page);
     if (machines.length > limit) {
       machines.length = limit;
       c.header("X-Next-Cursor", encodeCursor(machines[limit - 1]!.machineId));

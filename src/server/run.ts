@@ -41,7 +41,7 @@ export async function run(
   let tls;
   try {
     tls = readTlsMaterial(config);
-    store = await openStore(config.dbPath, config.dbAuthToken ?? undefined);
+    store = await openStore(config.dbPath, config.dbAuthToken ?? undefined, { logger });
   } catch (error) {
     return fail(error);
   }

@@ -1,5 +1,6 @@
 import { Gauge, type Registry } from "prom-client";
 import { LIFECYCLES } from "../domain/lifecycle.ts";
+import { yieldToEventLoop } from "../event-loop.ts";
 import type { FleetState } from "./fleet-state.ts";
 
 /**
@@ -29,15 +30,19 @@ export function registerFleetMetrics(registry: Registry, fleet: FleetState): voi
 
 const LAST_SEEN = "nixfleet_machine_last_seen_timestamp_seconds";
 const NEEDS_ESCAPE = /[\\"\n]/;
+/** Series rendered per turn of the event loop (a few milliseconds), so a scrape does not hold up agent polls. */
+const SERIES_PER_TURN = 10_000;
 
 /**
  * The per-machine last-seen gauge (one series per machine) as Prometheus text. Rendered here
  * rather than by a prom-client Gauge: at 100 000 machines prom-client's generic label
  * formatting took ~0.5 s of every scrape, this loop a small fraction of it.
  */
-export function renderLastSeenMetric(fleet: FleetState): string {
+export async function renderLastSeenMetric(fleet: FleetState): Promise<string> {
   let text = `# HELP ${LAST_SEEN} When the control plane last received a report from the machine (Unix seconds)\n# TYPE ${LAST_SEEN} gauge\n`;
+  let rendered = 0;
   for (const [machineId, summary] of fleet.summaries()) {
+    if (++rendered % SERIES_PER_TURN === 0) await yieldToEventLoop();
     if (summary.lastReportAt === null) continue;
     const label = NEEDS_ESCAPE.test(machineId) ? escapeLabelValue(machineId) : machineId;
     text += `${LAST_SEEN}{machine_id="${label}"} ${summary.lastReportAt / 1000}\n`;

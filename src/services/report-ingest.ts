@@ -1,15 +1,15 @@
 import type { AppDeps } from "../context.ts";
 import { storeReports, type IncomingReport, type StoredReport } from "../db/machines.ts";
 import { DatabaseUnavailableError } from "../db/unavailable.ts";
-
-/** Resolves on a later turn of the event loop: a local transaction runs synchronously, so requests wait for this. */
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+import { yieldToEventLoop } from "../event-loop.ts";
 
 /** Reports stored per transaction at most; bounds statement size (SQLite variables) and lock time. */
 export const MAX_REPORTS_PER_COMMIT = 500;
 
 interface Waiting {
   report: IncomingReport;
+  /** `performance.now()` when it was submitted: a report's bounded wait for the database counts from then. */
+  submittedAt: number;
   resolve: (stored: StoredReport) => void;
   reject: (error: unknown) => void;
 }
@@ -36,7 +36,7 @@ export class ReportIngest {
   /** Stores one report; resolves once it has committed. */
   submit(report: IncomingReport): Promise<StoredReport> {
     return new Promise<StoredReport>((resolve, reject) => {
-      this.waiting.push({ report, resolve, reject });
+      this.waiting.push({ report, submittedAt: performance.now(), resolve, reject });
       if (!this.flushing) void this.flush();
     });
   }
@@ -64,14 +64,17 @@ export class ReportIngest {
     let at = 0;
     let stored: StoredReport[];
     try {
-      stored = await this.deps.store.writeStatements((session) => {
-        at = this.deps.now();
-        return storeReports(
-          session,
-          at,
-          batch.map((w) => w.report),
-        );
-      });
+      stored = await this.deps.store.writeStatements(
+        (session) => {
+          at = this.deps.now();
+          return storeReports(
+            session,
+            at,
+            batch.map((w) => w.report),
+          );
+        },
+        { queuedAt: batch[0]!.submittedAt },
+      );
     } catch (error) {
       if (batch.length === 1 || error instanceof DatabaseUnavailableError) {
         for (const w of batch) w.reject(error);

@@ -1,8 +1,10 @@
 import type { AppDeps } from "../context.ts";
 import { agedRowsAfter, deleteUnlessLatest } from "../db/machines.ts";
 import { healthReports, reports } from "../db/schema.ts";
+import { DatabaseUnavailableError, errorLogFields } from "../db/unavailable.ts";
+import { yieldToEventLoop } from "../event-loop.ts";
 
-/** Rows deleted per write transaction, so a pass never holds the write lock for long. */
+/** Rows deleted per write transaction (~10 ms), so a pass never holds the write lock or the event loop for long. */
 export const RETENTION_CHUNK = 1000;
 /** How often the background pass runs. */
 export const RETENTION_INTERVAL_MS = 10 * 60 * 1000;
@@ -37,6 +39,7 @@ export function createRetention(
     let cursor = { receivedAt: Number.MIN_SAFE_INTEGER, id: 0 };
     // Walk the aged rows in (received_at, id) order; rows kept as a machine's latest stay behind the cursor.
     while (!cancelled) {
+      await yieldToEventLoop();
       const chunk = await agedRowsAfter(deps.store.db, table, cutoff, cursor, RETENTION_CHUNK);
       if (chunk.length === 0) return deleted;
       const ids = chunk.map((row) => row.id);
@@ -56,7 +59,12 @@ export function createRetention(
 
   const tick = () => {
     running = runOnce()
-      .catch((error: unknown) => deps.logger.error("report retention failed", { error: String(error) }))
+      .catch((error: unknown) => {
+        // Not this task's fault: the next pass, an interval later, picks up where this one stopped.
+        if (error instanceof DatabaseUnavailableError) {
+          deps.logger.warn("report retention stopped: database unavailable", errorLogFields(error));
+        } else deps.logger.error("report retention failed", errorLogFields(error));
+      })
       .finally(() => {
         running = null;
         if (!stopped) timer = setTimeout(tick, intervalMs);

@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DatabaseOpenError, openStore, type Store } from "../../src/db/database.ts";
+import { BUSY_TIMEOUT_MS, DatabaseOpenError, openStore, type Store } from "../../src/db/database.ts";
 import { migrations } from "../../src/db/migrations.gen.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nixfleet-db-"));
@@ -31,12 +31,14 @@ async function openError(path: string): Promise<DatabaseOpenError> {
   throw new Error(`openStore(${path}) succeeded`);
 }
 
-test("a local file is opened in WAL mode with a busy timeout", async () => {
+test("a local file is opened in WAL mode with a busy timeout of a few milliseconds (longer waits do not block)", async () => {
   const store = await open(join(dir, "wal.db"));
   const mode = await store.client.execute("PRAGMA journal_mode");
   expect(mode.rows[0]![0]).toBe("wal");
   const timeout = await store.client.execute("PRAGMA busy_timeout");
-  expect(Number(timeout.rows[0]![0])).toBeGreaterThanOrEqual(1000);
+  expect(Number(timeout.rows[0]![0])).toBe(BUSY_TIMEOUT_MS);
+  expect(BUSY_TIMEOUT_MS).toBeGreaterThan(0);
+  expect(BUSY_TIMEOUT_MS).toBeLessThanOrEqual(10);
 });
 
 test("every commit is synced (an acknowledged report is durable) and the WAL is checkpointed in large steps", async () => {
@@ -198,7 +200,7 @@ test("writeStatements has the writer's settings and busy timeout and commits wha
       busyTimeout: (await session.values<[number]>(sql`PRAGMA busy_timeout`))[0]![0],
     };
   });
-  expect(settings).toEqual({ checkpoint: 20_480, cache: -8 * 1024, synchronous: 2, busyTimeout: 5000 });
+  expect(settings).toEqual({ checkpoint: 20_480, cache: -8 * 1024, synchronous: 2, busyTimeout: BUSY_TIMEOUT_MS });
   expect((await store.client.execute("SELECT v, n FROM t")).rows.map((r) => [r[0], r[1]])).toEqual([["kept", 1]]);
 });
 
@@ -252,11 +254,13 @@ test("close checkpoints the WAL into the database file", async () => {
   expect((await reopened.client.execute("SELECT v FROM t")).rows[0]![0]).toBe("durable");
 });
 
-test("ping answers true while open and false once closed", async () => {
-  const store = await openStore(join(dir, "ping.db"));
-  expect(await store.ping()).toBe(true);
+test("health answers ok while open and a one-line reason once closed", async () => {
+  const store = await openStore(join(dir, "health.db"));
+  expect(await store.health()).toEqual({ ok: true });
   await store.close();
-  expect(await store.ping()).toBe(false);
+  const closed = await store.health();
+  expect(closed.ok).toBe(false);
+  expect(closed.ok ? "" : closed.reason).toMatch(/^database unavailable: [^\n]+$/);
 });
 
 test("a missing database directory is refused with one line naming it", async () => {

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { createRoute, z } from "@hono/zod-openapi";
 import { MAX_BODY_BYTES } from "../../src/app.ts";
+import { DrizzleQueryError } from "drizzle-orm/errors";
 import { conflict, notFound } from "../../src/errors.ts";
 import { createLogger } from "../../src/logger.ts";
 import { createHarness, type Harness } from "../support/harness.ts";
@@ -30,6 +31,14 @@ beforeEach(async () => {
     // No try/catch: a failing query must surface as the generic 500.
     await h.store.client.execute("SELECT 1");
     return c.text("unreachable");
+  });
+  app.get("/probe/locked-read", () => {
+    const busy = Object.assign(new Error("database is locked"), { code: "SQLITE_BUSY", rawCode: 5 });
+    throw new DrizzleQueryError("select * from machines", [], busy);
+  });
+  app.get("/probe/corrupt", () => {
+    const corrupt = Object.assign(new Error("database disk image is malformed"), { code: "SQLITE_CORRUPT" });
+    throw new DrizzleQueryError("select * from machines where machine_id = ?", ["secret-param"], corrupt);
   });
   app.get("/probe/not-found", () => {
     throw notFound("machine web-1 not found");
@@ -170,6 +179,25 @@ test("a database failure under a route that does not catch is a 500 without the 
   const causes = parsedLogs().filter((entry) => entry.msg === "request failed");
   expect(causes).toHaveLength(1);
   expect(String(causes[0]!.error)).toMatch(/closed/i);
+});
+
+test("a read that met another process's lock is a 503 naming it, with Retry-After and the SQLite code logged", async () => {
+  const res = await h.request("/probe/locked-read");
+  expect(res.status).toBe(503);
+  expect(res.headers.get("retry-after")).toBe("5");
+  expect(await res.json()).toEqual({ error: "database locked" });
+  expect(parsedLogs().filter((entry) => entry.msg === "request refused: database unavailable")).toEqual([
+    expect.objectContaining({ level: "warn", path: "/probe/locked-read", sqlite_code: "SQLITE_BUSY" }),
+  ]);
+});
+
+test("any other SQLite failure is a 500 whose log line carries the SQLite code and message, not the statement", async () => {
+  const res = await h.request("/probe/corrupt");
+  expect(res.status).toBe(500);
+  expect(await res.json()).toEqual({ error: "internal server error" });
+  const [cause] = parsedLogs().filter((entry) => entry.msg === "request failed");
+  expect(cause).toMatchObject({ sqlite_code: "SQLITE_CORRUPT", error: "database disk image is malformed" });
+  expect(JSON.stringify(cause)).not.toContain("secret-param");
 });
 
 test("every request is logged as one JSON object per line with method, path, route, status and duration", async () => {

@@ -108,3 +108,24 @@ test("when the database becomes unavailable while halves are tried, the halves n
   expect(writes).toBe(2);
   expect(await h.store.db.$count(reports)).toBe(0);
 });
+
+test("a batch's bounded wait for the database counts from its oldest report's submission", async () => {
+  h = await createHarness();
+  const { store } = h;
+  const writeStatements = store.writeStatements.bind(store);
+  const queuedAt: number[] = [];
+  const calledAt: number[] = [];
+  store.writeStatements = (fn, options) => {
+    queuedAt.push(options?.queuedAt ?? Number.NaN);
+    calledAt.push(performance.now());
+    return writeStatements(fn, options);
+  };
+  const ingest = new ReportIngest(h.controlPlane.deps);
+  const submitted = performance.now();
+  const first = ingest.submit(report("web-0"));
+  const second = ingest.submit(report("web-1"));
+  await Promise.all([first, second]);
+  expect(queuedAt).toHaveLength(1);
+  expect(queuedAt[0]!).toBeGreaterThanOrEqual(submitted);
+  expect(queuedAt[0]!).toBeLessThan(calledAt[0]!);
+});

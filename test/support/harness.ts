@@ -29,13 +29,17 @@ export interface HarnessOptions {
   perMachineMetrics?: boolean;
   maxReleaseBodyMib?: number;
   startTime?: number;
+  /** Where to create the database (default: a fresh temp dir, removed on close). */
+  dir?: string;
+  /** How long a write waits for an unavailable database before its 503 (default the store's 5 s). */
+  writeWaitMs?: number;
 }
 
 /** An in-process control plane on a fresh, migrated libSQL file in a temp dir, with a controllable clock. */
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const dir = mkdtempSync(join(tmpdir(), "nixfleet-test-"));
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), "nixfleet-test-"));
   const dbPath = join(dir, "state.db");
-  const store = await openStore(dbPath);
+  const store = await openStore(dbPath, undefined, { logger: options.logger, writeWaitMs: options.writeWaitMs });
   let clock = options.startTime ?? Date.parse("2026-11-27T10:00:00Z");
   const controlPlane = await createControlPlane({
     store,
@@ -74,7 +78,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     async close() {
       await controlPlane.stop();
       await store.close();
-      rmSync(dir, { recursive: true, force: true });
+      if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
