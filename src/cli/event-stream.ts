@@ -15,7 +15,10 @@ export async function* eventBursts(body: ReadableStream<Uint8Array>): AsyncGener
   const decoder = new TextDecoder();
   let pending = "";
   let hasData = false;
-  let id: string | undefined;
+  // SSE's "last event ID buffer": set by an `id:` line, but an event's id counts only once the
+  // event is complete (a stream cut in the middle of it must resume before it).
+  let idBuffer: string | undefined;
+  let lastId: string | undefined;
   for await (const chunk of body) {
     pending += decoder.decode(chunk, { stream: true });
     const lines = pending.split("\n");
@@ -24,11 +27,14 @@ export async function* eventBursts(body: ReadableStream<Uint8Array>): AsyncGener
     for (const raw of lines) {
       const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
       if (line === "") {
-        if (hasData) events += 1;
+        if (hasData) {
+          events += 1;
+          lastId = idBuffer;
+        }
         hasData = false;
       } else if (line.startsWith("data:")) hasData = true;
-      else if (line.startsWith("id:")) id = line.slice(3).trim();
+      else if (line.startsWith("id:")) idBuffer = line.slice(3).trim();
     }
-    if (events > 0) yield { events, lastId: id };
+    if (events > 0) yield { events, lastId };
   }
 }
