@@ -44,6 +44,8 @@ const { values } = parseArgs({
     connections: { type: "string", default: "64" },
     duration: { type: "string", default: "5" },
     rate: { type: "string" },
+    // PEM file of the CA that signed the server's certificate: speak TLS to an https URL.
+    ca: { type: "string" },
     "changed-share": { type: "string", default: "0" },
   },
 });
@@ -54,6 +56,7 @@ const machines = Number(values.machines);
 const connectionCount = Number(values.connections);
 const durationMs = Number(values.duration) * 1000;
 const rate = values.rate === undefined ? null : Number(values.rate);
+const tls = values.ca === undefined ? undefined : { ca: await Bun.file(values.ca).text() };
 const hostHeader = `${url.hostname}:${url.port}`;
 /** Share of reports that carry the machine's next generation instead of its current one (so some change something). */
 const changedShare = Number(values["changed-share"]);
@@ -95,16 +98,22 @@ class Connection {
   private unsent = "";
 
   async open(): Promise<void> {
+    // A TLS client's writes before its handshake completes sit unsent until a later write.
+    const handshake = Promise.withResolvers<void>();
+    if (!tls) handshake.resolve();
     this.socket = await Bun.connect({
       hostname: url.hostname,
       port: Number(url.port),
+      ...(tls ? { tls } : {}),
       socket: {
+        handshake: () => handshake.resolve(),
         data: (_socket, chunk) => this.onData(chunk),
         drain: () => this.flush(),
         close: () => this.onClose(),
         error: () => this.onClose(),
       },
     });
+    await handshake.promise;
   }
 
   send(pending: Pending): void {

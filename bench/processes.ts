@@ -54,9 +54,14 @@ const CLOCK_TICKS_PER_SECOND = 100;
 /** Starts the control plane on `dbPath` (from source, or the compiled binary) and waits for "listening". */
 export async function startControlPlane(
   dbPath: string,
-  options: { binary: boolean; extraArgs?: string[]; timeoutMs?: number },
+  options: {
+    binary: boolean;
+    extraArgs?: string[];
+    timeoutMs?: number;
+    /** Another checkout's sources. */ source?: string;
+  },
 ): Promise<ServerProcess> {
-  const command = options.binary ? [BINARY] : [process.execPath, join(ROOT, "src", "main.ts")];
+  const command = options.binary ? [BINARY] : [process.execPath, join(options.source ?? ROOT, "src", "main.ts")];
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("NIXFLEET_CP_")));
   const started = performance.now();
   const proc = track(
@@ -167,6 +172,8 @@ export interface LoadOptions {
   /** Open loop at this many requests per second (in-repo generator only). */
   rate?: number;
   threads?: number;
+  /** For an https URL: the PEM file of the CA that signed the server's certificate (in-repo generator only). */
+  ca?: string;
   /** Share of reports that switch their machine's generation, so they change something (and are audited). */
   changedShare?: number;
 }
@@ -195,6 +202,7 @@ export async function runBunLoad(options: LoadOptions): Promise<LoadResult> {
     `--connections=${options.connections}`,
     `--duration=${options.durationSeconds}`,
     ...(options.rate === undefined ? [] : [`--rate=${options.rate}`]),
+    ...(options.ca === undefined ? [] : [`--ca=${options.ca}`]),
     ...(options.changedShare === undefined ? [] : [`--changed-share=${options.changedShare}`]),
   ];
   const stdout = await runBounded(args, process.env, options.durationSeconds * 1000 + 30_000);

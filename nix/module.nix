@@ -63,6 +63,9 @@ let
     reportRetentionHours = flagOption "report-retention-hours" ints.positive 24 "Reports and health reports older than this many hours are pruned; each machine keeps its latest.";
     perMachineMetrics = flagOption "per-machine-metrics" bool true "Whether `/metrics` exports `nixfleet_machine_last_seen_timestamp_seconds`, one series per machine (turn it off to keep scrapes of a very large fleet small).";
     maxReleaseBodyMib = flagOption "max-release-body-mib" (ints.between 1 1024) 1 "Body limit of `POST /api/v1/releases` in MiB (every other route takes 1 MiB); a 10 000-host manifest is about 1.7 MiB.";
+    nodeId = flagOption "node-id" (nullOr str) null "This process's name among the control planes sharing the database (`GET /api/v1/cluster`); null lets the server use HOSTNAME-PID.";
+    leaseSeconds = flagOption "lease-seconds" (ints.between 1 3600) 5 "Executor lease time in seconds: when the leading control plane dies, another takes over within twice this.";
+    noExecutor = switchOption "no-executor" "Never run the rollout executor, retention or webhook delivery here: a read/agent-only replica beside a leading control plane on the same database.";
   };
 
   # TLS files reach the service through LoadCredential, so root-only secrets (sops-nix, agenix)

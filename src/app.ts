@@ -10,6 +10,7 @@ import { readBodyAsJson } from "./middleware/json-body.ts";
 import { requestLog } from "./middleware/request-log.ts";
 import { registerAuditRoutes } from "./routes/audit.ts";
 import { registerFleetRoutes } from "./routes/fleet.ts";
+import { registerClusterRoutes } from "./routes/cluster.ts";
 import { registerEventRoutes } from "./routes/events.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { registerKeyRoutes } from "./routes/keys.ts";
@@ -89,6 +90,7 @@ export function createApp(deps: AppDeps): App {
   registerFleetRoutes(app, routes);
   registerEventRoutes(app, routes);
   registerWebhookRoutes(app, routes);
+  registerClusterRoutes(app, routes);
   // @hono/prometheus exposes the registry; its built-in request metrics are off (see http-metrics.ts).
   const { printMetrics } = prometheus({
     registry: deps.registry,

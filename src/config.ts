@@ -1,4 +1,5 @@
 import { isIPv6 } from "node:net";
+import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 
 /** The release this build is; `--version` and the OpenAPI document print it. */
@@ -20,10 +21,19 @@ export interface Config {
   perMachineMetrics: boolean;
   /** Body limit of `POST /api/v1/releases` in MiB (every other route takes 1 MiB). */
   maxReleaseBodyMib: number;
+  /** This process's name in the cluster (`GET /api/v1/cluster`, the lease holder). */
+  nodeId: string;
+  /** How long the executor lease lasts without renewal, in seconds. */
+  leaseSeconds: number;
+  /** False with `--no-executor`: a replica that never runs the rollout executor. */
+  executor: boolean;
 }
 
 /** The settings the app itself reads (the rest are for the server edge). */
 export type AppConfig = Pick<Config, "perMachineMetrics" | "reportRetentionHours" | "maxReleaseBodyMib">;
+
+/** How this process joins the cluster of control planes on its database (SPEC §18). */
+export type ClusterConfig = Pick<Config, "nodeId" | "leaseSeconds" | "executor">;
 
 export interface ListenAddress {
   host: string;
@@ -82,6 +92,24 @@ export const OPTIONS = {
     default: "1",
     help: "body limit of POST /api/v1/releases in MiB (a 10 000-host manifest is about 1.7 MiB)",
   },
+  nodeId: {
+    flag: "node-id",
+    env: "NIXFLEET_CP_NODE_ID",
+    help: "this process's name among the control planes sharing the database (default HOSTNAME-PID)",
+  },
+  leaseSeconds: {
+    flag: "lease-seconds",
+    env: "NIXFLEET_CP_LEASE_SECONDS",
+    default: "5",
+    help: "executor lease time; another process takes over within twice this after the leader dies",
+  },
+  noExecutor: {
+    flag: "no-executor",
+    env: "NIXFLEET_CP_NO_EXECUTOR",
+    default: "false",
+    boolean: true,
+    help: "never run the rollout executor, retention or webhooks (a read/agent-only replica)",
+  },
 } as const satisfies Record<string, Option>;
 
 export const USAGE = [
@@ -106,7 +134,12 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
       strict: true,
       allowPositionals: false,
       options: {
-        ...Object.fromEntries(Object.values(OPTIONS).map((o) => [o.flag, { type: "string" as const }])),
+        ...Object.fromEntries(
+          Object.values(OPTIONS).map((o: Option) => [
+            o.flag,
+            { type: o.boolean ? ("boolean" as const) : ("string" as const) },
+          ]),
+        ),
         help: { type: "boolean", short: "h" },
         version: { type: "boolean" },
       },
@@ -121,6 +154,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
   const read = (o: Option): string | undefined => {
     const fromFlag = values[o.flag];
     if (typeof fromFlag === "string") return fromFlag;
+    if (fromFlag === true) return "true";
     const fromEnv = env[o.env];
     if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
     return o.default;
@@ -153,6 +187,22 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     );
   }
 
+  const nodeId = read(OPTIONS.nodeId) ?? `${hostname()}-${process.pid}`;
+  if (nodeId.length > 128 || !/^[^\s\p{Cc}]+$/u.test(nodeId)) {
+    throw new ConfigError(
+      `--node-id must be 1 to 128 characters without spaces or control characters, got ${JSON.stringify(nodeId)}`,
+    );
+  }
+  const leaseText = read(OPTIONS.leaseSeconds)!;
+  const leaseSeconds = Number(leaseText);
+  if (!/^\d+$/.test(leaseText) || leaseSeconds < 1 || leaseSeconds > 3600) {
+    throw new ConfigError(`--lease-seconds must be a whole number of seconds from 1 to 3600, got "${leaseText}"`);
+  }
+  const noExecutorText = read(OPTIONS.noExecutor)!;
+  if (noExecutorText !== "true" && noExecutorText !== "false") {
+    throw new ConfigError(`NIXFLEET_CP_NO_EXECUTOR must be true or false, got "${noExecutorText}"`);
+  }
+
   return {
     kind: "run",
     config: {
@@ -165,6 +215,9 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
       reportRetentionHours,
       perMachineMetrics: perMachineText === "true",
       maxReleaseBodyMib,
+      nodeId,
+      leaseSeconds,
+      executor: noExecutorText === "false",
     },
   };
 }

@@ -7,6 +7,7 @@ import type { ChangeFeed } from "./services/change-feed.ts";
 import type { EventStreams } from "./services/event-streams.ts";
 import type { FleetState } from "./services/fleet-state.ts";
 import type { HeldPolls } from "./services/held-polls.ts";
+import type { Leadership } from "./services/leadership.ts";
 import type { WebhookDispatcher } from "./services/webhook-dispatcher.ts";
 import type { RolloutExecutor } from "./services/rollout-executor.ts";
 
@@ -21,7 +22,10 @@ export interface Bindings {
   peer?: PeerIdentity;
   /**
    * Called by the app for a request whose response it will hold open or stream (held agent
-   * polls, event streams), so the runtime lifts its idle timeout for that request.
+   * polls, event streams). The Bun edge never times out a response in progress, however quiet;
+   * at shutdown it gives such a response a moment to be ended by the app and then closes the
+   * connection instead of waiting for it. Absent where the runtime cannot tell connections apart
+   * (tests through `app.request()`) and under Deno.
    */
   keepOpen?: (request: Request) => void;
 }
@@ -64,6 +68,8 @@ export interface AppDeps {
   rolloutEvents: RolloutEvents;
   /** Runs rollouts; the rollout routes create, resume, cancel and delete through it. */
   rolloutExecutor: RolloutExecutor;
+  /** This process's place among the control planes on its database: lease, heartbeat, fenced writes. */
+  leadership: Leadership;
 }
 
 /** The rollout executor's inbox for events that may decide a batch. */

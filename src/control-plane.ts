@@ -1,8 +1,9 @@
 import { Registry } from "prom-client";
 import { createApp, type App } from "./app.ts";
-import type { AppConfig } from "./config.ts";
+import { VERSION, type AppConfig, type ClusterConfig } from "./config.ts";
 import type { AppDeps } from "./context.ts";
 import type { Store } from "./db/database.ts";
+import { DEFAULT_LEASE_SECONDS } from "./domain/lease.ts";
 import type { Logger } from "./logger.ts";
 import { ChangeFeed } from "./services/change-feed.ts";
 import { EventStreams } from "./services/event-streams.ts";
@@ -13,11 +14,14 @@ import { WebhookDispatcher } from "./services/webhook-dispatcher.ts";
 import { registerRolloutMetrics } from "./services/rollout-metrics.ts";
 import { registerFleetMetrics } from "./services/fleet-metrics.ts";
 import { createRetention } from "./services/retention.ts";
+import { Leadership } from "./services/leadership.ts";
 
 export interface ControlPlaneOptions {
   store: Store;
   logger: Logger;
   config: AppConfig;
+  /** How this process joins the other control planes on its database; one eligible process by default. */
+  cluster?: ClusterConfig;
   mtls: boolean;
   now?: () => number;
 }
@@ -26,27 +30,46 @@ export interface ControlPlaneOptions {
 export interface ControlPlane {
   app: App;
   deps: AppDeps;
-  /** Starts background tasks (retention, rollout executor ticks, the change feed's timer). */
-  start(): void;
+  /**
+   * Starts the change feed's timer, heartbeats under `address` (the listen URL) and, while this
+   * process leads, the leader-only tasks (rollout executor ticks, retention, webhook delivery).
+   */
+  start(address?: string): void;
   /**
    * Answers every held agent poll (304) and ends every event stream now: a stopping server
    * waits for in-flight requests, and these would otherwise keep it waiting for minutes.
    */
   endLongLivedRequests(): void;
-  /** Stops background tasks and waits for any that are mid-run. */
+  /** Stops background tasks, waits for any that are mid-run, gives the lease up. */
   stop(): Promise<void>;
 }
 
 /** Wires the state the routes share and the background tasks, from an open store. */
 export async function createControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const now = options.now ?? Date.now;
+  const cluster = options.cluster ?? {
+    nodeId: `in-process-${process.pid}`,
+    leaseSeconds: DEFAULT_LEASE_SECONDS,
+    executor: true,
+  };
+  const leadership = new Leadership({
+    store: options.store,
+    logger: options.logger,
+    nodeId: cluster.nodeId,
+    leaseMs: cluster.leaseSeconds * 1000,
+    eligible: cluster.executor,
+    version: VERSION,
+  });
   const heldPolls = new HeldPolls();
   const fleet = new FleetState((machineId) => heldPolls.changed(machineId));
   const feed = new ChangeFeed(options.store.db, options.logger);
   options.store.onCommit(() => feed.committed());
   const eventStreams = new EventStreams(feed);
-  const webhookDispatcher = new WebhookDispatcher({ store: options.store, logger: options.logger, now, feed });
-  const rolloutExecutor = new RolloutExecutor({ store: options.store, logger: options.logger, now, fleet });
+  // Every transaction of the leader-only work checks the fencing token (SPEC §18): it writes
+  // through the lease's fenced write, so a process that lost the lease cannot change anything.
+  const leaderStore: Store = { ...options.store, write: (fn) => leadership.write(fn) };
+  const webhookDispatcher = new WebhookDispatcher({ store: leaderStore, logger: options.logger, now, feed });
+  const rolloutExecutor = new RolloutExecutor({ store: leaderStore, logger: options.logger, now, fleet });
   const deps: AppDeps = {
     store: options.store,
     logger: options.logger,
@@ -59,34 +82,65 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     feed,
     eventStreams,
     webhookDispatcher,
-    rolloutEvents: rolloutExecutor,
+    // Only the leader's executor hears of reports; another process's would act on them.
+    rolloutEvents: {
+      machineReported(machineId) {
+        if (leadership.isLeader) rolloutExecutor.machineReported(machineId);
+      },
+    },
     rolloutExecutor,
+    leadership,
   };
   await deps.fleet.load(options.store.db);
   await feed.load();
   await rolloutExecutor.load();
+  await leadership.join();
   registerRolloutMetrics(deps.registry, options.store.db);
   registerFleetMetrics(deps.registry, deps.fleet);
-  const retention = createRetention(deps);
+  const retention = createRetention({ ...deps, store: leaderStore });
   const app = createApp(deps);
+
+  // What was loaded at start-up is current only if this process led from then on: one that takes
+  // over later reads the fleet view and the rollouts again, since the old leader changed both
+  // meanwhile and this process's views do not follow other processes' writes yet. Today's
+  // executor cannot start again once stopped, so a process that loses the lease stays a replica
+  // until it is restarted.
+  const ledFromStart = leadership.isLeader;
+  let stopping = false;
+  leadership.onLead(async () => {
+    if (!ledFromStart) {
+      await fleet.load(options.store.db);
+      await rolloutExecutor.load();
+    }
+    rolloutExecutor.start();
+    retention.start();
+    webhookDispatcher.start().catch((error: unknown) => {
+      options.logger.error("webhook dispatcher did not start", { error: String(error) });
+    });
+  });
+  leadership.onLoseLead(async () => {
+    await rolloutExecutor.stop();
+    await retention.stop();
+    await webhookDispatcher.stop();
+    if (!stopping) leadership.standDown("the rollout executor cannot restart in a running process");
+  });
   return {
     app,
     deps,
-    start() {
+    start(address) {
+      stopping = false;
       feed.start();
-      retention.start();
-      rolloutExecutor.start();
-      webhookDispatcher.start().catch((error: unknown) => {
-        options.logger.error("webhook dispatcher did not start", { error: String(error) });
-      });
+      leadership.start(address ?? null);
     },
     endLongLivedRequests() {
       heldPolls.releaseAll();
       eventStreams.endAll();
     },
     async stop() {
+      stopping = true;
       heldPolls.releaseAll();
       eventStreams.endAll();
+      await leadership.stop();
       await rolloutExecutor.stop();
       await retention.stop();
       await webhookDispatcher.stop();

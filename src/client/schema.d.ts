@@ -519,6 +519,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/api/v1/cluster": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The control-plane processes sharing this database and which one leads
+     * @description Read from the database, so every process answers the same. Times are the database's clock.
+     */
+    get: operations["getCluster"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1327,6 +1347,61 @@ export interface components {
       duration_ms: number;
       /** @description The first 256 characters of the answer */
       response_excerpt: string | null;
+    };
+    Cluster: {
+      /** @description The process holding the executor lease; null while nobody holds an unexpired one */
+      leader: components["schemas"]["ClusterLeader"] | null;
+      /** @description The live processes on this database by node id: each heartbeats every third of its lease time and is listed until two lease times after its last heartbeat */
+      nodes: components["schemas"]["ClusterNode"][];
+    };
+    ClusterLeader: {
+      /** @example cp-1-4242 */
+      node_id: string;
+      /**
+       * @description Raised by every acquisition; a leader-only write made with an older token is refused
+       * @example 3
+       */
+      fencing_token: number;
+      /**
+       * Format: date-time
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      acquired_at: string;
+      /**
+       * Format: date-time
+       * @description Unless renewed (every third of the lease) before then
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      expires_at: string;
+    };
+    ClusterNode: {
+      /**
+       * @description `--node-id` (default HOSTNAME-PID)
+       * @example cp-1-4242
+       */
+      node_id: string;
+      /**
+       * @description The URL the process listens on; null for a process serving no socket
+       * @example http://10.0.0.5:8080
+       */
+      address: string | null;
+      /** @example 0.2.0 */
+      version: string;
+      /**
+       * @description `leader` holds the executor lease (runs the rollout executor, retention and webhook delivery); `standby` takes it when the leader goes; `replica` never does (`--no-executor`, or a process that lost the lease and waits for a restart)
+       * @enum {string}
+       */
+      role: "leader" | "standby" | "replica";
+      /**
+       * Format: date-time
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      started_at: string;
+      /**
+       * Format: date-time
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      last_seen_at: string;
     };
   };
   responses: never;
@@ -3532,6 +3607,44 @@ export interface operations {
       };
       /** @description Unknown resource */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  getCluster: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Live processes and the leader */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Cluster"];
+        };
+      };
+      /** @description Missing, unknown, revoked or expired API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The API key lacks the role, or the client certificate is for another machine */
+      403: {
         headers: {
           [name: string]: unknown;
         };

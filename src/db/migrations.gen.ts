@@ -27,8 +27,13 @@ export const migrations: EmbeddedMigration[] = [
     sql: "CREATE TABLE `feed_cursors` (\n\t`consumer` text PRIMARY KEY NOT NULL,\n\t`event_id` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);\n--> statement-breakpoint\nCREATE TABLE `webhook_attempts` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`delivery_id` text NOT NULL,\n\t`attempted_at` integer NOT NULL,\n\t`status_code` integer,\n\t`error` text,\n\t`duration_ms` integer NOT NULL,\n\t`response_excerpt` text\n);\n--> statement-breakpoint\nCREATE INDEX `webhook_attempts_delivery_idx` ON `webhook_attempts` (`delivery_id`,`id`);--> statement-breakpoint\nCREATE TABLE `webhook_deliveries` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`webhook_id` text NOT NULL,\n\t`event_id` integer NOT NULL,\n\t`action` text NOT NULL,\n\t`payload` text NOT NULL,\n\t`status` text NOT NULL,\n\t`attempts` integer DEFAULT 0 NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`window_started_at` integer,\n\t`next_attempt_at` integer,\n\t`last_attempt_at` integer\n);\n--> statement-breakpoint\nCREATE UNIQUE INDEX `webhook_deliveries_event_idx` ON `webhook_deliveries` (`webhook_id`,`event_id`);--> statement-breakpoint\nCREATE INDEX `webhook_deliveries_due_idx` ON `webhook_deliveries` (`status`,`next_attempt_at`);--> statement-breakpoint\nCREATE TABLE `webhooks` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`url` text NOT NULL,\n\t`events` text NOT NULL,\n\t`secret` text NOT NULL,\n\t`after_event_id` integer NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`created_by` text NOT NULL\n);\n",
   },
   {
-    tag: "0004_ui_sessions",
-    when: 1796580981120,
+    tag: "0004_cluster_leases_nodes",
+    when: 1796580514248,
+    sql: "CREATE TABLE `cluster_nodes` (\n\t`node_id` text PRIMARY KEY NOT NULL,\n\t`address` text,\n\t`version` text NOT NULL,\n\t`eligible` integer NOT NULL,\n\t`started_at` integer NOT NULL,\n\t`last_seen_at` integer NOT NULL,\n\t`expires_at` integer NOT NULL\n);\n--> statement-breakpoint\nCREATE TABLE `leases` (\n\t`name` text PRIMARY KEY NOT NULL,\n\t`holder` text,\n\t`token` integer NOT NULL,\n\t`acquired_at` integer NOT NULL,\n\t`expires_at` integer NOT NULL\n);\n",
+  },
+  {
+    tag: "0005_ui_sessions",
+    when: 1796581892559,
     sql: "CREATE TABLE `ui_sessions` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`key_id` text NOT NULL,\n\t`sealed_key` text NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`expires_at` integer NOT NULL\n);\n--> statement-breakpoint\nCREATE INDEX `ui_sessions_expires_idx` ON `ui_sessions` (`expires_at`);",
   },
 ];

@@ -57,13 +57,16 @@ export async function targetCandidates(
       .where(sql`${machines.machineId} IN ${jsonList(target.hosts)}`);
   }
   const distinct = [...new Set(target.tags)];
-  // Read as one JSON document: a tag can match the whole fleet.
+  // Read as one JSON document: a tag can match the whole fleet. Ordered by a subquery, not by an
+  // ORDER BY inside the aggregate: sqld's own SQL parser (0.24) refuses that newer syntax.
   const rows = await selectJson<[string, string][]>(
     db,
-    sql`select json_group_array(json_array(${machines.machineId}, ${machines.lifecycle}) order by ${machines.machineId})
+    sql`select json_group_array(json_array(machine_id, lifecycle)) from (
+      select ${machines.machineId} as machine_id, ${machines.lifecycle} as lifecycle
       from ${machines} where ${machines.machineId} in (
         select ${machineTags.machineId} from ${machineTags} where ${inArray(machineTags.tag, distinct)}
-        group by ${machineTags.machineId} having count(*) = ${distinct.length})`,
+        group by ${machineTags.machineId} having count(*) = ${distinct.length})
+      order by ${machines.machineId})`,
   );
   return rows.map(([machineId, lifecycle]) => ({ machineId, lifecycle }));
 }

@@ -295,6 +295,36 @@ export const feedCursors = sqliteTable("feed_cursors", {
 });
 
 /**
+ * Named leases (today one, `executor`): which process may run the leader-only work (SPEC §18).
+ * `token` is the fencing token, raised by every acquisition, so a write checked against the token
+ * its process acquired with is refused once another process has taken the lease since. Times are
+ * the database's clock (see src/db/cluster.ts), so processes on several hosts need not agree on
+ * the time of day.
+ */
+export const leases = sqliteTable("leases", {
+  name: text("name").primaryKey(),
+  /** The holding process's node id; null once given up on a clean shutdown. */
+  holder: text("holder"),
+  token: integer("token").notNull(),
+  acquiredAt: integer("acquired_at").notNull(),
+  expiresAt: integer("expires_at").notNull(),
+});
+
+/** One row per running control-plane process, kept fresh by its heartbeat (`GET /api/v1/cluster`). */
+export const clusterNodes = sqliteTable("cluster_nodes", {
+  nodeId: text("node_id").primaryKey(),
+  /** The URL the process listens on; null for a process that serves no socket (in-process tests). */
+  address: text("address"),
+  version: text("version").notNull(),
+  /** False for a `--no-executor` replica, which never takes the lease. */
+  eligible: integer("eligible", { mode: "boolean" }).notNull(),
+  startedAt: integer("started_at").notNull(),
+  lastSeenAt: integer("last_seen_at").notNull(),
+  /** Listed until then (two lease times after its last heartbeat), deleted by the next heartbeat of any process after. */
+  expiresAt: integer("expires_at").notNull(),
+});
+
+/**
  * Dashboard sessions. The cookie holds a random token; a row is found by the token's SHA-256 and
  * holds the API key sealed (AES-256-GCM) under a key derived from the token, so neither the
  * database alone nor a row can act: the browser's cookie is needed. A session ends at

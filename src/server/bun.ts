@@ -1,186 +1,85 @@
-import type { Server, Socket, TCPSocketListener } from "bun";
-import { formatUrl, type ListenOptions, type RunningServer, type ServerAdapter } from "./adapter.ts";
-
-// The app answers oversize bodies with a JSON 413, judging by Content-Length before reading and
-// cutting chunked bodies off at its limit. Bun's own 413 has an empty body, so its limit sits far
-// above the app's: it only guards against bodies the app would never see.
-const BODY_LIMIT_MARGIN_BYTES = 1024 * 1024 * 1024;
-// Agents poll every few seconds during a rollout; a connection that outlives the poll
-// interval spares them a new mutual-TLS handshake on every poll.
-const MTLS_IDLE_TIMEOUT_SECONDS = 65;
+import type { Socket } from "bun";
+import { readFileSync } from "node:fs";
+import type { PeerIdentity } from "../context.ts";
+import {
+  DEFAULT_CONNECTION_TIMEOUTS,
+  formatUrl,
+  type ListenOptions,
+  type RunningServer,
+  type ServerAdapter,
+} from "./adapter.ts";
+import { Http1Server } from "./bun-http1.ts";
 
 /**
- * Bun edge. Plain HTTP and server-only TLS use `Bun.serve`. With a client CA the app must
- * learn the peer certificate's CN, which neither `Bun.serve` nor `node:https` on Bun
- * exposes; see `listenMutualTls`.
+ * Bun edge: `Bun.listen` (plain TCP, TLS, or TLS verifying client certificates natively, so a
+ * missing, foreign or expired one is refused at the handshake) with HTTP/1.1 served by
+ * `Http1Server`. Not `Bun.serve`: on Bun 1.4.4 and 1.4.5 it closes a connection without an answer
+ * when a request is pipelined behind an async handler, keeps silent connections forever, and does
+ * not tell the handler whose client certificate a request came with (README, "Connections").
  */
 export const bunAdapter: ServerAdapter = {
-  listen(options) {
-    return options.tls?.clientCa ? listenMutualTls(options) : listenBunServe(options);
+  async listen(options: ListenOptions): Promise<RunningServer> {
+    const tls = options.tls;
+    const server = new Http1Server({
+      scheme: tls ? "https" : "http",
+      defaultAuthority: "",
+      fetch: options.fetch,
+      maxBodyBytes: options.maxBodyBytes,
+      timeouts: { ...DEFAULT_CONNECTION_TIMEOUTS, ...options.timeouts },
+      maxConnections: options.maxConnections ?? connectionsWithinFileLimit(),
+    });
+    const handlers = server.handlers((socket, success, authorizationError) => {
+      if (!tls?.clientCa) return undefined;
+      if (!success || authorizationError) {
+        const reason = authorizationError?.message ?? "TLS handshake failed";
+        options.onHandshakeRefused?.({ reason, remoteAddress: socket.remoteAddress ?? null });
+        return null;
+      }
+      return peerOf(socket);
+    });
+    const listener = Bun.listen({
+      hostname: options.host,
+      port: options.port,
+      // A client that half-closes after its request still gets the answer.
+      allowHalfOpen: true,
+      ...(tls
+        ? {
+            tls: tls.clientCa
+              ? { cert: tls.cert, key: tls.key, ca: tls.clientCa, requestCert: true, rejectUnauthorized: true }
+              : { cert: tls.cert, key: tls.key },
+          }
+        : {}),
+      socket: handlers,
+    });
+    const url = formatUrl(tls ? "https" : "http", options.host, listener.port);
+    server.options.defaultAuthority = url.slice(url.indexOf("//") + 2);
+    return {
+      url,
+      stop: async () => {
+        listener.stop(false);
+        await server.stop();
+      },
+    };
   },
 };
 
-async function listenBunServe(options: ListenOptions): Promise<RunningServer> {
-  const server = Bun.serve({
-    hostname: options.host,
-    port: options.port,
-    maxRequestBodySize: options.maxBodyBytes + BODY_LIMIT_MARGIN_BYTES,
-    development: false,
-    ...(options.tls ? { tls: { cert: options.tls.cert, key: options.tls.key } } : {}),
-    fetch: (request, server) => options.fetch(request, { keepOpen: () => server.timeout(request, 0) }),
-  });
-  return {
-    url: formatUrl(options.tls ? "https" : "http", options.host, server.port ?? options.port),
-    stop: () => server.stop(false),
-  };
-}
-
 /**
- * mTLS: `Bun.listen` terminates TLS and verifies the client certificate (natively, so the
- * handshake refuses a missing, foreign or expired one), reads the CN once per connection,
- * and relays the connection's bytes to an internal `Bun.serve` on a loopback port. The
- * relay's local port tells that server which peer a request came from (`requestIP`).
- * Measured, this costs about 1.5× the CPU per request of server-only TLS on `Bun.serve`,
- * against 3–4× for `node:tls` handing sockets to `node:http` (README, "TLS and certificates").
+ * The soft limit on open files (after Bun raised it at start) less a tenth, at least 64, for the
+ * database, logs and the runtime's own descriptors; unlimited where /proc does not say.
  */
-async function listenMutualTls(options: ListenOptions): Promise<RunningServer> {
-  const tls = options.tls!;
-  // Relay local port → peer CN, for relays whose upstream connection is open.
-  const peers = new Map<number, string | null>();
-  const internal = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    maxRequestBodySize: options.maxBodyBytes + BODY_LIMIT_MARGIN_BYTES,
-    idleTimeout: MTLS_IDLE_TIMEOUT_SECONDS,
-    development: false,
-    fetch: (request, server) => {
-      const address = server.requestIP(request);
-      const commonName = address?.address === "127.0.0.1" ? peers.get(address.port) : undefined;
-      // Only relays reach this port legitimately; anything else on the host is turned away.
-      if (commonName === undefined) return new Response(null, { status: 421 });
-      // The relay speaks plain HTTP to this server; the client spoke HTTPS (same Host header).
-      return options.fetch(new Request(`https${request.url.slice("http".length)}`, request), {
-        peer: { commonName },
-        keepOpen: () => server.timeout(request, 0),
-      });
-    },
-  });
-  let listener: TCPSocketListener<Relay>;
+function connectionsWithinFileLimit(): number {
+  let limits: string;
   try {
-    listener = Bun.listen<Relay>({
-      hostname: options.host,
-      port: options.port,
-      tls: { cert: tls.cert, key: tls.key, ca: tls.clientCa!, requestCert: true, rejectUnauthorized: true },
-      socket: {
-        open(client) {
-          client.data = { upstream: null, toUpstream: [], toClient: [], closed: false };
-        },
-        handshake(client, success, authorizationError) {
-          if (!success || authorizationError) {
-            const reason = authorizationError?.message ?? "TLS handshake failed";
-            options.onHandshakeRefused?.({ reason, remoteAddress: client.remoteAddress ?? null });
-            client.terminate();
-            return;
-          }
-          openUpstream(client, internal, commonNameOf(client), peers);
-        },
-        data(client, chunk) {
-          const relay = client.data;
-          if (relay.upstream) send(relay.upstream, relay.toUpstream, chunk);
-          else relay.toUpstream.push(new Uint8Array(chunk));
-        },
-        drain(client) {
-          flush(client, client.data.toClient);
-        },
-        close(client) {
-          client.data.closed = true;
-          client.data.upstream?.end();
-        },
-        error() {},
-      },
-    });
-  } catch (error) {
-    internal.stop(true);
-    throw error;
+    limits = readFileSync("/proc/self/limits", "utf8");
+  } catch {
+    return Infinity;
   }
-  return {
-    url: formatUrl("https", options.host, listener.port),
-    stop: async () => {
-      listener.stop(false);
-      // In-flight requests finish; idle connections close, and their relays with them.
-      await internal.stop(false);
-    },
-  };
+  const soft = Number(/^Max open files\s+(\d+)/m.exec(limits)?.[1]);
+  if (!Number.isFinite(soft) || soft === 0) return Infinity;
+  return Math.max(soft - Math.max(64, Math.ceil(soft / 10)), 1);
 }
 
-/** One client connection's relay: the upstream to the internal server and bytes waiting on backpressure. */
-interface Relay {
-  upstream: Socket<null> | null;
-  toUpstream: Uint8Array[];
-  toClient: Uint8Array[];
-  closed: boolean;
-}
-
-function openUpstream(
-  client: Socket<Relay>,
-  internal: Server<undefined>,
-  commonName: string | null,
-  peers: Map<number, string | null>,
-): void {
-  const relay = client.data;
-  let localPort = 0;
-  Bun.connect<null>({
-    hostname: "127.0.0.1",
-    port: internal.port!,
-    socket: {
-      open(upstream) {
-        if (relay.closed) {
-          upstream.end();
-          return;
-        }
-        localPort = upstream.localPort;
-        peers.set(localPort, commonName);
-        relay.upstream = upstream;
-        flush(upstream, relay.toUpstream);
-      },
-      data(_upstream, chunk) {
-        send(client, relay.toClient, chunk);
-      },
-      drain(upstream) {
-        flush(upstream, relay.toUpstream);
-      },
-      close() {
-        peers.delete(localPort);
-        client.end();
-      },
-      error() {},
-    },
-  }).catch(() => client.terminate());
-}
-
-/** Writes `chunk` after anything already queued; what the socket does not take waits for `drain`. */
-function send(socket: Socket<unknown>, queue: Uint8Array[], chunk: Uint8Array): void {
-  if (queue.length > 0) {
-    queue.push(new Uint8Array(chunk));
-    return;
-  }
-  const written = Math.max(socket.write(chunk), 0);
-  if (written < chunk.byteLength) queue.push(new Uint8Array(chunk.subarray(written)));
-}
-
-function flush(socket: Socket<unknown>, queue: Uint8Array[]): void {
-  while (queue.length > 0) {
-    const chunk = queue[0]!;
-    const written = Math.max(socket.write(chunk), 0);
-    if (written < chunk.byteLength) {
-      queue[0] = chunk.subarray(written);
-      return;
-    }
-    queue.shift();
-  }
-}
-
-function commonNameOf(socket: Socket<Relay>): string | null {
+function peerOf(socket: Socket<unknown>): PeerIdentity {
   const commonName = socket.getPeerCertificate()?.subject?.CN;
-  return typeof commonName === "string" ? commonName : null;
+  return { commonName: typeof commonName === "string" ? commonName : null };
 }

@@ -11,7 +11,12 @@ declare const Deno: {
   ): DenoServer;
 };
 
-/** Deno edge: `Deno.serve` for HTTP and server-only TLS (mTLS peer identity is served by the Bun edge). */
+/**
+ * Deno edge: `Deno.serve` for HTTP and server-only TLS (mTLS peer identity is served by the Bun
+ * edge). `Deno.serve` answers pipelined requests in order and routes HTTP/1.0 without Host, but
+ * offers no connection deadlines and no socket to enforce them on: `timeouts`, `maxConnections`
+ * and `keepOpen` have no effect here (README, "Connections").
+ */
 export const denoAdapter: ServerAdapter = {
   async listen(options: ListenOptions): Promise<RunningServer> {
     if (options.tls?.clientCa) throw new Error("--client-ca is supported on the Bun runtime only");

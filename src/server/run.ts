@@ -48,7 +48,7 @@ export async function run(
 
   let controlPlane;
   try {
-    controlPlane = await createControlPlane({ store, logger, config, mtls: Boolean(tls?.clientCa) });
+    controlPlane = await createControlPlane({ store, logger, config, cluster: config, mtls: Boolean(tls?.clientCa) });
   } catch (error) {
     await store.close();
     return fail(error);
@@ -74,8 +74,15 @@ export async function run(
       new ConfigError(`cannot listen on ${config.listen.host}:${config.listen.port}: ${(error as Error).message}`),
     );
   }
-  controlPlane.start();
-  logger.info("listening", { url: server.url, db: config.dbPath, tls: Boolean(tls), mtls: Boolean(tls?.clientCa) });
+  controlPlane.start(server.url);
+  logger.info("listening", {
+    url: server.url,
+    db: config.dbPath,
+    tls: Boolean(tls),
+    mtls: Boolean(tls?.clientCa),
+    node_id: config.nodeId,
+    role: controlPlane.deps.leadership.role,
+  });
   if (tls && !tls.clientCa) {
     logger.warn("TLS without --client-ca: agent routes are not authenticated; any client can act as any machine");
   }

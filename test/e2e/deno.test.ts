@@ -5,7 +5,16 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { reportBody } from "../support/machines.ts";
-import { get, repoRoot, runToExit, startServer, tryParse, type ServerProcess } from "../support/process.ts";
+import {
+  get,
+  pipelinedReports,
+  rawExchange,
+  repoRoot,
+  runToExit,
+  startServer,
+  tryParse,
+  type ServerProcess,
+} from "../support/process.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nixfleet-deno-"));
 let server: ServerProcess | undefined;
@@ -25,7 +34,7 @@ async function denoExecutable(): Promise<string> {
   return exe;
 }
 
-test("src/main.deno.ts serves /health and stores a report under Deno, and stops cleanly on SIGTERM", async () => {
+test("src/main.deno.ts serves /health and stores reports (pipelined too) under Deno, and stops cleanly on SIGTERM", async () => {
   const deno = await denoExecutable();
   server = await startServer(
     [deno, "run", "-A", "src/main.deno.ts", "--listen", "127.0.0.1:0", "--db-path", join(dir, "state.db")],
@@ -44,12 +53,24 @@ test("src/main.deno.ts serves /health and stores a report under Deno, and stops 
   });
   expect(reported.status).toBe(200);
   expect(await reported.json()).toEqual({ machine_id: "deno-1", lifecycle: "active" });
+  // SPEC §13 as far as Deno.serve goes: pipelined requests each answered, HTTP/1.0 without Host routed.
+  const pipelined = await rawExchange(
+    server.url,
+    pipelinedReports(["deno-2", "deno-3"], (id) => reportBody(id)),
+  );
+  expect(pipelined.match(/HTTP\/1\.1 \d{3}/g)).toEqual(["HTTP/1.1 200", "HTTP/1.1 200"]);
+  const healthCheck = await rawExchange(server.url, "GET /health HTTP/1.0\r\n\r\n");
+  expect(healthCheck).toStartWith("HTTP/1.0 200 OK\r\n");
+  expect(healthCheck).toEndWith("\r\n\r\nok");
   server.proc.kill("SIGTERM");
   expect(await server.exited).toBe(0);
   expect(server.stderrLines.map((line) => tryParse(line)?.msg).at(-1)).toBe("stopped");
   const db = new Database(join(dir, "state.db"), { readonly: true });
-  expect(db.query("SELECT machine_id, current_generation FROM reports").all()).toEqual([
-    { machine_id: "deno-1", current_generation: reportBody("deno-1").current_generation },
-  ]);
+  expect(db.query("SELECT machine_id, current_generation FROM reports ORDER BY id").all()).toEqual(
+    ["deno-1", "deno-2", "deno-3"].map((id) => ({
+      machine_id: id,
+      current_generation: reportBody(id).current_generation,
+    })),
+  );
   db.close();
 });

@@ -1,5 +1,6 @@
 // `--db-path http://…` on the real process, against a stand-in sqld speaking Hrana over HTTP
-// (no npm package ships a runnable sqld; see test/support/hrana-server.ts).
+// (test/support/hrana-server.ts), whose database and headers the tests read directly; several
+// processes on a real sqld are in test/e2e/cluster.test.ts.
 import { afterAll, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { createFleetClient } from "../../src/client/index.ts";

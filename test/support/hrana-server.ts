@@ -1,8 +1,9 @@
 // A stand-in for sqld (the libSQL server) for tests: the Hrana v2 HTTP protocol's
-// pipeline endpoint over one bun:sqlite connection. No npm package ships a runnable
-// sqld, and this is enough for @libsql/client's `http://` mode: execute, batch with
-// conditions, stored SQL, and transactions held across requests by a baton (every
-// stream shares the one connection, which the app's serialized writes make safe).
+// pipeline endpoint over one bun:sqlite connection, which lets a test read the database and
+// the Authorization headers directly. It is enough for @libsql/client's `http://` mode:
+// execute, batch with conditions, stored SQL, and transactions held across requests by a
+// baton (every stream shares the one connection, which one process's serialized writes make
+// safe, but not several processes': test/support/sqld.ts runs the real sqld for those).
 import { Database, type SQLQueryBindings } from "bun:sqlite";
 
 type HranaValue =

@@ -1,4 +1,5 @@
 import type { Subprocess } from "bun";
+import { connect } from "node:net";
 
 export const repoRoot = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -136,4 +137,60 @@ export function startFromSource(
     ["bun", "run", "start", "--", "--listen", "127.0.0.1:0", "--db-path", dbPath, ...extraArgs],
     options,
   );
+}
+
+/** Starts one control plane of a cluster on `dbPath` (a file or a libSQL server URL) as node `nodeId`. */
+export function startNode(
+  dbPath: string,
+  nodeId: string,
+  extraArgs: string[] = [],
+  options: SpawnOptions = {},
+): Promise<ServerProcess> {
+  return startServer(
+    ["bun", "src/main.ts", "--listen", "127.0.0.1:0", "--db-path", dbPath, "--node-id", nodeId, ...extraArgs],
+    options,
+  );
+}
+
+/** Polls `check` every 50 ms until it returns something other than undefined; throws after `timeoutMs`. */
+export async function waitUntil<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await Bun.sleep(50);
+  }
+}
+
+/** The parsed JSON log lines of `server` whose `msg` is `msg`. */
+export function logsOf(server: ServerProcess, msg: string): Record<string, unknown>[] {
+  return server.stderrLines.map(tryParse).filter((entry): entry is Record<string, unknown> => entry?.msg === msg);
+}
+
+/** Sends `text` in one write on a new connection to `url`; resolves with everything received once the server closes it. */
+export function rawExchange(url: string, text: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(text));
+    let received = "";
+    socket.setEncoding("latin1");
+    socket.on("data", (chunk: string) => (received += chunk));
+    socket.on("error", reject);
+    socket.on("close", () => resolve(received));
+  });
+}
+
+/** Agent reports for `machineIds` as raw HTTP/1.1 requests, the last asking to close the connection. */
+export function pipelinedReports(machineIds: string[], body: (id: string) => unknown): string {
+  return machineIds
+    .map((id, i) => {
+      const json = JSON.stringify(body(id));
+      const close = i === machineIds.length - 1 ? "Connection: close\r\n" : "";
+      return (
+        `POST /api/v1/machines/${id}/report HTTP/1.1\r\nHost: cp\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(json)}\r\n${close}\r\n${json}`
+      );
+    })
+    .join("");
 }

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { hostname } from "node:os";
 import {
   ConfigError,
   OPTIONS,
@@ -40,6 +41,9 @@ describe("defaults", () => {
       reportRetentionHours: 24,
       perMachineMetrics: true,
       maxReleaseBodyMib: 1,
+      nodeId: `${hostname()}-${process.pid}`,
+      leaseSeconds: 5,
+      executor: true,
     });
   });
 
@@ -70,6 +74,11 @@ describe("flags", () => {
       "false",
       "--max-release-body-mib",
       "32",
+      "--node-id",
+      "cp-a",
+      "--lease-seconds",
+      "2",
+      "--no-executor",
     ]);
     expect(config).toEqual({
       listen: { host: "127.0.0.1", port: 9000 },
@@ -81,6 +90,9 @@ describe("flags", () => {
       reportRetentionHours: 48,
       perMachineMetrics: false,
       maxReleaseBodyMib: 32,
+      nodeId: "cp-a",
+      leaseSeconds: 2,
+      executor: false,
     });
   });
 
@@ -108,6 +120,9 @@ describe("environment", () => {
       NIXFLEET_CP_REPORT_RETENTION_HOURS: "12",
       NIXFLEET_CP_PER_MACHINE_METRICS: "false",
       NIXFLEET_CP_MAX_RELEASE_BODY_MIB: "8",
+      NIXFLEET_CP_NODE_ID: "cp-env",
+      NIXFLEET_CP_LEASE_SECONDS: "30",
+      NIXFLEET_CP_NO_EXECUTOR: "true",
     });
     expect(config).toEqual({
       listen: { host: "10.0.0.1", port: 7000 },
@@ -119,6 +134,9 @@ describe("environment", () => {
       reportRetentionHours: 12,
       perMachineMetrics: false,
       maxReleaseBodyMib: 8,
+      nodeId: "cp-env",
+      leaseSeconds: 30,
+      executor: false,
     });
   });
 
@@ -132,6 +150,9 @@ describe("environment", () => {
       ["report-retention-hours", "NIXFLEET_CP_REPORT_RETENTION_HOURS"],
       ["per-machine-metrics", "NIXFLEET_CP_PER_MACHINE_METRICS"],
       ["max-release-body-mib", "NIXFLEET_CP_MAX_RELEASE_BODY_MIB"],
+      ["node-id", "NIXFLEET_CP_NODE_ID"],
+      ["lease-seconds", "NIXFLEET_CP_LEASE_SECONDS"],
+      ["no-executor", "NIXFLEET_CP_NO_EXECUTOR"],
     ]);
   });
 });
@@ -299,6 +320,26 @@ describe("other values", () => {
 
   test("a bad NIXFLEET_CP_PER_MACHINE_METRICS is refused", () => {
     expect(errorOf([], { NIXFLEET_CP_PER_MACHINE_METRICS: "no" })).toContain('got "no"');
+  });
+
+  test.each(["0", "3601", "1.5", "-2", "5s", ""])("--lease-seconds %p is refused", (value) => {
+    expect(errorOf([`--lease-seconds=${value}`])).toBe(
+      `--lease-seconds must be a whole number of seconds from 1 to 3600, got "${value}"`,
+    );
+  });
+
+  test.each(["", "a b", "tab\there", "x".repeat(129)])("--node-id %p is refused", (value) => {
+    expect(errorOf([`--node-id=${value}`])).toBe(
+      `--node-id must be 1 to 128 characters without spaces or control characters, got ${JSON.stringify(value)}`,
+    );
+  });
+
+  test("--no-executor takes no value; NIXFLEET_CP_NO_EXECUTOR takes true or false", () => {
+    expect(errorOf(["--no-executor=yes"])).toContain("--no-executor");
+    expect(errorOf([], { NIXFLEET_CP_NO_EXECUTOR: "1" })).toBe(
+      'NIXFLEET_CP_NO_EXECUTOR must be true or false, got "1"',
+    );
+    expect(configOf([], { NIXFLEET_CP_NO_EXECUTOR: "false" }).executor).toBe(true);
   });
 
   test("an empty --db-path is refused", () => {

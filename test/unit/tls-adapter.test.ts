@@ -1,7 +1,7 @@
-// The Bun edge's mutual-TLS relay, in-process: peer identity per connection, bodies larger
-// than a socket buffer in both directions, and the internal port refusing direct callers.
+// The Bun edge under mutual TLS, in-process: peer identity per connection, bodies larger than a
+// socket buffer in both directions, refused handshakes reported.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { Agent, request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,10 +11,9 @@ import { bunAdapter } from "../../src/server/bun.ts";
 
 const repoRoot = join(import.meta.dir, "..", "..");
 
-const dir = mkdtempSync(join(tmpdir(), "nixfleet-relay-"));
+const dir = mkdtempSync(join(tmpdir(), "nixfleet-mtls-edge-"));
 const pem = (name: string) => readFileSync(join(dir, name), "utf8");
 let server: RunningServer;
-let internalPort: number;
 const refusals: string[] = [];
 
 /** An HTTPS client presenting `name`'s certificate, keeping its connections alive. */
@@ -35,33 +34,11 @@ function send(agent: Agent, path: string, body?: string): Promise<{ status: numb
   });
 }
 
-/** TCP ports this process listens on, from the socket inodes among its own file descriptors. */
-function ownListeningPorts(): number[] {
-  const inodes = new Set(
-    readdirSync("/proc/self/fd")
-      .map((fd) => {
-        try {
-          return /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`))?.[1];
-        } catch {
-          return undefined;
-        }
-      })
-      .filter((inode) => inode !== undefined),
-  );
-  return readFileSync("/proc/net/tcp", "utf8")
-    .split("\n")
-    .slice(1)
-    .map((line) => line.trim().split(/\s+/))
-    .filter((fields) => fields[3] === "0A" && inodes.has(fields[9]!))
-    .map((fields) => parseInt(fields[1]!.split(":")[1]!, 16));
-}
-
 beforeAll(async () => {
   const certs = Bun.spawnSync(["bun", "scripts/certs.ts", "--out", dir, "--machines", "web-01,web-02"], {
     cwd: repoRoot,
   });
   if (certs.exitCode !== 0) throw new Error(certs.stderr.toString());
-  const before = new Set(ownListeningPorts());
   server = await bunAdapter.listen({
     host: "127.0.0.1",
     port: 0,
@@ -75,8 +52,6 @@ beforeAll(async () => {
     },
     onHandshakeRefused: ({ reason }) => refusals.push(reason),
   });
-  const publicPort = Number(new URL(server.url).port);
-  internalPort = ownListeningPorts().find((port) => !before.has(port) && port !== publicPort)!;
 });
 
 afterAll(async () => {
@@ -84,7 +59,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe("mutual-TLS relay", () => {
+describe("mutual TLS on the Bun edge", () => {
   test("each connection carries its own certificate's CN, and the app sees the https URL", async () => {
     const web01 = agentFor("web-01");
     const web02 = agentFor("web-02");
@@ -109,13 +84,6 @@ describe("mutual-TLS relay", () => {
     expect(download.status).toBe(200);
     expect(download.body.length).toBe(8_000_000);
     agent.destroy();
-  });
-
-  test("the internal port refuses anyone but the relay", async () => {
-    expect(internalPort).toBeGreaterThan(0);
-    const direct = await fetch(`http://127.0.0.1:${internalPort}/who`);
-    expect(direct.status).toBe(421);
-    expect(await direct.text()).toBe("");
   });
 
   test("a refused handshake is reported with its reason", async () => {

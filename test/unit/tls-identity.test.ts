@@ -57,6 +57,9 @@ describe("readTlsMaterial", () => {
     reportRetentionHours: 24,
     perMachineMetrics: true,
     maxReleaseBodyMib: 1,
+    nodeId: "test",
+    leaseSeconds: 5,
+    executor: true,
     ...files,
   });
   beforeAll(() => {

@@ -1,0 +1,251 @@
+// HTTP/1.x request framing (RFC 9112), runtime-neutral: the request head and chunked bodies.
+// Strict where framing is at stake (one Content-Length, chunked as the only transfer coding, no
+// obs-fold), lenient where RFC 9112 allows it (a bare LF ends a line, empty lines before a request
+// are skipped).
+
+/** The largest request head taken, as Bun and Node limit it; past it the answer is 431. */
+export const MAX_HEAD_BYTES = 16 * 1024;
+/** The most header fields taken, as Bun limits them; past it the answer is 431. */
+export const MAX_HEADER_FIELDS = 100;
+const MAX_CHUNK_LINE_BYTES = 4096;
+
+/** A request the framing refuses: answered with `status` and `message`, then the connection closes. */
+export class HttpFramingError extends Error {
+  constructor(
+    readonly status: 400 | 408 | 413 | 431 | 501 | 505,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A parsed request head. */
+export interface RequestHead {
+  method: string;
+  /** The request target as sent: origin-form (`/path?query`) or absolute-form. */
+  target: string;
+  /** `HTTP/1.0` or `HTTP/1.1`. */
+  version: "HTTP/1.0" | "HTTP/1.1";
+  /** Field names lower-cased, values trimmed, in the order sent. */
+  headers: [string, string][];
+  /** The Host field; null when absent or empty. */
+  host: string | null;
+  /** Declared body length; null without Content-Length. */
+  contentLength: number | null;
+  chunked: boolean;
+  /** The connection closes after this exchange (`Connection: close`, or HTTP/1.0 without keep-alive). */
+  close: boolean;
+  expectContinue: boolean;
+}
+
+const TOKEN_CHARS = new Uint8Array(128);
+for (const char of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+  TOKEN_CHARS[char.charCodeAt(0)] = 1;
+}
+// Request targets: no C0 controls, space or DEL.
+const CONTROL_IN_TARGET = /[\x00-\x20\x7f]/;
+const HOST = /^(\[[0-9A-Za-z:.%]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(:\d*)?$/;
+const DIGITS = /^\d{1,15}$/;
+
+/**
+ * Where the head starting at `from` ends: the index just past its empty line, or -1 while it is
+ * incomplete. `from` must be past any empty lines before the request line.
+ */
+export function findHeadEnd(buffer: Uint8Array, from: number): number {
+  for (let i = buffer.indexOf(0x0a, from); i !== -1; i = buffer.indexOf(0x0a, i + 1)) {
+    if (buffer[i + 1] === 0x0a) return i + 2;
+    if (buffer[i + 1] === 0x0d && buffer[i + 2] === 0x0a) return i + 3;
+    if (i + 2 >= buffer.length) return -1;
+  }
+  return -1;
+}
+
+/** How many bytes of empty lines (CRLF or LF) start `buffer` at `from`. */
+export function skipEmptyLines(buffer: Uint8Array, from: number): number {
+  let i = from;
+  for (;;) {
+    if (buffer[i] === 0x0a) i += 1;
+    else if (buffer[i] === 0x0d && buffer[i + 1] === 0x0a) i += 2;
+    else return i - from;
+  }
+}
+
+/** Parses a complete head (request line through the empty line), given as latin1 text. */
+export function parseRequestHead(text: string): RequestHead {
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.endsWith("\r")) lines[i] = line.slice(0, -1);
+  }
+  const requestLine = lines[0]!.split(" ");
+  if (requestLine.length !== 3) throw new HttpFramingError(400, "malformed request line");
+  const [method, target, version] = requestLine as [string, string, string];
+  if (!isToken(method, 0, method.length)) throw new HttpFramingError(400, "malformed request method");
+  if (version !== "HTTP/1.1" && version !== "HTTP/1.0") {
+    if (/^HTTP\/\d\.\d$/.test(version)) throw new HttpFramingError(505, `${version} is not supported`);
+    throw new HttpFramingError(400, "malformed HTTP version");
+  }
+  if (target === "" || CONTROL_IN_TARGET.test(target) || !(target.startsWith("/") || /^https?:\/\//i.test(target))) {
+    throw new HttpFramingError(400, "malformed request target");
+  }
+
+  const headers: [string, string][] = [];
+  let host: string | null = null;
+  let hostFields = 0;
+  let contentLength: number | null = null;
+  let transferCodings: string[] | null = null;
+  let connectionTokens: string[] = [];
+  let expectContinue = false;
+  // The text ends with the empty line, so the last two entries of `lines` are empty.
+  const fieldLines = lines.length - 2;
+  if (fieldLines - 1 > MAX_HEADER_FIELDS) throw new HttpFramingError(431, "too many header fields");
+  for (let i = 1; i < fieldLines; i++) {
+    const line = lines[i]!;
+    if (line.startsWith(" ") || line.startsWith("\t")) throw new HttpFramingError(400, "obsolete line folding");
+    const colon = line.indexOf(":");
+    if (colon <= 0 || !isToken(line, 0, colon)) throw new HttpFramingError(400, "malformed header field");
+    const name = line.slice(0, colon).toLowerCase();
+    const value = fieldValue(line, colon + 1);
+    if (value === null) throw new HttpFramingError(400, `control character in header ${name}`);
+    headers.push([name, value]);
+    switch (name) {
+      case "host":
+        hostFields += 1;
+        host = value === "" ? null : value;
+        break;
+      case "content-length":
+        for (const item of value.split(",")) {
+          const length = item.trim();
+          if (!DIGITS.test(length)) throw new HttpFramingError(400, "malformed content-length");
+          if (contentLength !== null && contentLength !== Number(length)) {
+            throw new HttpFramingError(400, "conflicting content-length values");
+          }
+          contentLength = Number(length);
+        }
+        break;
+      case "transfer-encoding":
+        transferCodings = [...(transferCodings ?? []), ...splitTokens(value)];
+        break;
+      case "connection":
+        connectionTokens = [...connectionTokens, ...splitTokens(value)];
+        break;
+      case "expect":
+        expectContinue = value.toLowerCase() === "100-continue";
+        break;
+    }
+  }
+  if (hostFields > 1) throw new HttpFramingError(400, "more than one host header");
+  if (host !== null && !HOST.test(host)) throw new HttpFramingError(400, "malformed host header");
+  if (version === "HTTP/1.1" && hostFields === 0) throw new HttpFramingError(400, "missing host header");
+  let chunked = false;
+  if (transferCodings !== null) {
+    if (version === "HTTP/1.0") throw new HttpFramingError(400, "transfer-encoding in an HTTP/1.0 request");
+    if (contentLength !== null) throw new HttpFramingError(400, "both transfer-encoding and content-length");
+    if (transferCodings.length !== 1 || transferCodings[0] !== "chunked") {
+      throw new HttpFramingError(501, "transfer codings other than chunked are not supported");
+    }
+    chunked = true;
+  }
+  const close =
+    connectionTokens.includes("close") || (version === "HTTP/1.0" && !connectionTokens.includes("keep-alive"));
+  return { method, target, version, headers, host, contentLength, chunked, close, expectContinue };
+}
+
+/** True when `text[from, to)` is a non-empty token (RFC 9110 §5.6.2); a loop, as this runs for every field. */
+function isToken(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 128 || TOKEN_CHARS[code] === 0) return false;
+  }
+  return to > from;
+}
+
+/** The field value starting at `from`, without surrounding spaces and tabs; null when it holds a control character (HTAB aside) or DEL. */
+function fieldValue(line: string, from: number): string | null {
+  let start = -1;
+  let end = from;
+  for (let i = from; i < line.length; i++) {
+    const code = line.charCodeAt(i);
+    if (code === 0x20 || code === 0x09) continue;
+    if (code < 0x20 || code === 0x7f) return null;
+    if (start === -1) start = i;
+    end = i + 1;
+  }
+  return start === -1 ? "" : line.slice(start, end);
+}
+
+function splitTokens(value: string): string[] {
+  return value
+    .split(",")
+    .map((token) => token.trim().toLowerCase())
+    .filter((token) => token !== "");
+}
+
+/**
+ * Decodes a chunked body as it arrives. `feed` takes the bytes received so far and returns how
+ * many it consumed; the rest (an incomplete size line, or the next pipelined request once `done`)
+ * stays with the caller.
+ */
+export class ChunkedBodyDecoder {
+  private readonly parts: Uint8Array<ArrayBuffer>[] = [];
+  private state: "size" | "data" | "data-end" | "trailer" | "done" = "size";
+  private remaining = 0;
+  private trailerBytes = 0;
+  /** Decoded bytes so far. */
+  size = 0;
+
+  /** @param limit past this many decoded bytes decoding stops: the body is over the app's limit anyway. */
+  constructor(private readonly limit: number) {}
+
+  get done(): boolean {
+    return this.state === "done";
+  }
+
+  /** True once more than `limit` bytes were decoded (decoding stopped there). */
+  get overLimit(): boolean {
+    return this.size > this.limit;
+  }
+
+  feed(buffer: Uint8Array): number {
+    let at = 0;
+    while (at < buffer.length && this.state !== "done" && !this.overLimit) {
+      if (this.state === "data") {
+        const take = Math.min(this.remaining, buffer.length - at);
+        this.parts.push(buffer.slice(at, at + take));
+        this.size += take;
+        this.remaining -= take;
+        at += take;
+        if (this.remaining === 0) this.state = "data-end";
+        continue;
+      }
+      const lineEnd = buffer.indexOf(0x0a, at);
+      if (lineEnd === -1) {
+        if (buffer.length - at > MAX_CHUNK_LINE_BYTES) throw new HttpFramingError(400, "malformed chunked body");
+        break;
+      }
+      const line = Buffer.from(buffer.buffer, buffer.byteOffset + at, lineEnd - at)
+        .toString("latin1")
+        .replace(/\r$/, "");
+      at = lineEnd + 1;
+      if (this.state === "size") {
+        const size = /^([0-9a-fA-F]{1,12})[ \t]*(;.*)?$/.exec(line);
+        if (!size) throw new HttpFramingError(400, "malformed chunk size");
+        this.remaining = parseInt(size[1]!, 16);
+        this.state = this.remaining === 0 ? "trailer" : "data";
+      } else if (this.state === "data-end") {
+        if (line !== "") throw new HttpFramingError(400, "chunk data longer than its size");
+        this.state = "size";
+      } else {
+        this.trailerBytes += line.length;
+        if (this.trailerBytes > MAX_HEAD_BYTES) throw new HttpFramingError(431, "trailer section too large");
+        if (line === "") this.state = "done";
+      }
+    }
+    return at;
+  }
+
+  /** The decoded body (at most `limit` + 1 bytes of it, when over the limit). */
+  body(): Uint8Array<ArrayBuffer> {
+    return Buffer.concat(this.parts).subarray(0, this.limit + 1);
+  }
+}
