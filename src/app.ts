@@ -1,6 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { prometheus } from "@hono/prometheus";
-import { Scalar } from "@scalar/hono-api-reference";
 import { bodyLimit } from "hono/body-limit";
 import { VERSION } from "./config.ts";
 import type { AppDeps, AppEnv, RouteContext } from "./context.ts";
@@ -10,6 +9,7 @@ import { httpMetrics } from "./middleware/http-metrics.ts";
 import { readBodyAsJson } from "./middleware/json-body.ts";
 import { requestLog } from "./middleware/request-log.ts";
 import { registerAuditRoutes } from "./routes/audit.ts";
+import { registerFleetRoutes } from "./routes/fleet.ts";
 import { registerClusterRoutes } from "./routes/cluster.ts";
 import { registerEventRoutes } from "./routes/events.ts";
 import { registerGateRoutes } from "./routes/gates.ts";
@@ -20,6 +20,8 @@ import { registerReleaseRoutes } from "./routes/releases.ts";
 import { registerRolloutRoutes } from "./routes/rollouts/index.ts";
 import { registerWebhookRoutes } from "./routes/webhooks.ts";
 import { renderLastSeenMetric } from "./services/fleet-metrics.ts";
+import { registerDocs } from "./ui/docs.ts";
+import { registerUi } from "./ui/index.tsx";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -87,6 +89,7 @@ export function createApp(deps: AppDeps): App {
   registerReleaseRoutes(app, routes);
   registerRolloutRoutes(app, routes);
   registerGateRoutes(app, routes);
+  registerFleetRoutes(app, routes);
   registerEventRoutes(app, routes);
   registerWebhookRoutes(app, routes);
   registerClusterRoutes(app, routes);
@@ -106,7 +109,8 @@ export function createApp(deps: AppDeps): App {
   });
 
   app.doc31("/openapi.json", OPENAPI_INFO);
-  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "nixfleet control plane API" }));
+  registerDocs(app);
+  registerUi(app, deps);
   return app;
 }
 

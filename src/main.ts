@@ -1,5 +1,4 @@
-import { bunAdapter } from "./server/bun.ts";
-import { run } from "./server/run.ts";
+import { isServerInvocation } from "./cli/dispatch.ts";
 
 // `bun run start` runs this file as a child of the runner, which forwards SIGTERM and
 // SIGINT but cannot forward SIGKILL. If the runner dies, stop as if it had sent SIGTERM
@@ -11,4 +10,11 @@ if (process.env.npm_lifecycle_event === "start") {
   }, 250).unref();
 }
 
-process.exit(await run(process.argv.slice(2), process.env, bunAdapter));
+const argv = process.argv.slice(2);
+// Each side loads only its own modules: a command starts without the server's (libSQL, the routes).
+const serve = async (flags: string[]) => {
+  const [{ run }, { bunAdapter }] = await Promise.all([import("./server/run.ts"), import("./server/bun.ts")]);
+  return run(flags, process.env, bunAdapter);
+};
+const command = async () => (await import("./cli/index.ts")).runCli(argv, { env: process.env, serve });
+process.exit(isServerInvocation(argv) ? await serve(argv) : await command());

@@ -65,7 +65,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** List machines (optionally only those carrying every given tag), all at once or in pages */
+    /** List machines (optionally filtered by tags, lifecycle and system state), all at once or in pages */
     get: operations["listMachines"];
     put?: never;
     post?: never;
@@ -579,6 +579,23 @@ export interface paths {
     post?: never;
     /** Lift the freeze (admin role; a no-op when not frozen) */
     delete: operations["clearFreeze"];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/fleet/summary": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Fleet overview: machines by lifecycle and system state, stale agents, machines behind, rollouts */
+    get: operations["getFleetSummary"];
+    put?: never;
+    post?: never;
+    delete?: never;
     options?: never;
     head?: never;
     patch?: never;
@@ -1700,6 +1717,61 @@ export interface components {
       /** @example incident 42: no deploys */
       reason: string;
     };
+    FleetSummary: {
+      /**
+       * @description Registered machines, whatever their lifecycle
+       * @example 100000
+       */
+      machines: number;
+      by_lifecycle: components["schemas"]["LifecycleCounts"];
+      by_system_state: components["schemas"]["SystemStateCounts"];
+      /** @description Machines per lifecycle, split by system state */
+      by_lifecycle_and_state: {
+        pending: components["schemas"]["SystemStateCounts"];
+        provisioning: components["schemas"]["SystemStateCounts"];
+        active: components["schemas"]["SystemStateCounts"];
+        maintenance: components["schemas"]["SystemStateCounts"];
+        decommissioned: components["schemas"]["SystemStateCounts"];
+      };
+      /** @description Machines (not decommissioned) that have reported, but not within `stale_after_seconds` */
+      stale: number;
+      /** @example 600 */
+      stale_after_seconds: number;
+      /** @description Machines (not decommissioned) whose last reported generation is not their desired generation */
+      behind_desired: number;
+      rollouts: {
+        /** @description Rollouts holding their machines (not finished) */
+        active: number;
+        by_status: components["schemas"]["RolloutStatusCounts"];
+      };
+      /**
+       * Format: date-time
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      generated_at: string;
+    };
+    LifecycleCounts: {
+      pending: number;
+      provisioning: number;
+      active: number;
+      maintenance: number;
+      decommissioned: number;
+    };
+    SystemStateCounts: {
+      ok: number;
+      error: number;
+      unknown: number;
+    };
+    RolloutStatusCounts: {
+      created: number;
+      running: number;
+      paused: number;
+      completed: number;
+      failed: number;
+      cancelled: number;
+      scheduled: number;
+      aborted: number;
+    };
     CreatedWebhook: components["schemas"]["Webhook"] & {
       /**
        * @description The signing secret, shown only in this answer
@@ -2065,6 +2137,12 @@ export interface operations {
         cursor?: string;
         /** @description Repeat to require several tags (AND) */
         tag?: string | string[];
+        /** @description Only machines in this lifecycle state; repeat for any of several */
+        lifecycle?:
+          | ("pending" | "provisioning" | "active" | "maintenance" | "decommissioned")
+          | ("pending" | "provisioning" | "active" | "maintenance" | "decommissioned")[];
+        /** @description Only machines with this `system_state`; repeat for any of several */
+        state?: ("ok" | "error" | "unknown") | ("ok" | "error" | "unknown")[];
       };
       header?: never;
       path?: never;
@@ -4505,6 +4583,56 @@ export interface operations {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description Missing, unknown, revoked or expired API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The API key lacks the role, or the client certificate is for another machine */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  getFleetSummary: {
+    parameters: {
+      query?: {
+        /** @description Seconds of silence after which an agent counts as stale (default 600; clamped to 1–2592000) */
+        stale_after?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The summary */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["FleetSummary"];
+        };
+      };
+      /** @description Malformed request: the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
       };
       /** @description Missing, unknown, revoked or expired API key */
       401: {

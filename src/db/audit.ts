@@ -28,6 +28,8 @@ export type AuditAction =
   | "key.created"
   | "key.revoked"
   | "tags.updated"
+  | "session.created"
+  | "session.deleted"
   | "webhook.created"
   | "webhook.deleted"
   | "webhook.redelivered"

@@ -48,8 +48,12 @@ export interface Store {
    * from recent writes and cheap cached probes, so health checks cannot hammer the database.
    */
   health(): Promise<DatabaseHealth>;
-  /** Checkpoints the WAL into the database file (local files), then closes every connection. */
-  close(): Promise<void>;
+  /**
+   * Checkpoints the WAL into the database file (local files), then closes every connection.
+   * `checkpoint: false` only closes: for a short-lived process (`keys recover`) beside a running
+   * server, whose writers a checkpoint would hold up while it waits for their readers.
+   */
+  close(options?: { checkpoint?: boolean }): Promise<void>;
 }
 
 /** Raised when the database cannot be opened; its message is one line for the operator. */
@@ -218,13 +222,13 @@ export async function openStore(
       commitListeners.push(listener);
     },
     health: () => availability.health(),
-    async close() {
+    async close({ checkpoint = true } = {}) {
       availability.close();
       // libSQL does not checkpoint when its connections close, so a clean stop would
       // otherwise leave every recent write in the -wal file.
       writer?.close();
       writer = undefined;
-      if (!remote && !client.closed) {
+      if (checkpoint && !remote && !client.closed) {
         await client.execute("PRAGMA wal_checkpoint(TRUNCATE)").catch(() => undefined);
       }
       client.close();

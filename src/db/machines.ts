@@ -1,6 +1,12 @@
 import { and, asc, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
 import type { Lifecycle } from "../domain/lifecycle.ts";
-import { applyReport, normalizeTags, type MachineSnapshot, type ReportChange } from "../domain/machines.ts";
+import {
+  applyReport,
+  normalizeTags,
+  type MachineSnapshot,
+  type ReportChange,
+  type SystemState,
+} from "../domain/machines.ts";
 import { auditInsert, type AuditEntry } from "./audit.ts";
 import { jsonList, jsonRows, selectJson } from "./bulk-json.ts";
 import type { DbOrTx } from "./database.ts";
@@ -40,10 +46,23 @@ function machinesWithAllTags(tags: string[]) {
     group by ${machineTags.machineId} having count(*) = ${unique.length}`;
 }
 
+/**
+ * A machine's `system_state` computed by SQLite, for filters and counts over the whole fleet:
+ * the same rule as `systemState` in domain/machines.ts (a test holds the two together).
+ */
+export const systemStateSql = sql<SystemState>`(case
+  when ${machines.lastReportAt} is null or ${machines.lastSuccess} is null then 'unknown'
+  when ${machines.lastSuccess} = 1 and coalesce(${machines.lastHealthPassed}, 1) = 1 then 'ok'
+  else 'error' end)`;
+
 /** Which machines a listing shows. */
 export interface MachineFilter {
   /** Only machines carrying every one of these tags. */
   tags: string[];
+  /** Only machines in one of these lifecycle states (absent or empty: any). */
+  lifecycles?: readonly Lifecycle[];
+  /** Only machines whose system state is one of these (absent or empty: any). */
+  states?: readonly SystemState[];
   /** Only machines whose id sorts after this one (the previous page's last). */
   after: string | null;
   /** At most this many. */
@@ -77,8 +96,12 @@ const asBoolean = (value: 0 | 1 | null) => (value === null ? null : value === 1)
  */
 export async function listMachines(db: DbOrTx, filter: MachineFilter): Promise<MachineListing[]> {
   const { tags, after, limit } = filter;
+  const lifecycles = filter.lifecycles ?? [];
+  const states = filter.states ?? [];
   const where = and(
     tags.length > 0 ? sql`${machines.machineId} in (${machinesWithAllTags(tags)})` : undefined,
+    lifecycles.length > 0 ? inArray(machines.lifecycle, [...lifecycles]) : undefined,
+    states.length > 0 ? inArray(systemStateSql, [...states]) : undefined,
     after !== null ? gt(machines.machineId, after) : undefined,
   );
   const rows = await selectJson<MachineListingJson[]>(

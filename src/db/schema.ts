@@ -383,3 +383,21 @@ export const freezes = sqliteTable("freeze", {
   setAt: integer("set_at").notNull(),
   setBy: text("set_by").notNull(),
 });
+
+/**
+ * Dashboard sessions. The cookie holds a random token; a row is found by the token's SHA-256 and
+ * holds the API key sealed (AES-256-GCM) under a key derived from the token, so neither the
+ * database alone nor a row can act: the browser's cookie is needed. A session ends at
+ * `expires_at`, at logout, or as soon as its key is revoked or expires (looked up with the key).
+ */
+export const uiSessions = sqliteTable(
+  "ui_sessions",
+  {
+    id: text("id").primaryKey(),
+    keyId: text("key_id").notNull(),
+    sealedKey: text("sealed_key").notNull(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("ui_sessions_expires_idx").on(t.expiresAt)],
+);

@@ -21,7 +21,9 @@ export function sameTags(a: Iterable<string>, b: Iterable<string>): boolean {
   return left.length === right.length && left.every((tag, i) => tag === right[i]);
 }
 
-export type SystemState = "ok" | "error" | "unknown";
+export const SYSTEM_STATES = ["ok", "error", "unknown"] as const;
+
+export type SystemState = (typeof SYSTEM_STATES)[number];
 
 /** `ok` when the last report succeeded and its health (if it carried any) passed, `error` when not, `unknown` before any report. */
 export function systemState(machine: {

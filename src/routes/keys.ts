@@ -28,7 +28,7 @@ const keyNameText = () =>
     .max(64, "name must be at most 64 characters")
     .regex(/^[^\p{Cc}]*$/u, "name must not contain control characters");
 
-const KeyName = keyNameText().min(1, "name must not be empty").openapi({ example: "ci-deployer" });
+export const KeyName = keyNameText().min(1, "name must not be empty").openapi({ example: "ci-deployer" });
 
 const RawKey = z.string().openapi({
   description: "The secret, shown only in this response",

@@ -15,10 +15,11 @@ import {
   setDesiredGeneration,
   setLifecycle,
   upsertRegistration,
+  type MachineFilter,
   type MachineListing,
 } from "../db/machines.ts";
 import { canTransition, LIFECYCLES } from "../domain/lifecycle.ts";
-import { normalizeTags, sameTags, secondsSince, systemState, TAG_PATTERN } from "../domain/machines.ts";
+import { normalizeTags, sameTags, secondsSince, SYSTEM_STATES, systemState, TAG_PATTERN } from "../domain/machines.ts";
 import { capText, hasControlCharacter } from "../domain/text.ts";
 import { parseRfc3339, toUtcRfc3339 } from "../domain/time.ts";
 import { badRequest, conflict, describeZodError, notFound } from "../errors.ts";
@@ -79,7 +80,7 @@ const MachineStatus = z
     }),
     desired_generation: z.string().nullable().openapi({ description: "Store path the machine should run" }),
     agent_version: z.string().openapi({ description: "Empty before the first report", example: "0.1.0" }),
-    system_state: z.enum(["ok", "error", "unknown"]).openapi({
+    system_state: z.enum(SYSTEM_STATES).openapi({
       description:
         "ok: last report succeeded and its health checks (if any) passed; error: they did not; unknown: no report yet",
     }),
@@ -238,6 +239,14 @@ export const MACHINE_PAGE_MAX = 10_000;
 /** Page cursors are the last id of the previous page, base64url-encoded so any id fits in a header. */
 const encodeCursor = (machineId: string) => Buffer.from(machineId, "utf8").toString("base64url");
 
+/** A query parameter that may repeat, each value one of `values`; absent is the empty list. */
+const repeatedEnum = <const V extends readonly [string, ...string[]]>(name: string, values: V, description: string) =>
+  z
+    .union([z.enum(values), z.array(z.enum(values))])
+    .optional()
+    .openapi({ param: { name, in: "query", style: "form", explode: true }, description, example: values[0] })
+    .transform((value) => (value === undefined ? [] : Array.isArray(value) ? value : [value]));
+
 const ListMachinesQuery = z.object({
   limit: clampedLimitQuery(
     MACHINE_PAGE_MAX,
@@ -260,6 +269,8 @@ const ListMachinesQuery = z.object({
       description: "Repeat to require several tags (AND)",
       example: "web",
     }),
+  lifecycle: repeatedEnum("lifecycle", LIFECYCLES, "Only machines in this lifecycle state; repeat for any of several"),
+  state: repeatedEnum("state", SYSTEM_STATES, "Only machines with this `system_state`; repeat for any of several"),
 });
 
 const MachineTagParams = z.object({
@@ -345,7 +356,7 @@ export const listMachinesRoute = createRoute({
   path: "/api/v1/machines",
   operationId: "listMachines",
   tags: ["machines"],
-  summary: "List machines (optionally only those carrying every given tag), all at once or in pages",
+  summary: "List machines (optionally filtered by tags, lifecycle and system state), all at once or in pages",
   security: bearerSecurity,
   request: { query: ListMachinesQuery },
   responses: {
@@ -485,13 +496,13 @@ const LISTING_PAGE_SIZE = 1000;
  */
 async function* listingPages(
   db: Db,
-  tags: string[],
+  filter: Omit<MachineFilter, "limit" | "after">,
   after: string | null,
   max = Infinity,
 ): AsyncGenerator<MachineListing[]> {
   for (let remaining = max; remaining > 0;) {
     const limit = Math.min(LISTING_PAGE_SIZE, remaining);
-    const page = await listMachines(db, { tags, after, limit });
+    const page = await listMachines(db, { ...filter, after, limit });
     if (page.length > 0) yield page;
     if (page.length < limit) return;
     remaining -= page.length;
@@ -654,16 +665,20 @@ export function registerMachineRoutes(
   });
 
   app.openapi({ ...listMachinesRoute, middleware: [requireRole("readonly")] }, async (c) => {
-    const { tag, limit, cursor } = c.req.valid("query");
-    const tags = tag === undefined ? [] : Array.isArray(tag) ? tag : [tag];
+    const { tag, limit, cursor, lifecycle, state } = c.req.valid("query");
+    const filter = {
+      tags: tag === undefined ? [] : Array.isArray(tag) ? tag : [tag],
+      lifecycles: lifecycle,
+      states: state,
+    };
     const now = deps.now();
     if (limit === undefined) {
-      const pages = listingPages(deps.store.db, tags, cursor);
+      const pages = listingPages(deps.store.db, filter, cursor);
       // The same array c.json would send, streamed: the typed-response check cannot see into a stream.
       return streamJsonArray(pages, (m) => toMachineStatus(m, now), deps.logger) as never;
     }
     const machines: MachineListing[] = [];
-    for await (const page of listingPages(deps.store.db, tags, cursor, limit + 1)) machines.push(...page);
+    for await (const page of listingPages(deps.store.db, filter, cursor, limit + 1)) machines.push(...page);
     if (machines.length > limit) {
       machines.length = limit;
       c.header("X-Next-Cursor", encodeCursor(machines[limit - 1]!.machineId));

@@ -6,6 +6,10 @@ import { createLogger } from "../logger.ts";
 import type { ServerAdapter } from "./adapter.ts";
 import { readTlsMaterial } from "./tls.ts";
 
+/** Where the server's `--help` points for the command line the same executable is. */
+const COMMANDS_HINT =
+  "With a command first it is the command line instead: nixfleet-control-plane help (login, status, machines, releases, rollouts, keys, audit, …)";
+
 /**
  * Runs the control plane until SIGTERM/SIGINT. Configuration problems print one line
  * on stderr and return a non-zero exit code before anything listens.
@@ -23,7 +27,7 @@ export async function run(
     return fail(error);
   }
   if (request.kind === "help") {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${USAGE}\n\n${COMMANDS_HINT}\n`);
     return 0;
   }
   if (request.kind === "version") {

@@ -1,19 +1,18 @@
 // The single executable: built by `bun run build`, run from a directory with no
 // node_modules anywhere above it, so the libSQL addon and migrations must be inside it.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { get, repoRoot, runToExit, startServer, tryParse, type ServerProcess } from "../support/process.ts";
+import { compiledBinary } from "../support/binary.ts";
+import { get, runToExit, startServer, tryParse, type ServerProcess } from "../support/process.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nixfleet-binary-"));
-const binary = join(dir, "nixfleet-control-plane");
+let binary: string;
 let server: ServerProcess | undefined;
 
 beforeAll(async () => {
-  const build = await runToExit(["bun", "run", "build"], { timeoutMs: 120_000 });
-  expect(build.code, build.stderr).toBe(0);
-  copyFileSync(join(repoRoot, "dist", "nixfleet-control-plane"), binary);
+  binary = await compiledBinary();
 }, 120_000);
 
 afterAll(() => {
@@ -22,7 +21,7 @@ afterAll(() => {
 });
 
 test("the copy sits where no node_modules can be found above it", () => {
-  for (let at = dir; ; at = dirname(at)) {
+  for (let at = dirname(binary); ; at = dirname(at)) {
     expect(existsSync(join(at, "node_modules")), `${at}/node_modules exists`).toBe(false);
     if (dirname(at) === at) break;
   }

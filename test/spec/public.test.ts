@@ -83,6 +83,7 @@ test("GET /openapi.json → an OpenAPI 3.1 document with every SPEC route", asyn
     "delete /api/v1/freeze",
     "get /api/v1/audit",
     "get /api/v1/audit/export",
+    "get /api/v1/fleet/summary",
     "get /api/v1/cluster",
     "get /api/v1/events/stream",
     "get /api/v1/rollouts/{id}/stream",

@@ -1,0 +1,16 @@
+import type { Schema } from "../../client/index.ts";
+import { table, when } from "../output.ts";
+
+/** `audit list`. */
+export function auditTable(events: Schema<"AuditEvent">[]): string {
+  return table(
+    [
+      { header: "TIME", value: (e) => when(e.timestamp) },
+      { header: "ACTOR", value: (e) => e.actor },
+      { header: "ACTION", value: (e) => e.action },
+      { header: "TARGET", value: (e) => e.target },
+      { header: "DETAIL", value: (e) => e.detail },
+    ],
+    events,
+  );
+}

@@ -1,0 +1,101 @@
+/** @jsxImportSource hono/jsx */
+import type { Child } from "hono/jsx";
+import { assets } from "./assets.ts";
+import type { Section, View } from "./view.ts";
+
+const NAV: { section: Section; href: string; label: string }[] = [
+  { section: "overview", href: "/ui", label: "Overview" },
+  { section: "machines", href: "/ui/machines", label: "Machines" },
+  { section: "releases", href: "/ui/releases", label: "Releases" },
+  { section: "rollouts", href: "/ui/rollouts", label: "Rollouts" },
+];
+
+function Document({ title, children }: { title: string; children: Child }) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{`${title} · nixfleet`}</title>
+        <link rel="icon" href="data:," />
+        <link rel="stylesheet" href={assets.styles.path} />
+        <script src={assets.script.path} defer />
+      </head>
+      <body>{children}</body>
+    </html>
+  );
+}
+
+/** A signed-in page: the top bar (sections, who is signed in, log out), then the page. */
+export function Layout(props: { view: View; section: Section; title: string; children: Child }) {
+  return (
+    <Document title={props.title}>
+      <header class="topbar">
+        <a class="brand" href="/ui">
+          <span class="brand-mark" />
+          nixfleet
+        </a>
+        <nav class="nav">
+          {NAV.map((item) => (
+            <a href={item.href} aria-current={item.section === props.section ? "page" : undefined}>
+              {item.label}
+            </a>
+          ))}
+          <a href="/docs">API</a>
+        </nav>
+        <div class="who">
+          <span>
+            {props.view.keyName} · {props.view.role}
+          </span>
+          <form method="post" action="/ui/logout">
+            <input type="hidden" name="_csrf" value={props.view.csrf} />
+            <button type="submit">Log out</button>
+          </form>
+        </div>
+      </header>
+      <main>{props.children}</main>
+    </Document>
+  );
+}
+
+/** The login page: an API key in a password field, posted (never in a URL). */
+export function LoginPage({ error, notice }: { error?: string; notice?: string }) {
+  return (
+    <Document title="Log in">
+      <div class="panel login">
+        <h1>
+          <span class="brand-mark" /> nixfleet
+        </h1>
+        <p class="muted">
+          Log in with an API key (any role). The key stays on the server; your browser keeps a session cookie.
+        </p>
+        {notice ? <p class="note">{notice}</p> : null}
+        {error ? <p class="alert">{error}</p> : null}
+        <form method="post" action="/ui/login">
+          <input
+            type="password"
+            name="key"
+            placeholder="nfk-…"
+            autocomplete="off"
+            autofocus
+            required
+            aria-label="API key"
+          />
+          <button class="button" type="submit">
+            Log in
+          </button>
+        </form>
+      </div>
+    </Document>
+  );
+}
+
+/** A page the API answered 404 for. */
+export function NotFound({ view, section, message }: { view: View; section: Section; message: string }) {
+  return (
+    <Layout view={view} section={section} title="Not found">
+      <h1>Not found</h1>
+      <p class="muted">{message}</p>
+    </Layout>
+  );
+}
