@@ -23,6 +23,17 @@ export const EXPLAINED_STATES: readonly MachineStateName[] = [
   "superseded",
 ];
 
+/** The per-state columns of `rollouts show`'s batch table. */
+const COUNT_COLUMNS: readonly MachineStateName[] = [
+  "healthy",
+  "unhealthy",
+  "deploying",
+  "waiting",
+  "pending",
+  "skipped",
+  "superseded",
+];
+
 /** `rollouts list`. */
 export function rolloutTable(rollouts: Schema<"RolloutSummary">[]): string {
   return table(
@@ -134,7 +145,7 @@ export function rolloutDetail(r: Rollout, now: number, states: readonly MachineS
         { header: "BATCH", value: (b: Batch) => String(b.batch_index), right: true },
         { header: "STATUS", value: (b) => b.status },
         { header: "MACHINES", value: (b) => String(b.machine_ids.length), right: true },
-        ...STATE_ORDER.map((state) => ({
+        ...COUNT_COLUMNS.map((state) => ({
           header: state.toUpperCase(),
           value: (b: Batch) => String(perBatch.get(b.batch_index)![state]),
           right: true,
@@ -149,7 +160,7 @@ export function rolloutDetail(r: Rollout, now: number, states: readonly MachineS
   const machines = machinesIn(r, states);
   const hidden = r.batches.reduce((n, b) => n + b.machine_ids.length, 0) - machines.length;
   parts.push(
-    `\nmachines ${states.join(", ")}${hidden > 0 ? ` (${hidden} others not listed; --state picks)` : ""}:\n`,
+    `\nmachines ${states.join(", ")}${hidden > 0 ? ` (${hidden} other${hidden === 1 ? "" : "s"} not listed; --state picks)` : ""}:\n`,
     machines.length === 0
       ? "none\n"
       : table(
