@@ -1,12 +1,12 @@
 import type { Schema } from "../../client/index.ts";
 import {
+  byStateThenId,
   countdown,
   countsLabel,
   reasonCounts,
   soakProgress,
   soakSecondsOf,
   stateCounts,
-  STATE_ORDER,
 } from "../../domain/rollout-progress.ts";
 import { duration, fields, table, when } from "../output.ts";
 
@@ -102,7 +102,6 @@ interface MachineRow {
 /** Every machine of the rollout in one of `states`, batch by batch, those needing a look first. */
 export function machinesIn(r: Rollout, states: readonly MachineStateName[]): MachineRow[] {
   const wanted = new Set(states);
-  const order = new Map(STATE_ORDER.map((state, i) => [state, i]));
   return r.batches.flatMap((b) =>
     Object.entries(b.machine_states)
       .filter(([, m]) => wanted.has(m.state))
@@ -113,7 +112,7 @@ export function machinesIn(r: Rollout, states: readonly MachineStateName[]): Mac
         reason: m.reason ?? "",
         started: m.deploy_started_at,
       }))
-      .sort((a, c) => order.get(a.state)! - order.get(c.state)! || a.machine.localeCompare(c.machine)),
+      .sort((a, c) => byStateThenId({ id: a.machine, state: a.state }, { id: c.machine, state: c.state })),
   );
 }
 

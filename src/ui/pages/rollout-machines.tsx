@@ -26,8 +26,7 @@ export function BatchMachinesPage(props: {
 }) {
   const { view, rollout, batch, state } = props;
   const counts = stateCounts([batch]);
-  const all = machinesByState(batch);
-  const matching = state ? all.filter(([, m]) => m.state === state) : all;
+  const matching = machinesByState(batch, state || undefined);
   const pages = Math.max(1, Math.ceil(matching.length / BATCH_PAGE_SIZE));
   const page = Math.min(props.page, pages);
   const shown = matching.slice((page - 1) * BATCH_PAGE_SIZE, page * BATCH_PAGE_SIZE);

@@ -197,12 +197,18 @@ export function MachineTableHead() {
   );
 }
 
-/** A batch's machines in the order they need a look: by state (unhealthy first), then by name. */
-export function machinesByState(batch: Batch): [string, Schema<"RolloutMachineState">][] {
-  const order = new Map(STATE_ORDER.map((state, i) => [state, i]));
-  return Object.entries(batch.machine_states).sort(
-    ([a, ma], [b, mb]) => order.get(ma.state)! - order.get(mb.state)! || a.localeCompare(b),
-  );
+/**
+ * A batch's machines (those in `state`, if given) in the order they need a look: by state
+ * (`STATE_ORDER`), each state in the batch's own order (the order its machines start). One pass,
+ * no sort: a 100 000-machine batch costs what reading it does.
+ */
+export function machinesByState(batch: Batch, state?: string): [string, Schema<"RolloutMachineState">][] {
+  const buckets = new Map(STATE_ORDER.map((s) => [s, [] as [string, Schema<"RolloutMachineState">][]]));
+  for (const id of batch.machine_ids) {
+    const machine = batch.machine_states[id];
+    if (machine && (!state || machine.state === state)) buckets.get(machine.state)!.push([id, machine]);
+  }
+  return [...buckets.values()].flat();
 }
 
 /** The head line of a batch: its status, bar, counts with the waiting machines' gates, times. */
