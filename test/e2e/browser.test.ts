@@ -296,6 +296,8 @@ describe.skipIf(!available)("dashboard in Chromium", () => {
     };
     const waiting = rollout.batches[1]!.machine_ids.find((id) => rollout.batches[1]!.machine_health[id] === "pending")!;
     await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
+    // A reason typed meanwhile survives the re-renders.
+    await page.getByLabel("Pause reason").fill("error rate up in eu-west");
     await report(waiting, STORE(waiting, 2));
     await page
       .locator(`#rollout-progress tr[data-machine="${waiting}"] .badge.healthy`)
@@ -312,6 +314,9 @@ describe.skipIf(!available)("dashboard in Chromium", () => {
     expect(await held.first().locator("td.wrap").textContent()).toBe("budget:web");
     expect(await page.locator("#rollout-progress .blocked .chip").allTextContents()).toEqual(["budget:web"]);
     expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
+    expect(await page.getByLabel("Pause reason").inputValue()).toBe("error rate up in eu-west");
+    await page.getByLabel("Pause reason").fill("");
+    await page.getByLabel("Pause reason").blur();
     await screenshot(page, "rollout");
 
     // Pause with the button (and a reason); the rollout's page says so, then Resume.

@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
 import type { Schema } from "../../src/client/index.ts";
+import { refreshMinMs } from "../../src/ui/pages/rollouts.tsx";
 import { undecidedIn, verbsFor } from "../../src/ui/rollout-verbs.ts";
 
 type Batch = Schema<"Batch">;
@@ -42,4 +43,8 @@ test("which buttons a rollout offers, by its status and its current batch", () =
   for (const status of ["completed", "failed", "cancelled", "aborted"] as const) {
     expect(Object.values(verbsFor(rollout(status, [batch("succeeded")]))).some(Boolean)).toBe(false);
   }
+});
+
+test("a rollout page re-renders at most every machine count / 10 ms, from 0.2 s to 10 s", () => {
+  expect([12, 2_000, 5_000, 100_000, 1_000_000].map(refreshMinMs)).toEqual([200, 200, 500, 10_000, 10_000]);
 });
