@@ -358,7 +358,13 @@ class Connection {
     this.current = { abort, held: false, reader: null };
     let response: Response;
     try {
-      response = await this.server.options.fetch(request, this.bindings);
+      // Bun's Request renames methods it does not know to GET and upper-cases lower-case ones
+      // (`delete` becomes DELETE), but methods are case-sensitive: serving either as another
+      // method would act on a request that a proxy's method rules let through as harmless.
+      response =
+        request.method === head.method
+          ? await this.server.options.fetch(request, this.bindings)
+          : Response.json({ error: `method ${head.method} is not implemented` }, { status: 501 });
     } catch {
       response = Response.json({ error: "internal server error" }, { status: 500 });
     }

@@ -473,6 +473,25 @@ describe("framing at the edge", () => {
     expect(JSON.parse(response!.body)).toEqual({ error: "both transfer-encoding and content-length" });
   });
 
+  test("a method the runtime would rename (unknown, or a known one in lower case) is 501, not served as another", async () => {
+    const client = await RawClient.open(lenient.plain, "plain");
+    // Bun's Request turns FROB and TRACK into GET and delete into DELETE: methods are case-sensitive.
+    client.send(
+      ["FROB /who", "delete /who", "TRACK /who", "PURGE /who", "GET /after"]
+        .map((line) => `${line} HTTP/1.1\r\nHost: cp.example\r\n\r\n`)
+        .join(""),
+    );
+    await client.waitFor((text) => responses(text).length === 5, "five answers");
+    expect(responses(client.text).map((response) => [response.status, JSON.parse(response.body)])).toEqual([
+      [501, { error: "method FROB is not implemented" }],
+      [501, { error: "method delete is not implemented" }],
+      [501, { error: "method TRACK is not implemented" }],
+      [200, expect.objectContaining({ method: "PURGE" })],
+      [200, expect.objectContaining({ method: "GET", url: "http://cp.example/after" })],
+    ]);
+    client.close();
+  });
+
   test("a head over 16 KiB gets 431", async () => {
     const client = await RawClient.open(lenient.plain, "plain");
     client.send(`GET / HTTP/1.1\r\nHost: cp.example\r\nX-Big: ${"b".repeat(17 * 1024)}\r\n\r\n`);
