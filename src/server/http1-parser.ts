@@ -1,7 +1,7 @@
 // HTTP/1.x request framing (RFC 9112), runtime-neutral: the request head and chunked bodies.
 // Strict where framing is at stake (one Content-Length, chunked as the only transfer coding, no
-// obs-fold), lenient where RFC 9112 allows it (a bare LF ends a line, empty lines before a request
-// are skipped).
+// obs-fold, CRLF and nothing else in a chunked body's framing), lenient where RFC 9112 allows it
+// (a bare LF ends a line of the head, empty lines before a request are skipped).
 
 /** The largest request head taken, as Bun and Node limit it; past it the answer is 431. */
 export const MAX_HEAD_BYTES = 16 * 1024;
@@ -46,6 +46,11 @@ for (const char of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHI
 const CONTROL_IN_TARGET = /[\x00-\x20\x7f]/;
 const HOST = /^(\[[0-9A-Za-z:.%]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(:\d*)?$/;
 const DIGITS = /^\d{1,15}$/;
+// chunk-size [ chunk-ext ] (RFC 9112 §7.1.1): hex digits (at most 12 past leading zeros, 2^48 - 1),
+// then `;name[=token or quoted-string]` items with optional spaces around `;` and `=`.
+const CHUNK_TOKEN = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+";
+const CHUNK_EXTENSION = `[ \\t]*;[ \\t]*${CHUNK_TOKEN}(?:[ \\t]*=[ \\t]*(?:${CHUNK_TOKEN}|"(?:[\\t !#-\\[\\]-~\\x80-\\xff]|\\\\[\\t -~\\x80-\\xff])*"))?`;
+const CHUNK_SIZE_LINE = new RegExp(`^0*([0-9a-fA-F]{1,12})(?:${CHUNK_EXTENSION})*$`);
 
 /**
  * Where the head starting at `from` ends: the index just past its empty line, or -1 while it is
@@ -174,6 +179,12 @@ function fieldValue(line: string, from: number): string | null {
   return start === -1 ? "" : line.slice(start, end);
 }
 
+/** True for `name: value` with a token name and a value free of control characters. */
+function isFieldLine(line: string): boolean {
+  const colon = line.indexOf(":");
+  return colon > 0 && isToken(line, 0, colon) && fieldValue(line, colon + 1) !== null;
+}
+
 function splitTokens(value: string): string[] {
   return value
     .split(",")
@@ -223,19 +234,22 @@ export class ChunkedBodyDecoder {
         if (buffer.length - at > MAX_CHUNK_LINE_BYTES) throw new HttpFramingError(400, "malformed chunked body");
         break;
       }
-      const line = Buffer.from(buffer.buffer, buffer.byteOffset + at, lineEnd - at)
-        .toString("latin1")
-        .replace(/\r$/, "");
+      // Every line of the framing ends with CRLF: a parser in front that ended one at a bare LF
+      // (or did not) would read a different body, and what follows it as another request.
+      const crlf = lineEnd > at && buffer[lineEnd - 1] === 0x0d;
+      const line = crlf ? Buffer.from(buffer.buffer, buffer.byteOffset + at, lineEnd - 1 - at).toString("latin1") : "";
       at = lineEnd + 1;
       if (this.state === "size") {
-        const size = /^([0-9a-fA-F]{1,12})[ \t]*(;.*)?$/.exec(line);
+        const size = crlf ? CHUNK_SIZE_LINE.exec(line) : null;
         if (!size) throw new HttpFramingError(400, "malformed chunk size");
         this.remaining = parseInt(size[1]!, 16);
         this.state = this.remaining === 0 ? "trailer" : "data";
       } else if (this.state === "data-end") {
+        if (!crlf) throw new HttpFramingError(400, "chunk data not followed by CRLF");
         if (line !== "") throw new HttpFramingError(400, "chunk data longer than its size");
         this.state = "size";
       } else {
+        if (!crlf || (line !== "" && !isFieldLine(line))) throw new HttpFramingError(400, "malformed trailer section");
         this.trailerBytes += line.length;
         if (this.trailerBytes > MAX_HEAD_BYTES) throw new HttpFramingError(431, "trailer section too large");
         if (line === "") this.state = "done";

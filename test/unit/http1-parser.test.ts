@@ -151,6 +151,37 @@ describe("ChunkedBodyDecoder", () => {
     expect(decoder.body().length).toBe(5);
   });
 
+  test("its framing lines end with CRLF, not a bare LF (a proxy reading them otherwise would see another body)", () => {
+    // A proxy that ends the size line at CRLF reads "3;a\nxx" as one line and a 3-byte chunk "abc";
+    // ending it at the bare LF instead reads the chunk "xx\r" and a next size of 0xabc.
+    const cases = [
+      ["3;a\nxx\r\nabc\r\n0\r\n\r\n", "malformed chunk size"],
+      ["3\nabc\r\n0\r\n\r\n", "malformed chunk size"],
+      ["3\r\nabc\n0\r\n\r\n", "chunk data not followed by CRLF"],
+      ["3\r\nabc\r\n0\r\n\n", "malformed trailer section"],
+      ["3\r\nabc\r\n0\r\nX-T: 1\n\r\n", "malformed trailer section"],
+    ];
+    for (const [body, message] of cases) {
+      expect(() => new ChunkedBodyDecoder(1024).feed(bytes(body!))).toThrow(message!);
+    }
+  });
+
+  test("chunk extensions are name[=value] pairs, leading zeros are taken, sizes past 2^48 are refused", () => {
+    const decode = (body: string) => {
+      const decoder = new ChunkedBodyDecoder(1024);
+      decoder.feed(bytes(body));
+      expect(decoder.done).toBe(true);
+      return Buffer.from(decoder.body()).toString();
+    };
+    expect(decode('3 ; a=1;b ;c="x;\\"y"\r\nabc\r\n0;last\r\n\r\n')).toBe("abc");
+    expect(decode("0000000000000000003\r\nabc\r\n0\r\n\r\n")).toBe("abc");
+    for (const line of ["3;", "3;a=", "3 4", '3;a="x', "3;a b", "3;a=\x01", "3 ", "1000000000000"]) {
+      expect(() => new ChunkedBodyDecoder(1024).feed(bytes(`${line}\r\nabc\r\n0\r\n\r\n`))).toThrow(
+        "malformed chunk size",
+      );
+    }
+  });
+
   test("malformed chunk framing is refused", () => {
     expect(() => new ChunkedBodyDecoder(1024).feed(bytes("zz\r\n"))).toThrow("malformed chunk size");
     expect(() => new ChunkedBodyDecoder(1024).feed(bytes("2\r\nabc\r\n"))).toThrow("chunk data longer than its size");
