@@ -198,7 +198,9 @@ function splitTokens(value: string): string[] {
  * stays with the caller.
  */
 export class ChunkedBodyDecoder {
-  private readonly parts: Uint8Array<ArrayBuffer>[] = [];
+  // One buffer grown by doubling: a list of parts would cost an object per chunk, and a body of
+  // 1-byte chunks would take ~200 bytes of memory per byte sent.
+  private decoded = Buffer.alloc(0);
   private state: "size" | "data" | "data-end" | "trailer" | "done" = "size";
   private remaining = 0;
   private trailerBytes = 0;
@@ -222,7 +224,7 @@ export class ChunkedBodyDecoder {
     while (at < buffer.length && this.state !== "done" && !this.overLimit) {
       if (this.state === "data") {
         const take = Math.min(this.remaining, buffer.length - at);
-        this.parts.push(buffer.slice(at, at + take));
+        this.keep(buffer.subarray(at, at + Math.min(take, this.limit + 1 - this.size)));
         this.size += take;
         this.remaining -= take;
         at += take;
@@ -260,6 +262,18 @@ export class ChunkedBodyDecoder {
 
   /** The decoded body (at most `limit` + 1 bytes of it, when over the limit). */
   body(): Uint8Array<ArrayBuffer> {
-    return Buffer.concat(this.parts).subarray(0, this.limit + 1);
+    return this.decoded.subarray(0, Math.min(this.size, this.limit + 1));
+  }
+
+  private keep(bytes: Uint8Array): void {
+    const kept = Math.min(this.size, this.limit + 1);
+    if (kept + bytes.length > this.decoded.length) {
+      const grown = Buffer.allocUnsafe(
+        Math.min(Math.max(kept + bytes.length, 2 * this.decoded.length, 4096), this.limit + 1),
+      );
+      this.decoded.copy(grown, 0, 0, kept);
+      this.decoded = grown;
+    }
+    this.decoded.set(bytes, kept);
   }
 }

@@ -144,6 +144,20 @@ describe("ChunkedBodyDecoder", () => {
     expect(Buffer.from(decoder.body()).toString()).toBe("hello, world");
   });
 
+  test("a body of many tiny chunks costs its bytes, not an object per chunk", () => {
+    const chunks = 200_000;
+    const decoder = new ChunkedBodyDecoder(1024 * 1024);
+    const encoded = bytes(`${"1\r\na\r\n".repeat(chunks)}0\r\n\r\n`);
+    Bun.gc(true);
+    const before = process.memoryUsage().heapUsed;
+    decoder.feed(encoded);
+    Bun.gc(true);
+    const grown = process.memoryUsage().heapUsed - before;
+    expect(decoder.body().length).toBe(chunks);
+    // One view per chunk took ~100 bytes each (20 MB here, 200 MB for 1 MiB of such chunks).
+    expect(grown).toBeLessThan(4 * 1024 * 1024);
+  });
+
   test("stops past its limit, keeping limit + 1 bytes", () => {
     const decoder = new ChunkedBodyDecoder(4);
     decoder.feed(bytes("a\r\n0123456789\r\n"));
