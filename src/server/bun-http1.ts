@@ -51,6 +51,10 @@ export class Http1Server {
 
   constructor(readonly options: Http1Options) {}
 
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
   /**
    * Socket handlers for `Bun.listen`. With TLS, `acceptHandshake` judges each completed handshake:
    * the peer identity to hand the app, or null to close the connection.
@@ -118,7 +122,11 @@ export class Http1Server {
   }
 }
 
-type Phase = "head" | "body" | "busy" | "idle";
+/**
+ * `closing`: the last answer is out and the sending side shut; what the client still sends is read
+ * and thrown away until it closes too (or for the head timeout), see `end`.
+ */
+type Phase = "head" | "body" | "busy" | "idle" | "closing";
 type BodyRead = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array<ArrayBuffer>>["read"]>>;
 interface Exchange {
   head: RequestHead;
@@ -165,7 +173,7 @@ class Connection {
   }
 
   received(chunk: Buffer): void {
-    if (this.isClosed) return;
+    if (this.isClosed || this.phase === "closing") return;
     this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     if (this.phase === "busy") {
       // Pipelined bytes wait for the exchange in progress, within what one more request may hold.
@@ -185,6 +193,10 @@ class Connection {
 
   peerEnded(): void {
     this.peerFinished = true;
+    if (this.phase === "closing") {
+      this.close();
+      return;
+    }
     // A client that hangs up on a held poll or stream is gone: the app learns it from the
     // request's signal. Other requests half-closed after sending are still answered.
     if (this.held || (this.phase !== "busy" && !this.pumping)) this.drop();
@@ -218,7 +230,7 @@ class Connection {
 
   /** True while no request is in progress: nothing of one received, nothing being answered. */
   get unused(): boolean {
-    return this.phase === "idle" || (this.phase === "head" && this.pending.length === 0);
+    return this.phase === "idle" || this.phase === "closing" || (this.phase === "head" && this.pending.length === 0);
   }
 
   /** True while answering a request whose response is held open (keepOpen). */
@@ -496,12 +508,30 @@ class Connection {
     return this.waitingForDrain.promise;
   }
 
+  /**
+   * Closes once the answer is out. A client may still be sending (a body left unread, requests
+   * pipelined behind a `Connection: close`): closing the socket on unread bytes makes the kernel
+   * send a reset, which discards the answer at the client before it reads it. So only the sending
+   * side is shut here, and what arrives is thrown away until the client closes, for at most the head
+   * timeout (RFC 9112 §9.6), as nginx's lingering close does. Not while the server stops.
+   */
   private end(): void {
     if (this.isClosed) return;
     if (this.unsent.length > 0) {
       void this.drainWrites().then(() => this.end());
       return;
     }
+    if (this.peerFinished || this.server.isStopping) {
+      this.close();
+      return;
+    }
+    this.phase = "closing";
+    this.pending = NO_BYTES;
+    this.socket.shutdown();
+    this.setDeadline(Date.now() + this.server.options.timeouts.headMs);
+  }
+
+  private close(): void {
     this.socket.end();
     this.closed();
   }
@@ -546,6 +576,7 @@ class Connection {
 
   private expired(): void {
     if (this.phase === "idle") this.end();
+    else if (this.phase === "closing") this.drop();
     else if (this.phase === "busy") this.drop();
     else if (this.pending.length > 0 || this.head !== null)
       this.failed(new HttpFramingError(408, "request not received in time"));

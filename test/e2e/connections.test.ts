@@ -43,6 +43,12 @@ async function testApp(request: Request, bindings: Bindings): Promise<Response> 
       stored.push(body);
       return Response.json({ stored: body });
     }
+    case "/limited":
+      // As the app's body limit: judged from the declared length, the body left unread.
+      if (Number(request.headers.get("content-length")) > 1024 * 1024) {
+        return Response.json({ error: "request body exceeds 1 MiB" }, { status: 413 });
+      }
+      return Response.json({ length: (await request.arrayBuffer()).byteLength });
     case "/held":
       bindings.keepOpen?.(request);
       await Promise.race([
@@ -490,6 +496,29 @@ describe("framing at the edge", () => {
       [200, expect.objectContaining({ method: "GET", url: "http://cp.example/after" })],
     ]);
     client.close();
+  });
+
+  test("a client that sends its whole over-limit body before reading gets the 413, not a reset", async () => {
+    const outcomes = await Promise.all(
+      KINDS.map(async (kind) => {
+        const client = await RawClient.open(lenient[kind], kind);
+        // Reading nothing until the body is sent, as Python's http.client does: had the server
+        // closed with the body unread, the kernel's reset would discard the answer unread here.
+        client.socket.pause();
+        const body = Buffer.alloc(8 * 1024 * 1024, "a");
+        const head = `POST /limited HTTP/1.1\r\nHost: cp.example\r\nContent-Length: ${body.length}\r\n\r\n`;
+        const sent = await new Promise<boolean>((resolve) =>
+          client.socket.write(Buffer.concat([Buffer.from(head), body]), (error) => resolve(!error)),
+        );
+        client.socket.resume();
+        await client.waitClosed();
+        return {
+          sent,
+          answers: responses(client.text).map((response) => [response.status, response.headers.connection]),
+        };
+      }),
+    );
+    expect(outcomes).toEqual(KINDS.map(() => ({ sent: true, answers: [[413, "close"]] })));
   });
 
   test("a head over 16 KiB gets 431", async () => {
