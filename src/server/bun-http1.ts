@@ -137,6 +137,13 @@ interface Exchange {
 class Connection {
   private phase: Phase = "head";
   private pending: Buffer = NO_BYTES;
+  /**
+   * Bytes that arrived while an answer was pending, kept as they came and joined to `pending` once:
+   * joining each piece as it comes would copy everything before it again (quadratic in what a
+   * client pipelines: 2 GiB of copying for a 2 MiB body sent in 1 KiB pieces).
+   */
+  private queued: Buffer[] = [];
+  private queuedBytes = 0;
   private head: RequestHead | null = null;
   private fixedBody: Buffer<ArrayBuffer> | null = null;
   private fixedBodyReceived = 0;
@@ -174,12 +181,14 @@ class Connection {
 
   received(chunk: Buffer): void {
     if (this.isClosed || this.phase === "closing") return;
-    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     if (this.phase === "busy") {
       // Pipelined bytes wait for the exchange in progress, within what one more request may hold.
-      if (this.pending.length > MAX_HEAD_BYTES + this.server.options.maxBodyBytes) this.drop();
+      this.queued.push(chunk);
+      this.queuedBytes += chunk.length;
+      if (this.pending.length + this.queuedBytes > MAX_HEAD_BYTES + this.server.options.maxBodyBytes) this.drop();
       return;
     }
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     if (this.phase === "idle") {
       this.phase = "head";
       this.headStartedAt = Date.now();
@@ -264,6 +273,11 @@ class Connection {
         // dropped by the stall deadline, not served more.
         if (this.unsent.length > 0) await this.drainWrites();
         if (this.isClosed) return;
+        if (this.queued.length > 0) {
+          this.pending = Buffer.concat([this.pending, ...this.queued]);
+          this.queued = [];
+          this.queuedBytes = 0;
+        }
         if (this.closeAfterResponse || exchange.head.close || (this.peerFinished && this.pending.length === 0)) {
           this.end();
           return;
