@@ -23,6 +23,8 @@ const MIN_BODY_BYTES_PER_SECOND = 4 * 1024;
 /** At shutdown, how long a held response (long-poll, event stream) has to be ended by the app before it is cut. */
 const HELD_RESPONSE_GRACE_MS = 1000;
 const NO_BYTES = Buffer.alloc(0);
+/** The methods the app's routes use, as `OPTIONS *` answers them. */
+const SERVER_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 const STATUSES_WITHOUT_BODY = new Set([204, 304]);
 // Framing is the edge's: the app's own values of these would contradict it.
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "content-length", "date"]);
@@ -368,6 +370,12 @@ class Connection {
   }
 
   private async serve(head: RequestHead, body: Uint8Array<ArrayBuffer> | null): Promise<void> {
+    if (head.target === "*") {
+      // OPTIONS * asks about the server, not a resource (RFC 9110 §9.3.7): no route can take it.
+      // Health checks send it (HAProxy's documentation of `option httpchk`).
+      await this.respond(new Response(null, { headers: { allow: SERVER_METHODS } }), head);
+      return;
+    }
     const abort = new AbortController();
     let request: Request;
     try {

@@ -22,7 +22,7 @@ export class HttpFramingError extends Error {
 /** A parsed request head. */
 export interface RequestHead {
   method: string;
-  /** The request target as sent: origin-form (`/path?query`) or absolute-form. */
+  /** The request target as sent: origin-form (`/path?query`), absolute-form, or `*` (OPTIONS only). */
   target: string;
   /** `HTTP/1.0` or `HTTP/1.1`. */
   version: "HTTP/1.0" | "HTTP/1.1";
@@ -90,7 +90,11 @@ export function parseRequestHead(text: string): RequestHead {
     if (/^HTTP\/\d\.\d$/.test(version)) throw new HttpFramingError(505, `${version} is not supported`);
     throw new HttpFramingError(400, "malformed HTTP version");
   }
-  if (target === "" || CONTROL_IN_TARGET.test(target) || !(target.startsWith("/") || /^https?:\/\//i.test(target))) {
+  const asterisk = target === "*" && method === "OPTIONS";
+  if (
+    !asterisk &&
+    (target === "" || CONTROL_IN_TARGET.test(target) || !(target.startsWith("/") || /^https?:\/\//i.test(target)))
+  ) {
     throw new HttpFramingError(400, "malformed request target");
   }
 

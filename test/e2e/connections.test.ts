@@ -498,6 +498,21 @@ describe("framing at the edge", () => {
     client.close();
   });
 
+  test("OPTIONS * (HAProxy's documented health check) is answered by the edge, and the connection stays usable", async () => {
+    const client = await RawClient.open(lenient.plain, "plain");
+    client.send("OPTIONS * HTTP/1.1\r\nHost: cp.example\r\n\r\nGET /after HTTP/1.1\r\nHost: cp.example\r\n\r\n");
+    await client.waitFor((text) => responses(text).length === 2, "two answers");
+    const [options, after] = responses(client.text);
+    expect([options!.status, options!.headers.allow, options!.headers["content-length"], options!.body]).toEqual([
+      200,
+      "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
+      "0",
+      "",
+    ]);
+    expect(JSON.parse(after!.body).url).toBe("http://cp.example/after");
+    client.close();
+  });
+
   test("a client that sends its whole over-limit body before reading gets the 413, not a reset", async () => {
     const outcomes = await Promise.all(
       KINDS.map(async (kind) => {

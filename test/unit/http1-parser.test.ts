@@ -98,6 +98,7 @@ describe("parseRequestHead", () => {
       ["GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505, "HTTP/2.0 is not supported"],
       ["GET / HTTPS/1.1\r\nHost: a\r\n\r\n", 400, "malformed HTTP version"],
       ["GET nope HTTP/1.1\r\nHost: a\r\n\r\n", 400, "malformed request target"],
+      ["GET * HTTP/1.1\r\nHost: a\r\n\r\n", 400, "malformed request target"],
       ["GET /a\x01b HTTP/1.1\r\nHost: a\r\n\r\n", 400, "malformed request target"],
       ["GET / HTTP/1.1\r\n\r\n", 400, "missing host header"],
       ["GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, "more than one host header"],
@@ -115,8 +116,9 @@ describe("parseRequestHead", () => {
     expect(refusal(`GET / HTTP/1.1\r\nHost: a\r\n${fields}\r\n`).status).toBe(431);
   });
 
-  test("absolute-form targets and IPv6 hosts are taken", () => {
+  test("absolute-form targets, the asterisk-form of OPTIONS and IPv6 hosts are taken", () => {
     expect(parseRequestHead("GET http://cp/x HTTP/1.1\r\nHost: cp\r\n\r\n").target).toBe("http://cp/x");
+    expect(parseRequestHead("OPTIONS * HTTP/1.1\r\nHost: cp\r\n\r\n").target).toBe("*");
     expect(parseRequestHead("GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n").host).toBe("[::1]:8080");
   });
 });
