@@ -44,6 +44,8 @@ for (const char of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHI
 }
 // Request targets: no C0 controls, space or DEL.
 const CONTROL_IN_TARGET = /[\x00-\x20\x7f]/;
+// Field values: no C0 controls but HTAB, no DEL.
+const CONTROL_IN_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 const HOST = /^(\[[0-9A-Za-z:.%]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(:\d*)?$/;
 const DIGITS = /^\d{1,15}$/;
 // chunk-size [ chunk-ext ] (RFC 9112 §7.1.1): hex digits (at most 12 past leading zeros, 2^48 - 1),
@@ -77,14 +79,17 @@ export function skipEmptyLines(buffer: Uint8Array, from: number): number {
 
 /** Parses a complete head (request line through the empty line), given as latin1 text. */
 export function parseRequestHead(text: string): RequestHead {
-  const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line.endsWith("\r")) lines[i] = line.slice(0, -1);
+  // Lines are walked in place (no split): this runs for every request on the hot path.
+  let lineEnd = text.indexOf("\n");
+  const requestLine = text.slice(0, lineEnd > 0 && text.charCodeAt(lineEnd - 1) === 0x0d ? lineEnd - 1 : lineEnd);
+  const firstSpace = requestLine.indexOf(" ");
+  const secondSpace = requestLine.indexOf(" ", firstSpace + 1);
+  if (firstSpace === -1 || secondSpace === -1 || requestLine.indexOf(" ", secondSpace + 1) !== -1) {
+    throw new HttpFramingError(400, "malformed request line");
   }
-  const requestLine = lines[0]!.split(" ");
-  if (requestLine.length !== 3) throw new HttpFramingError(400, "malformed request line");
-  const [method, target, version] = requestLine as [string, string, string];
+  const method = requestLine.slice(0, firstSpace);
+  const target = requestLine.slice(firstSpace + 1, secondSpace);
+  const version = requestLine.slice(secondSpace + 1);
   if (!isToken(method, 0, method.length)) throw new HttpFramingError(400, "malformed request method");
   if (version !== "HTTP/1.1" && version !== "HTTP/1.0") {
     if (/^HTTP\/\d\.\d$/.test(version)) throw new HttpFramingError(505, `${version} is not supported`);
@@ -93,7 +98,9 @@ export function parseRequestHead(text: string): RequestHead {
   const asterisk = target === "*" && method === "OPTIONS";
   if (
     !asterisk &&
-    (target === "" || CONTROL_IN_TARGET.test(target) || !(target.startsWith("/") || /^https?:\/\//i.test(target)))
+    (target === "" ||
+      CONTROL_IN_TARGET.test(target) ||
+      !(target.charCodeAt(0) === 0x2f || /^https?:\/\//i.test(target)))
   ) {
     throw new HttpFramingError(400, "malformed request target");
   }
@@ -103,18 +110,22 @@ export function parseRequestHead(text: string): RequestHead {
   let hostFields = 0;
   let contentLength: number | null = null;
   let transferCodings: string[] | null = null;
-  let connectionTokens: string[] = [];
+  let connectionTokens: string[] | null = null;
   let expectContinue = false;
-  // The text ends with the empty line, so the last two entries of `lines` are empty.
-  const fieldLines = lines.length - 2;
-  if (fieldLines - 1 > MAX_HEADER_FIELDS) throw new HttpFramingError(431, "too many header fields");
-  for (let i = 1; i < fieldLines; i++) {
-    const line = lines[i]!;
-    if (line.startsWith(" ") || line.startsWith("\t")) throw new HttpFramingError(400, "obsolete line folding");
-    const colon = line.indexOf(":");
-    if (colon <= 0 || !isToken(line, 0, colon)) throw new HttpFramingError(400, "malformed header field");
-    const name = line.slice(0, colon).toLowerCase();
-    const value = fieldValue(line, colon + 1);
+  for (let start = lineEnd + 1; ; start = lineEnd + 1) {
+    lineEnd = text.indexOf("\n", start);
+    if (lineEnd === -1) break;
+    const end = lineEnd > start && text.charCodeAt(lineEnd - 1) === 0x0d ? lineEnd - 1 : lineEnd;
+    if (end === start) break;
+    if (headers.length === MAX_HEADER_FIELDS) throw new HttpFramingError(431, "too many header fields");
+    const first = text.charCodeAt(start);
+    if (first === 0x20 || first === 0x09) throw new HttpFramingError(400, "obsolete line folding");
+    const colon = text.indexOf(":", start);
+    if (colon === -1 || colon >= end || !isToken(text, start, colon)) {
+      throw new HttpFramingError(400, "malformed header field");
+    }
+    const name = text.slice(start, colon).toLowerCase();
+    const value = fieldValue(text, colon + 1, end);
     if (value === null) throw new HttpFramingError(400, `control character in header ${name}`);
     headers.push([name, value]);
     switch (name) {
@@ -136,7 +147,7 @@ export function parseRequestHead(text: string): RequestHead {
         transferCodings = [...(transferCodings ?? []), ...splitTokens(value)];
         break;
       case "connection":
-        connectionTokens = [...connectionTokens, ...splitTokens(value)];
+        connectionTokens = [...(connectionTokens ?? []), ...splitTokens(value)];
         break;
       case "expect":
         expectContinue = value.toLowerCase() === "100-continue";
@@ -156,7 +167,8 @@ export function parseRequestHead(text: string): RequestHead {
     chunked = true;
   }
   const close =
-    connectionTokens.includes("close") || (version === "HTTP/1.0" && !connectionTokens.includes("keep-alive"));
+    connectionTokens?.includes("close") === true ||
+    (version === "HTTP/1.0" && connectionTokens?.includes("keep-alive") !== true);
   return { method, target, version, headers, host, contentLength, chunked, close, expectContinue };
 }
 
@@ -169,24 +181,20 @@ function isToken(text: string, from: number, to: number): boolean {
   return to > from;
 }
 
-/** The field value starting at `from`, without surrounding spaces and tabs; null when it holds a control character (HTAB aside) or DEL. */
-function fieldValue(line: string, from: number): string | null {
-  let start = -1;
-  let end = from;
-  for (let i = from; i < line.length; i++) {
-    const code = line.charCodeAt(i);
-    if (code === 0x20 || code === 0x09) continue;
-    if (code < 0x20 || code === 0x7f) return null;
-    if (start === -1) start = i;
-    end = i + 1;
-  }
-  return start === -1 ? "" : line.slice(start, end);
+/** The field value in `line[from, to)` without surrounding spaces and tabs; null when it holds a control character (HTAB aside) or DEL. */
+function fieldValue(line: string, from: number, to: number): string | null {
+  let start = from;
+  let end = to;
+  while (start < end && (line.charCodeAt(start) === 0x20 || line.charCodeAt(start) === 0x09)) start++;
+  while (end > start && (line.charCodeAt(end - 1) === 0x20 || line.charCodeAt(end - 1) === 0x09)) end--;
+  const value = line.slice(start, end);
+  return CONTROL_IN_VALUE.test(value) ? null : value;
 }
 
 /** True for `name: value` with a token name and a value free of control characters. */
 function isFieldLine(line: string): boolean {
   const colon = line.indexOf(":");
-  return colon > 0 && isToken(line, 0, colon) && fieldValue(line, colon + 1) !== null;
+  return colon > 0 && isToken(line, 0, colon) && fieldValue(line, colon + 1, line.length) !== null;
 }
 
 function splitTokens(value: string): string[] {
