@@ -161,7 +161,11 @@ export function parseRequestHead(text: string): RequestHead {
   if (transferCodings !== null) {
     if (version === "HTTP/1.0") throw new HttpFramingError(400, "transfer-encoding in an HTTP/1.0 request");
     if (contentLength !== null) throw new HttpFramingError(400, "both transfer-encoding and content-length");
-    if (transferCodings.length !== 1 || transferCodings[0] !== "chunked") {
+    // Without chunked last (and once) the body's end cannot be known (RFC 9112 §6.3): 400.
+    if (transferCodings.at(-1) !== "chunked" || transferCodings.indexOf("chunked") !== transferCodings.length - 1) {
+      throw new HttpFramingError(400, "chunked must be the last transfer coding, applied once");
+    }
+    if (transferCodings.length > 1) {
       throw new HttpFramingError(501, "transfer codings other than chunked are not supported");
     }
     chunked = true;

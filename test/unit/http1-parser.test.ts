@@ -78,6 +78,20 @@ describe("parseRequestHead", () => {
     expect(refusal("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n").status).toBe(400);
   });
 
+  test("a body whose length cannot be known (chunked not last, or twice) is 400, not 501 (RFC 9112 §6.3)", () => {
+    const te = (value: string) => refusal(`POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: ${value}\r\n\r\n`);
+    for (const value of ["chunked, gzip", "gzip", "chunked, chunked", ""]) {
+      expect(te(value)).toEqual({ status: 400, message: "chunked must be the last transfer coding, applied once" });
+    }
+    expect(
+      refusal("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n").status,
+    ).toBe(400);
+    expect(te("gzip, chunked")).toEqual({
+      status: 501,
+      message: "transfer codings other than chunked are not supported",
+    });
+  });
+
   test("Content-Length must be digits, and repeated only with the same value", () => {
     expect(parseRequestHead("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\n\r\n").contentLength).toBe(5);
     expect(refusal("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n").message).toBe(
