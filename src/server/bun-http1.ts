@@ -318,11 +318,11 @@ class Connection {
       if (skipped > 0) this.pending = this.pending.subarray(skipped);
       const end = findHeadEnd(this.pending, 0);
       if (end === -1) {
-        if (this.pending.length > MAX_HEAD_BYTES) throw new HttpFramingError(431, "request head too large");
+        if (this.pending.length > MAX_HEAD_BYTES) throw headTooLarge(this.pending);
         if (this.pending.length > 0) this.phase = "head";
         return null;
       }
-      if (end > MAX_HEAD_BYTES) throw new HttpFramingError(431, "request head too large");
+      if (end > MAX_HEAD_BYTES) throw headTooLarge(this.pending);
       const head = parseRequestHead(this.pending.toString("latin1", 0, end));
       this.pending = end === this.pending.length ? NO_BYTES : this.pending.subarray(end);
       this.head = head;
@@ -604,6 +604,14 @@ class Connection {
       this.failed(new HttpFramingError(408, "request not received in time"));
     else this.drop();
   }
+}
+
+/** 414 when the request line alone is past the limit (RFC 9112 §3), else 431. */
+function headTooLarge(pending: Buffer): HttpFramingError {
+  const lineEnd = pending.indexOf(0x0a);
+  return lineEnd === -1 || lineEnd > MAX_HEAD_BYTES
+    ? new HttpFramingError(414, "request target too long")
+    : new HttpFramingError(431, "request head too large");
 }
 
 const NON_ASCII = /[\x80-\xff]/;

@@ -3,7 +3,7 @@
 // obs-fold, CRLF and nothing else in a chunked body's framing), lenient where RFC 9112 allows it
 // (a bare LF ends a line of the head, empty lines before a request are skipped).
 
-/** The largest request head taken, as Bun and Node limit it; past it the answer is 431. */
+/** The largest request head taken, as Bun and Node limit it; past it the answer is 431 (414 for the request line alone). */
 export const MAX_HEAD_BYTES = 16 * 1024;
 /** The most header fields taken, as Bun limits them; past it the answer is 431. */
 export const MAX_HEADER_FIELDS = 100;
@@ -12,7 +12,7 @@ const MAX_CHUNK_LINE_BYTES = 4096;
 /** A request the framing refuses: answered with `status` and `message`, then the connection closes. */
 export class HttpFramingError extends Error {
   constructor(
-    readonly status: 400 | 408 | 413 | 431 | 501 | 505,
+    readonly status: 400 | 408 | 413 | 414 | 431 | 501 | 505,
     message: string,
   ) {
     super(message);

@@ -543,6 +543,18 @@ describe("framing at the edge", () => {
     expect(responses(client.text)[0]!.status).toBe(431);
   });
 
+  test("a request line over 16 KiB gets 414 (RFC 9112 §3), whether or not its end has arrived", async () => {
+    const statuses = await Promise.all(
+      ["\r\nHost: cp.example\r\n\r\n", ""].map(async (rest) => {
+        const client = await RawClient.open(lenient.plain, "plain");
+        client.send(`GET /${"t".repeat(17 * 1024)} HTTP/1.1${rest}`);
+        await client.waitClosed();
+        return responses(client.text).map((response) => [response.status, JSON.parse(response.body).error]);
+      }),
+    );
+    expect(statuses).toEqual([[[414, "request target too long"]], [[414, "request target too long"]]]);
+  });
+
   test("HEAD gets the headers without a body, and the connection stays usable", async () => {
     const client = await RawClient.open(lenient.plain, "plain");
     client.send("HEAD /who HTTP/1.1\r\nHost: cp.example\r\n\r\nGET /after HTTP/1.1\r\nHost: cp.example\r\n\r\n");
