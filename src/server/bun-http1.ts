@@ -3,6 +3,7 @@ import { STATUS_CODES } from "node:http";
 import type { Bindings, PeerIdentity } from "../context.ts";
 import type { ConnectionTimeouts, FetchHandler } from "./adapter.ts";
 import {
+  canStartRequest,
   ChunkedBodyDecoder,
   HttpFramingError,
   MAX_HEAD_BYTES,
@@ -316,6 +317,10 @@ class Connection {
     if (this.head === null) {
       const skipped = skipEmptyLines(this.pending, 0);
       if (skipped > 0) this.pending = this.pending.subarray(skipped);
+      // Garbage (such as a TLS handshake on the plain port) is refused at once, not at the deadline.
+      if (this.pending.length > 0 && !canStartRequest(this.pending)) {
+        throw new HttpFramingError(400, "malformed request line");
+      }
       const end = findHeadEnd(this.pending, 0);
       if (end === -1) {
         if (this.pending.length > MAX_HEAD_BYTES) throw headTooLarge(this.pending);

@@ -67,6 +67,16 @@ export function findHeadEnd(buffer: Uint8Array, from: number): number {
   return -1;
 }
 
+/**
+ * False when `buffer` (past any empty lines) cannot be the start of a request: its first byte is
+ * no method character, nor a CR whose LF has yet to come.
+ */
+export function canStartRequest(buffer: Uint8Array): boolean {
+  const first = buffer[0]!;
+  if (first === 0x0d) return buffer.length === 1;
+  return first < 128 && TOKEN_CHARS[first] === 1;
+}
+
 /** How many bytes of empty lines (CRLF or LF) start `buffer` at `from`. */
 export function skipEmptyLines(buffer: Uint8Array, from: number): number {
   let i = from;

@@ -543,6 +543,16 @@ describe("framing at the edge", () => {
     expect(responses(client.text)[0]!.status).toBe(431);
   });
 
+  test("bytes that cannot start a request (a TLS handshake on the plain port) get 400 at once, not after the head deadline", async () => {
+    const client = await RawClient.open(lenient.plain, "plain");
+    // The start of a TLS ClientHello: no line end, so only the deadline would end the wait.
+    client.socket.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]));
+    await client.waitClosed();
+    expect(responses(client.text).map((response) => [response.status, JSON.parse(response.body).error])).toEqual([
+      [400, "malformed request line"],
+    ]);
+  });
+
   test("a request line over 16 KiB gets 414 (RFC 9112 §3), whether or not its end has arrived", async () => {
     const statuses = await Promise.all(
       ["\r\nHost: cp.example\r\n\r\n", ""].map(async (rest) => {

@@ -1,6 +1,7 @@
 // HTTP/1.x request framing: what the Bun edge accepts, refuses, and how it reads bodies.
 import { describe, expect, test } from "bun:test";
 import {
+  canStartRequest,
   ChunkedBodyDecoder,
   HttpFramingError,
   findHeadEnd,
@@ -36,6 +37,17 @@ describe("findHeadEnd", () => {
   test("empty lines before a request line are skipped", () => {
     expect(skipEmptyLines(bytes("\r\n\nGET"), 0)).toBe(3);
     expect(skipEmptyLines(bytes("GET"), 0)).toBe(0);
+  });
+
+  test("what cannot start a request is told from its first byte; a CR may still become an empty line", () => {
+    expect(["G", "M-SEARCH", "\r"].map((text) => canStartRequest(bytes(text)))).toEqual([true, true, true]);
+    expect(["\x16\x03\x01", "\rX", " GET", "\x00", "\xff"].map((text) => canStartRequest(bytes(text)))).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
   });
 });
 
