@@ -75,6 +75,16 @@ async function testApp(request: Request, bindings: Bindings): Promise<Response> 
       });
       return new Response(body, { headers: { "content-type": "text/plain" } });
     }
+    case "/no-content":
+      return new Response("dropped", { status: 204 });
+    case "/not-modified":
+      return new Response(null, { status: 304, headers: { etag: '"e1"', "content-length": "42" } });
+    case "/cookies": {
+      const headers = new Headers({ "content-length": "999", connection: "close" });
+      headers.append("set-cookie", "a=1; Path=/");
+      headers.append("set-cookie", "b=2; Path=/");
+      return new Response("c", { headers });
+    }
     case "/big":
       return new Response("x".repeat(Number(url.searchParams.get("bytes"))));
     default:
@@ -572,6 +582,43 @@ describe("framing at the edge", () => {
     const head = client.text.slice(0, client.text.indexOf("\r\n\r\n") + 4);
     expect(head).toStartWith("HTTP/1.1 200 OK\r\n");
     expect(client.text.slice(head.length)).toStartWith("HTTP/1.1 200 OK\r\n");
+    client.close();
+  });
+
+  test("204 and 304 carry no body and no length, Set-Cookie stays one field per cookie, and the edge frames and dates every answer", async () => {
+    const client = await RawClient.open(lenient.plain, "plain");
+    client.send(
+      ["/no-content", "/not-modified", "/cookies", "/after"]
+        .map((path) => `GET ${path} HTTP/1.1\r\nHost: cp.example\r\n\r\n`)
+        .join(""),
+    );
+    await client.waitFor((text) => text.includes("/after"), "the last answer");
+    // No body here holds "HTTP/1.1 ", so each answer starts where the next status line does.
+    const answers = client.text.split(/(?=HTTP\/1\.1 \d{3} )/);
+    const heads = answers.map((answer) => answer.slice(0, answer.indexOf("\r\n\r\n")));
+    const fields = (head: string) => head.split("\r\n").slice(1);
+    expect(heads.map((head) => head.split("\r\n")[0])).toEqual([
+      "HTTP/1.1 204 No Content",
+      "HTTP/1.1 304 Not Modified",
+      "HTTP/1.1 200 OK",
+      "HTTP/1.1 200 OK",
+    ]);
+    for (const head of heads) expect(fields(head).filter((field) => /^date: .+ GMT$/.test(field))).toHaveLength(1);
+    expect(fields(heads[0]!).filter((field) => !field.startsWith("date:"))).toEqual([]);
+    expect(fields(heads[1]!).filter((field) => !field.startsWith("date:"))).toEqual(['etag: "e1"']);
+    // The app's own Content-Length and Connection are the edge's to decide.
+    expect(fields(heads[2]!).filter((field) => !field.startsWith("date:"))).toEqual([
+      "set-cookie: a=1; Path=/",
+      "set-cookie: b=2; Path=/",
+      "content-length: 1",
+    ]);
+    expect(answers.map((answer, i) => answer.slice(heads[i]!.length + 4, heads[i]!.length + 5))).toEqual([
+      "",
+      "",
+      "c",
+      "{",
+    ]);
+    expect(client.isClosed).toBe(false);
     client.close();
   });
 
