@@ -331,6 +331,40 @@ describe.each(KINDS)("%s listener", (kind) => {
   });
 });
 
+test("under mTLS a resumed TLS session (as agents' TLS stacks resume) still names its client certificate", async () => {
+  const { port } = new URL(lenient.mtls.url);
+  const ask = (session: Buffer | undefined) =>
+    new Promise<{ reused: boolean; session: Buffer | undefined; peer: unknown }>((resolve, reject) => {
+      const socket = connectTls({
+        host: "127.0.0.1",
+        port: Number(port),
+        ca: pem("ca.pem"),
+        cert: pem("web-01.pem"),
+        key: pem("web-01-key.pem"),
+        session,
+      });
+      let text = "";
+      let reused = false;
+      let ticket: Buffer | undefined;
+      socket.on("session", (value: Buffer) => (ticket = value));
+      socket.once("secureConnect", () => {
+        reused = socket.isSessionReused();
+        socket.write("GET /who HTTP/1.1\r\nHost: cp.example\r\nConnection: close\r\n\r\n");
+      });
+      socket.on("data", (chunk: Buffer) => (text += chunk.toString("latin1")));
+      socket.once("error", reject);
+      socket.once("close", () => resolve({ reused, session: ticket, peer: JSON.parse(responses(text)[0]!.body).peer }));
+    });
+  const first = await ask(undefined);
+  const resumed = await ask(first.session);
+  expect([first.reused, first.peer, resumed.reused, resumed.peer]).toEqual([
+    false,
+    { commonName: "web-01" },
+    true,
+    { commonName: "web-01" },
+  ]);
+});
+
 describe("held and streamed responses (keepOpen)", () => {
   test("a client that hangs up on a held response aborts its request; a half-closed plain one is still answered", async () => {
     const held = await RawClient.open(lenient.plain, "plain");
