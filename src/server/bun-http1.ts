@@ -54,6 +54,7 @@ export class Http1Server {
 
   constructor(readonly options: Http1Options) {}
 
+  /** True once `stop` was called: connections then close without lingering. */
   get isStopping(): boolean {
     return this.stopping;
   }
