@@ -137,8 +137,10 @@ export class Leadership {
     await this.round;
     const token = this.token;
     if (token !== null) {
-      this.token = null;
+      // The leader-only services stop while the lease is still held, so what they finish on the
+      // way out (a webhook attempt's outcome, an executor step) is still written.
       await this.transition(this.loseHooks);
+      this.token = null;
     }
     await this.transitions;
     try {

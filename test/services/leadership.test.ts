@@ -315,3 +315,23 @@ async function markers(store: Store): Promise<string[]> {
   const rows = await store.db.select().from(auditEvents).where(eq(auditEvents.action, "marker"));
   return rows.map((r) => r.detail);
 }
+
+test("a clean stop runs the lose hooks while the lease is still held: their last fenced writes land", async () => {
+  const a = await node("a");
+  await a.leadership.join();
+  a.leadership.start("http://a:1");
+  let written: unknown = null;
+  a.leadership.onLoseLead(async () => {
+    written = await a.leadership
+      .write(async (tx) => {
+        await tx
+          .insert(auditEvents)
+          .values({ timestamp: dbNow, actor: "test", action: "x", target: "t", detail: "{}" });
+        return "written";
+      })
+      .catch((error: unknown) => error);
+  });
+  await a.leadership.stop();
+  expect(written).toBe("written");
+  expect(await a.store.db.$count(auditEvents, eq(auditEvents.action, "x"))).toBe(1);
+});
