@@ -1,8 +1,9 @@
 // Agent polls while something else runs (SPEC §13): an outside process holding the database's
 // write lock for 10 s while agents report, a 100 000-entry release being created, the whole fleet
-// listed and exported, /metrics scraped, and a retention pass. Polls arrive on a fixed timetable
-// (open loop, bench/loadgen.ts), so a stalled event loop shows as latency, not as fewer requests.
-// usage: bun bench/stalls.ts [--machines N] [--binary] [--seconds S] [--only baseline,lock,release,machines,audit,metrics,retention]
+// listed and exported, /metrics scraped, a fleet-wide rollout read, and a retention pass. Polls
+// arrive on a fixed timetable (open loop, bench/loadgen.ts), so a stalled event loop shows as
+// latency, not as fewer requests.
+// usage: bun bench/stalls.ts [--machines N] [--binary] [--seconds S] [--only baseline,lock,release,machines,audit,metrics,rollout,retention]
 // (also run by `bun run bench` unless --skip-stalls)
 import { Database } from "bun:sqlite";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -147,6 +148,38 @@ function seedAuditEvents(dbPath: string, machines: number, count: number): void 
 }
 
 /**
+ * Creates a rollout over the whole fleet (batches of 1 %, 10 % and the rest, a long health
+ * timeout) and waits until its machines are written and its first batch has started.
+ */
+async function fleetWideRollout(url: string, fleet: SeededFleet): Promise<{ id: string; machines: number }> {
+  const headers = { authorization: `Bearer ${fleet.adminKey}`, "content-type": "application/json" };
+  const created = await fetch(`${url}/api/v1/rollouts`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({
+      release_id: fleet.releaseId,
+      strategy: "staged",
+      batch_sizes: ["1%", "10%", "100%"],
+      health_timeout: 3600,
+      target: { tags: ["fleet:bench"] },
+    }),
+  });
+  if (created.status !== 201) throw new Error(`rollout: ${created.status} ${await created.text()}`);
+  const { rollout_id: id, total_machines: machines } = (await created.json()) as {
+    rollout_id: string;
+    total_machines: number;
+  };
+  for (;;) {
+    const rollout = (await (await fetch(`${url}/api/v1/rollouts/${id}`, { headers })).json()) as {
+      status: string;
+      batches: { status: string }[];
+    };
+    if (rollout.status !== "created" && rollout.batches[0]!.status !== "pending") return { id, machines };
+    await sleep(500);
+  }
+}
+
+/**
  * Measures poll latency during each scenario against `options.server` (started with
  * STALL_SERVER_ARGS). The retention scenario restarts the server (a pass runs at start); the
  * server running at the end is returned, for the caller to stop.
@@ -258,6 +291,25 @@ export async function measureStalls(
             repeat(until, () => fetch(`${server.url}/metrics`)),
           ),
         ),
+    },
+    {
+      key: "rollout",
+      run: async () => {
+        const rollout = await fleetWideRollout(server.url, fleet);
+        const reads = [
+          [`GET /api/v1/rollouts/{id} (a ${rollout.machines}-machine rollout, every machine)`, `/${rollout.id}`],
+          ["GET /api/v1/rollouts (the list holding it)", ""],
+          ["GET /api/v1/rollouts/{id}?machines=none (its counts)", `/${rollout.id}?machines=none`],
+        ];
+        for (const [what, path] of reads) {
+          record(
+            `${what} back to back`,
+            await pollsDuring(server.url, machines, seconds, (until) =>
+              repeat(until, () => fetch(`${server.url}/api/v1/rollouts${path}`, { headers: auth })),
+            ),
+          );
+        }
+      },
     },
     {
       // A retention pass runs when the server starts: restart it on a database with aged reports.
