@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createFleetClient, ok, type Schema } from "../src/client/index.ts";
+import { getRolloutBrief } from "../src/client/rollouts.ts";
 import { createControlPlane } from "../src/control-plane.ts";
 import { openStore } from "../src/db/database.ts";
 import { NIX_BASE32_ALPHABET } from "../src/domain/store-path.ts";
@@ -25,28 +26,27 @@ function storePath(host: string): string {
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 /** One progress line: the batch's status, how many of its machines are decided, and why others wait. */
-function describeBatch(batch: Schema<"Batch">, of: number): string {
-  const health = Object.values(batch.machine_health);
-  const healthy = health.filter((h) => h === "healthy").length;
-  const unhealthy = health.filter((h) => typeof h === "object").length;
+function describeBatch(batch: Schema<"BatchBrief">, of: number): string {
+  const { healthy, unhealthy, deploying } = batch.state_counts;
   const failures = unhealthy > 0 ? `, ${unhealthy} unhealthy` : "";
-  const machines = Object.values(batch.machine_states);
-  const deploying = machines.filter((m) => m.state === "deploying").length;
-  const waiting = new Map<string, number>();
-  for (const m of machines) if (m.state === "waiting") waiting.set(m.reason!, (waiting.get(m.reason!) ?? 0) + 1);
   const busy = deploying > 0 ? `, ${deploying} deploying` : "";
-  const held = [...waiting].map(([reason, n]) => `, ${n} waiting (${reason})`).join("");
-  return `  batch ${batch.batch_index + 1}/${of}: ${batch.status.padEnd(14)} ${healthy}/${health.length} healthy${failures}${busy}${held}`;
+  const held = batch.reasons
+    .filter((r) => r.state === "waiting")
+    .map((r) => `, ${r.machines} waiting (${r.reason})`)
+    .join("");
+  return `  batch ${batch.batch_index + 1}/${of}: ${batch.status.padEnd(14)} ${healthy}/${batch.machine_count} healthy${failures}${busy}${held}`;
 }
 
 type Api = ReturnType<typeof createFleetClient>;
+type Rollout = Schema<"RolloutBrief">;
 
 /** Prints each batch line when it changes until `done` holds; false on timeout. */
-async function watch(api: Api, rolloutId: string, done: (r: Schema<"Rollout">) => boolean): Promise<Schema<"Rollout">> {
+async function watch(api: Api, rolloutId: string, done: (r: Rollout) => boolean): Promise<Rollout> {
   const deadline = Date.now() + TIMEOUT_MS;
   let printed = new Set<string>();
   for (;;) {
-    const rollout = await ok(api.GET("/api/v1/rollouts/{id}", { params: { path: { id: rolloutId } } }));
+    // The brief form: each batch counted, whatever the fleet's size.
+    const rollout = await getRolloutBrief(api, rolloutId);
     const lines = rollout.batches.map((batch) => describeBatch(batch, rollout.batches.length));
     for (const line of lines) if (!printed.has(line)) say(line);
     printed = new Set(lines);

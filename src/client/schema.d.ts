@@ -348,12 +348,29 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One rollout: its batches with each machine's state and reason, what blocks it, its events */
+    /** One rollout: its batches with each machine's state and reason (or counted), what blocks it, its events */
     get: operations["getRollout"];
     put?: never;
     post?: never;
     /** Delete a finished (completed, failed, cancelled or aborted) rollout (admin role) */
     delete: operations["deleteRollout"];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/rollouts/{id}/machines": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A rollout's machines with their state and reason, batch by batch in the order they start (paged) */
+    get: operations["listRolloutMachines"];
+    put?: never;
+    post?: never;
+    delete?: never;
     options?: never;
     head?: never;
     patch?: never;
@@ -1302,6 +1319,8 @@ export interface components {
        */
       hosts?: string[] | null;
     };
+    /** @description `RolloutSummary` (`machines=all`, the default) or `RolloutBriefSummary` (`machines=none`) */
+    RolloutSummaryView: components["schemas"]["RolloutSummary"] | components["schemas"]["RolloutBriefSummary"];
     RolloutSummary: {
       /** @example r-0b7e2f0a-3c1d-4e5f-8a9b-1c2d3e4f5a6b */
       id: string;
@@ -1443,6 +1462,132 @@ export interface components {
      * @enum {string}
      */
     RolloutMachineStateName: "pending" | "waiting" | "deploying" | "healthy" | "unhealthy" | "skipped" | "superseded";
+    RolloutBriefSummary: {
+      /** @example r-0b7e2f0a-3c1d-4e5f-8a9b-1c2d3e4f5a6b */
+      id: string;
+      status: components["schemas"]["RolloutStatus"];
+      strategy: components["schemas"]["RolloutStrategy"];
+      /** @example rel-6f1c2b4e-9a51-4c3e-8f4d-2a7b9c0d1e2f */
+      release_id: string;
+      on_failure: components["schemas"]["RolloutOnFailure"];
+      /** @example 0 */
+      failure_threshold: string;
+      /** @example 300 */
+      health_timeout: number;
+      batches: components["schemas"]["BatchBrief"][];
+      /**
+       * Format: date-time
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * Format: date-time
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      updated_at: string;
+      /** @example apikey:ci */
+      created_by: string;
+      /** @example null */
+      cache_url: string | null;
+      /** @example 0 */
+      soak_seconds: number;
+      /** @example null */
+      batch_soak_seconds: number[] | null;
+      /** @example null */
+      min_decided: number | null;
+      /** @example null */
+      max_in_flight: string | null;
+      /**
+       * Format: date-time
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      not_before: string | null;
+      /** @example null */
+      offline_after_seconds: number | null;
+      /** @example false */
+      supersede: boolean;
+      /**
+       * @description The operator's reason while paused by pause
+       * @example null
+       */
+      pause_reason: string | null;
+      /**
+       * @description The gates holding the rollout now: freeze, window:<name>, budget:<name>, max_in_flight, not_before, paused
+       * @example [
+       *       "budget:db"
+       *     ]
+       */
+      blocked_by: string[];
+    };
+    /** @description A batch counted (`machines=none`): its machines one by one are at `GET /api/v1/rollouts/{id}/machines` */
+    BatchBrief: {
+      /** @example 0 */
+      batch_index: number;
+      status: components["schemas"]["BatchStatus"];
+      /** @example 100 */
+      machine_count: number;
+      state_counts: components["schemas"]["RolloutStateCounts"];
+      /** @description Why its machines wait, failed or left, per state: the 20 reasons most given in each, most first */
+      reasons: components["schemas"]["RolloutReasonCount"][];
+      /**
+       * @description Machines the rollout gave its generation, not reverted since and still in it: what an abort reverts
+       * @example 95
+       */
+      changed_count: number;
+      /**
+       * Format: date-time
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      started_at: string | null;
+      /**
+       * Format: date-time
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      completed_at: string | null;
+      /**
+       * Format: date-time
+       * @description While soaking: when the soak ends
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      soak_until: string | null;
+    };
+    /**
+     * @description Machines in each state
+     * @example {
+     *       "pending": 0,
+     *       "waiting": 4,
+     *       "deploying": 2,
+     *       "healthy": 93,
+     *       "unhealthy": 1,
+     *       "skipped": 0,
+     *       "superseded": 0
+     *     }
+     */
+    RolloutStateCounts: {
+      /** @example 0 */
+      pending: number;
+      /** @example 0 */
+      waiting: number;
+      /** @example 0 */
+      deploying: number;
+      /** @example 0 */
+      healthy: number;
+      /** @example 0 */
+      unhealthy: number;
+      /** @example 0 */
+      skipped: number;
+      /** @example 0 */
+      superseded: number;
+    };
+    RolloutReasonCount: {
+      state: components["schemas"]["RolloutMachineStateName"];
+      /** @example budget:db */
+      reason: string;
+      /** @example 4 */
+      machines: number;
+    };
+    /** @description `Rollout` (every machine of every batch: `machines=all`, the default) or `RolloutBrief` (`machines=none`) */
+    RolloutView: components["schemas"]["Rollout"] | components["schemas"]["RolloutBrief"];
     Rollout: {
       /** @example r-0b7e2f0a-3c1d-4e5f-8a9b-1c2d3e4f5a6b */
       id: string;
@@ -1517,6 +1662,98 @@ export interface components {
        * @example 2026-11-27T10:00:00.000Z
        */
       created_at: string;
+    };
+    /** @description A rollout with its batches counted (`machines=none`) */
+    RolloutBrief: {
+      /** @example r-0b7e2f0a-3c1d-4e5f-8a9b-1c2d3e4f5a6b */
+      id: string;
+      status: components["schemas"]["RolloutStatus"];
+      strategy: components["schemas"]["RolloutStrategy"];
+      /** @example rel-6f1c2b4e-9a51-4c3e-8f4d-2a7b9c0d1e2f */
+      release_id: string;
+      on_failure: components["schemas"]["RolloutOnFailure"];
+      /** @example 0 */
+      failure_threshold: string;
+      /** @example 300 */
+      health_timeout: number;
+      batches: components["schemas"]["BatchBrief"][];
+      /**
+       * Format: date-time
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      created_at: string;
+      /**
+       * Format: date-time
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      updated_at: string;
+      /** @example apikey:ci */
+      created_by: string;
+      /** @example null */
+      cache_url: string | null;
+      /** @example 0 */
+      soak_seconds: number;
+      /** @example null */
+      batch_soak_seconds: number[] | null;
+      /** @example null */
+      min_decided: number | null;
+      /** @example null */
+      max_in_flight: string | null;
+      /**
+       * Format: date-time
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      not_before: string | null;
+      /** @example null */
+      offline_after_seconds: number | null;
+      /** @example false */
+      supersede: boolean;
+      /**
+       * @description The operator's reason while paused by pause
+       * @example null
+       */
+      pause_reason: string | null;
+      /**
+       * @description The gates holding the rollout now: freeze, window:<name>, budget:<name>, max_in_flight, not_before, paused
+       * @example [
+       *       "budget:db"
+       *     ]
+       */
+      blocked_by: string[];
+      events: components["schemas"]["RolloutEvent"][];
+    };
+    RolloutMachinePage: {
+      /** @example r-0b7e2f0a-3c1d-4e5f-8a9b-1c2d3e4f5a6b */
+      rollout_id: string;
+      machines: components["schemas"]["RolloutMachine"][];
+      /**
+       * @description Pass as `after` for the next page; null when this page is the last
+       * @example null
+       */
+      next_after: string | null;
+    };
+    RolloutMachine: {
+      /** @example web-01 */
+      machine_id: string;
+      /** @example 0 */
+      batch_index: number;
+      state: components["schemas"]["RolloutMachineStateName"];
+      /**
+       * @description Why it waits (the gate), why it is unhealthy or skipped
+       * @example budget:db
+       */
+      reason: string | null;
+      /**
+       * Format: date-time
+       * @description When it last started deploying
+       * @example 2026-11-27T10:00:00.000Z
+       */
+      deploy_started_at: string | null;
+      /**
+       * @description The store path the rollout gives it (its release entry's)
+       * @example /nix/store/0c3i5jwm4cc1p2ix2ql1sd8nm3w1wmw9-nixos-system-web-01-24.11
+       */
+      store_path: string | null;
     };
     RolloutTrace: {
       /** @example r-0b7e2f0a-3c1d-4e5f-8a9b-1c2d3e4f5a6b */
@@ -3300,6 +3537,8 @@ export interface operations {
       query?: {
         /** @description `created` while its machines are being written; `scheduled` until `not_before` */
         status?: components["schemas"]["RolloutStatus"];
+        /** @description `all` (default): every machine of every batch with its state; `none`: each batch's counts by state and reason instead (`RolloutBrief`) */
+        machines?: "all" | "none";
       };
       header?: never;
       path?: never;
@@ -3313,7 +3552,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["RolloutSummary"][];
+          "application/json": components["schemas"]["RolloutSummaryView"][];
         };
       };
       /** @description Malformed request: the message names the field */
@@ -3425,7 +3664,10 @@ export interface operations {
   };
   getRollout: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description `all` (default): every machine of every batch with its state; `none`: each batch's counts by state and reason instead (`RolloutBrief`) */
+        machines?: "all" | "none";
+      };
       header?: never;
       path: {
         id: string;
@@ -3440,7 +3682,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["Rollout"];
+          "application/json": components["schemas"]["RolloutView"];
         };
       };
       /** @description Malformed request: the message names the field */
@@ -3546,6 +3788,75 @@ export interface operations {
       };
     };
   };
+  listRolloutMachines: {
+    parameters: {
+      query?: {
+        /** @description Only this batch's machines */
+        batch?: string;
+        /** @description Only machines in this state; repeat for any of several */
+        state?:
+          | ("pending" | "waiting" | "deploying" | "healthy" | "unhealthy" | "skipped" | "superseded")
+          | ("pending" | "waiting" | "deploying" | "healthy" | "unhealthy" | "skipped" | "superseded")[];
+        /** @description Only machines after this one (the previous page's `next_after`) */
+        after?: string;
+        /** @description Machines per page, 1000 by default; values outside 1–5000 are clamped */
+        limit?: string;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of the rollout's machines */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["RolloutMachinePage"];
+        };
+      };
+      /** @description Malformed request: the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, unknown, revoked or expired API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The API key lacks the role, or the client certificate is for another machine */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unknown resource */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
   getRolloutTrace: {
     parameters: {
       query?: {
@@ -3611,7 +3922,10 @@ export interface operations {
   };
   resumeRollout: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description `all` (default): every machine of every batch with its state; `none`: each batch's counts by state and reason instead (`RolloutBrief`) */
+        machines?: "all" | "none";
+      };
       header?: never;
       path: {
         id: string;
@@ -3626,7 +3940,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["Rollout"];
+          "application/json": components["schemas"]["RolloutView"];
         };
       };
       /** @description Malformed request: the message names the field */
@@ -3687,7 +4001,10 @@ export interface operations {
   };
   cancelRollout: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description `all` (default): every machine of every batch with its state; `none`: each batch's counts by state and reason instead (`RolloutBrief`) */
+        machines?: "all" | "none";
+      };
       header?: never;
       path: {
         id: string;
@@ -3702,7 +4019,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["Rollout"];
+          "application/json": components["schemas"]["RolloutView"];
         };
       };
       /** @description Malformed request: the message names the field */
@@ -3763,7 +4080,10 @@ export interface operations {
   };
   pauseRollout: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description `all` (default): every machine of every batch with its state; `none`: each batch's counts by state and reason instead (`RolloutBrief`) */
+        machines?: "all" | "none";
+      };
       header?: never;
       path: {
         id: string;
@@ -3782,7 +4102,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["Rollout"];
+          "application/json": components["schemas"]["RolloutView"];
         };
       };
       /** @description Malformed request: the message names the field */
@@ -3843,7 +4163,10 @@ export interface operations {
   };
   promoteRollout: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description `all` (default): every machine of every batch with its state; `none`: each batch's counts by state and reason instead (`RolloutBrief`) */
+        machines?: "all" | "none";
+      };
       header?: never;
       path: {
         id: string;
@@ -3862,7 +4185,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["Rollout"];
+          "application/json": components["schemas"]["RolloutView"];
         };
       };
       /** @description Malformed request: the message names the field */
@@ -3923,7 +4246,10 @@ export interface operations {
   };
   abortRollout: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description `all` (default): every machine of every batch with its state; `none`: each batch's counts by state and reason instead (`RolloutBrief`) */
+        machines?: "all" | "none";
+      };
       header?: never;
       path: {
         id: string;
@@ -3942,7 +4268,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["Rollout"];
+          "application/json": components["schemas"]["RolloutView"];
         };
       };
       /** @description Malformed request: the message names the field */
@@ -4003,7 +4329,10 @@ export interface operations {
   };
   retryRollout: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description `all` (default): every machine of every batch with its state; `none`: each batch's counts by state and reason instead (`RolloutBrief`) */
+        machines?: "all" | "none";
+      };
       header?: never;
       path: {
         id: string;
@@ -4018,7 +4347,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["Rollout"];
+          "application/json": components["schemas"]["RolloutView"];
         };
       };
       /** @description Malformed request: the message names the field */
@@ -4079,7 +4408,10 @@ export interface operations {
   };
   skipRolloutMachine: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description `all` (default): every machine of every batch with its state; `none`: each batch's counts by state and reason instead (`RolloutBrief`) */
+        machines?: "all" | "none";
+      };
       header?: never;
       path: {
         id: string;
@@ -4099,7 +4431,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["Rollout"];
+          "application/json": components["schemas"]["RolloutView"];
         };
       };
       /** @description Malformed request: the message names the field */

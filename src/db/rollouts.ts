@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { and, asc, count, desc, eq, gt, inArray, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, inArray, sql, type SQL } from "drizzle-orm";
 import { firstFailedCheck, type GateEvent } from "../domain/health-gate.ts";
 import { parseQuantity, type Quantity } from "../domain/rollout-planning.ts";
 import {
@@ -194,14 +194,159 @@ export async function batchesOf(db: DbOrTx, rolloutIds: readonly string[]): Prom
     .orderBy(rolloutBatches.rolloutId, rolloutBatches.batchIndex);
 }
 
-/** The machines of the given rollouts, by batch and position. */
-export async function machinesOf(db: DbOrTx, rolloutIds: readonly string[]): Promise<RolloutMachineRow[]> {
-  if (rolloutIds.length === 0) return [];
-  return db
-    .select()
+/** Where a walk over a rollout's machines stands: the (batch index, position) of the last one read. */
+export type MachineKey = readonly [batchIndex: number, position: number];
+/** Before a rollout's first machine. */
+export const FIRST_MACHINE_KEY: MachineKey = [-1, -1];
+
+/** A machine of a rollout as its reads show it. */
+export interface RolloutMachineView {
+  machineId: string;
+  batchIndex: number;
+  position: number;
+  state: MachineState["state"];
+  reason: string | null;
+  deployStartedAt: number | null;
+  /** The store path the rollout gives it (its release entry's); only when asked for. */
+  storePath: string | null;
+}
+
+/**
+ * The machines of a rollout after `after` in (batch, position) order, of batch `batch` only when
+ * given. Within one batch the range is one of positions: a row-value range after an equality
+ * would not bound the index search.
+ */
+function machinesAfter(rolloutId: string, after: MachineKey, batch: number | undefined): SQL {
+  if (batch === undefined)
+    return sql`rollout_id = ${rolloutId} and (batch_index, position) > (${after[0]}, ${after[1]})`;
+  if (after[0] > batch) return sql`false`;
+  return sql`rollout_id = ${rolloutId} and batch_index = ${batch} and position > ${after[0] < batch ? -1 : after[1]}`;
+}
+
+/** Up to `end` (included), continuing `machinesAfter(…, batch)`. */
+function machinesUpTo(end: MachineKey | null, batch: number | undefined): SQL {
+  if (end === null) return sql``;
+  return batch === undefined
+    ? sql`and (batch_index, position) <= (${end[0]}, ${end[1]})`
+    : sql`and position <= ${end[1]}`;
+}
+
+/**
+ * The key of the `scan`-th machine matching `range`, or null when fewer are left: where a bounded
+ * slice of the batch index ends (read from the index alone).
+ */
+async function sliceEnd(db: DbOrTx, range: SQL, scan: number): Promise<MachineKey | null> {
+  const [row] = await db.values<[number, number]>(
+    sql`select batch_index, position from ${rolloutMachines} where ${range}
+      order by batch_index, position limit 1 offset ${scan - 1}`,
+  );
+  return row ? [row[0], row[1]] : null;
+}
+
+/**
+ * The next `scan` machines of a rollout after `after`, in (batch, position) order (the order a
+ * batch starts them), of batch `batch` only when given; of those, the ones in `states` (every
+ * one when empty). `last` is where the next slice starts, null once the slice reached the end. A
+ * bounded slice of the batch index per call, however rare the states asked for.
+ */
+export async function rolloutMachinesChunk(
+  db: DbOrTx,
+  rollout: { id: string; releaseId: string },
+  options: {
+    after: MachineKey;
+    scan: number;
+    batch?: number;
+    states?: readonly string[];
+    storePaths?: boolean;
+  },
+): Promise<{ machines: RolloutMachineView[]; last: MachineKey | null }> {
+  const { after, scan, batch, states = [], storePaths = false } = options;
+  const range = machinesAfter(rollout.id, after, batch);
+  // Without a state to look for, the slice is the first `scan` rows; with one, it is bounded by
+  // where those rows end, and only the matching ones are read.
+  const end = states.length > 0 ? await sliceEnd(db, range, scan) : null;
+  const slice =
+    states.length > 0
+      ? sql`select * from ${rolloutMachines} where ${range} ${machinesUpTo(end, batch)} and health in ${jsonList(states)}`
+      : sql`select * from ${rolloutMachines} where ${range} order by batch_index, position limit ${scan}`;
+  const rows = await selectJson<
+    [string, number, number, MachineState["state"], string | null, number | null, string | null][]
+  >(
+    db,
+    sql`select json_group_array(json_array(rm.machine_id, rm.batch_index, rm.position, rm.health, rm.health_reason,
+        rm.deploy_started_at, ${storePaths ? sql`coalesce(rm.store_path, re.store_path)` : sql`null`})
+        order by rm.batch_index, rm.position)
+      from (${slice}) rm ${
+        storePaths
+          ? sql`left join ${releaseEntries} re on re.release_id = ${rollout.releaseId} and re.hostname = rm.machine_id`
+          : sql``
+      }`,
+  );
+  const machines = rows.map(([machineId, batchIndex, position, state, reason, deployStartedAt, storePath]) => ({
+    machineId,
+    batchIndex,
+    position,
+    state,
+    reason,
+    deployStartedAt,
+    storePath,
+  }));
+  const last = states.length > 0 ? end : rows.length === scan ? ([rows.at(-1)![1], rows.at(-1)![2]] as const) : null;
+  return { machines, last };
+}
+
+/** Machines of one batch of a rollout in one state giving one reason, and how many of them the rollout changed. */
+export interface MachineTally {
+  batchIndex: number;
+  state: MachineState["state"];
+  reason: string | null;
+  machines: number;
+  /** Given their generation by the rollout, not reverted since, not left (what an abort reverts). */
+  changed: number;
+}
+
+/**
+ * Counts the next `scan` machines of a rollout after `after` by batch, state and reason: a bounded
+ * slice of the batch index per call. `last` is where the next slice starts, null once this one
+ * reached the end.
+ */
+export async function rolloutTallyChunk(
+  db: DbOrTx,
+  rolloutId: string,
+  after: MachineKey,
+  scan: number,
+): Promise<{ tallies: MachineTally[]; last: MachineKey | null }> {
+  const range = machinesAfter(rolloutId, after, undefined);
+  const end = await sliceEnd(db, range, scan);
+  const rows = await selectJson<[number, MachineState["state"], string | null, number, number][]>(
+    db,
+    sql`select json_group_array(json_array(batch_index, health, health_reason, n, changed)) from (
+      select batch_index, health, health_reason, count(*) as n,
+        sum(deploy_started_at is not null and reverted_at is null and health not in ('skipped', 'superseded')) as changed
+      from ${rolloutMachines} where ${range} ${machinesUpTo(end, undefined)}
+      group by batch_index, health, health_reason)`,
+  );
+  const tallies = rows.map(([batchIndex, state, reason, machines, changed]) => ({
+    batchIndex,
+    state,
+    reason,
+    machines,
+    changed,
+  }));
+  return { tallies, last: end };
+}
+
+/** Where a machine stands in a rollout: its (batch index, position), or undefined when it is not in it. */
+export async function rolloutMachineKey(
+  db: DbOrTx,
+  rolloutId: string,
+  machineId: string,
+): Promise<MachineKey | undefined> {
+  const rows = await db
+    .select({ batchIndex: rolloutMachines.batchIndex, position: rolloutMachines.position })
     .from(rolloutMachines)
-    .where(inArray(rolloutMachines.rolloutId, [...rolloutIds]))
-    .orderBy(rolloutMachines.rolloutId, rolloutMachines.batchIndex, rolloutMachines.position);
+    .where(and(eq(rolloutMachines.rolloutId, rolloutId), eq(rolloutMachines.machineId, machineId)));
+  return rows[0] ? [rows[0].batchIndex, rows[0].position] : undefined;
 }
 
 /** One machine of a rollout, or undefined. */

@@ -1,19 +1,15 @@
-// How far a rollout and its batches are, counted from each machine's state and reason (SPEC §14.4):
-// what the CLI's progress lines and the dashboard's bars and counts both show, from the same
-// fields of `GET /api/v1/rollouts/{id}`.
+// How far a rollout and its batches are, from each batch's machines counted by state and reason
+// (SPEC §14.4): what the CLI's progress lines and the dashboard's bars and counts both show, from
+// the same fields of `GET /api/v1/rollouts/{id}?machines=none`.
 import { MACHINE_STATES, type MachineStateName } from "./rollout-machine.ts";
 
 export type StateCounts = Record<MachineStateName, number>;
 
-/** The parts of a machine's entry in `machine_states` this module reads. */
-export interface MachineStateLike {
-  state: MachineStateName;
-  reason: string | null;
-}
-
+/** The parts of a batch (`BatchBrief`) this module reads. */
 export interface BatchLike {
   status: string;
-  machine_states: Record<string, MachineStateLike>;
+  state_counts: StateCounts;
+  reasons: { state: MachineStateName; reason: string; machines: number }[];
   soak_until: string | null;
 }
 
@@ -43,9 +39,9 @@ export function emptyCounts(): StateCounts {
 }
 
 /** Machines per state over `batches`. */
-export function stateCounts(batches: readonly Pick<BatchLike, "machine_states">[]): StateCounts {
+export function stateCounts(batches: readonly Pick<BatchLike, "state_counts">[]): StateCounts {
   const counts = emptyCounts();
-  for (const batch of batches) for (const m of Object.values(batch.machine_states)) counts[m.state] += 1;
+  for (const batch of batches) for (const state of MACHINE_STATES) counts[state] += batch.state_counts[state];
   return counts;
 }
 
@@ -55,16 +51,21 @@ export function totalOf(counts: StateCounts): number {
 
 /** How many machines of `batches` in `state` give each reason, most first (then by name). */
 export function reasonCounts(
-  batches: readonly Pick<BatchLike, "machine_states">[],
+  batches: readonly Pick<BatchLike, "reasons">[],
   state: MachineStateName,
 ): [string, number][] {
   const reasons = new Map<string, number>();
   for (const batch of batches) {
-    for (const m of Object.values(batch.machine_states)) {
-      if (m.state === state && m.reason !== null) reasons.set(m.reason, (reasons.get(m.reason) ?? 0) + 1);
-    }
+    for (const r of batch.reasons)
+      if (r.state === state) reasons.set(r.reason, (reasons.get(r.reason) ?? 0) + r.machines);
   }
   return [...reasons].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+}
+
+/** Machines of `batches` not yet decided (pending, waiting or deploying): what a forced promote skips. */
+export function undecidedIn(batches: readonly Pick<BatchLike, "state_counts">[]): number {
+  const counts = stateCounts(batches);
+  return counts.pending + counts.waiting + counts.deploying;
 }
 
 /**

@@ -87,6 +87,18 @@ export const clampedLimitQuery = <A>(max: number, whenAbsent: A, description: st
     .openapi({ param: { name: "limit", in: "query" }, description, example })
     .transform((value) => (value === undefined ? whenAbsent : Math.min(max, Math.max(1, Number(value)))));
 
+/** A query parameter that may repeat, each value one of `values`; absent is the empty list. */
+export const repeatedEnum = <const V extends readonly [string, ...string[]]>(
+  name: string,
+  values: V,
+  description: string,
+) =>
+  z
+    .union([z.enum(values), z.array(z.enum(values))])
+    .optional()
+    .openapi({ param: { name, in: "query", style: "form", explode: true }, description, example: values[0] })
+    .transform((value) => (value === undefined ? [] : Array.isArray(value) ? value : [value]));
+
 /** A `limit` query parameter with a default: `fallback` when absent. */
 export const limitQuery = (fallback: number, max: number) =>
   clampedLimitQuery(

@@ -38,6 +38,7 @@ import {
   MachineIdParams,
   pathId,
   readJsonBody,
+  repeatedEnum,
   Timestamp,
   toTimestamp,
 } from "./common.ts";
@@ -238,14 +239,6 @@ export const MACHINE_PAGE_MAX = 10_000;
 
 /** Page cursors are the last id of the previous page, base64url-encoded so any id fits in a header. */
 const encodeCursor = (machineId: string) => Buffer.from(machineId, "utf8").toString("base64url");
-
-/** A query parameter that may repeat, each value one of `values`; absent is the empty list. */
-const repeatedEnum = <const V extends readonly [string, ...string[]]>(name: string, values: V, description: string) =>
-  z
-    .union([z.enum(values), z.array(z.enum(values))])
-    .optional()
-    .openapi({ param: { name, in: "query", style: "form", explode: true }, description, example: values[0] })
-    .transform((value) => (value === undefined ? [] : Array.isArray(value) ? value : [value]));
 
 const ListMachinesQuery = z.object({
   limit: clampedLimitQuery(

@@ -4,14 +4,24 @@
 // CLI; a refusal is shown on the rollout's page with the API's sentence and status.
 import type { App } from "../app.ts";
 import { FleetApiError, ok, type Schema } from "../client/index.ts";
+import { asBrief, getRolloutBrief, machinesInStates } from "../client/rollouts.ts";
 import { ROLLOUT_STATUSES } from "../db/rollouts.ts";
 import { MACHINE_STATES } from "../domain/rollout-machine.ts";
+import { currentBatchOf, STATE_ORDER } from "../domain/rollout-progress.ts";
 import { withoutEventNames } from "./events.ts";
 import { oneOf, pageStatus, param, render, type UiContext, type UiKit } from "./kit.tsx";
 import { AbortPage, PromotePage } from "./pages/rollout-confirm.tsx";
-import { BatchMachinesPage } from "./pages/rollout-machines.tsx";
+import { BATCH_PAGE_SIZE, BatchMachinesPage, parseCursorParam } from "./pages/rollout-machines.tsx";
 import { TracePage, TRACE_PAGE_SIZE } from "./pages/rollout-trace.tsx";
-import { RolloutPage, rolloutPath, RolloutProgress, RolloutsPage } from "./pages/rollouts.tsx";
+import {
+  BATCH_MACHINES_SHOWN,
+  inStateOrder,
+  RolloutPage,
+  rolloutPath,
+  RolloutProgress,
+  RolloutsPage,
+  SMALL_ROLLOUT_MACHINES,
+} from "./pages/rollouts.tsx";
 import type { View } from "./view.ts";
 
 const VERBS = ["pause", "resume", "promote", "abort", "retry", "cancel"] as const;
@@ -28,16 +38,47 @@ const DONE: Record<Verb | "skip", string> = {
   skip: "Skipped: the machine left the rollout and keeps what it runs.",
 };
 
-const getRollout = (view: View, id: string) => ok(view.api.GET("/api/v1/rollouts/{id}", { params: { path: { id } } }));
+type RolloutMachine = Schema<"RolloutMachine">;
+
+/**
+ * A rollout as its page shows it: its batches counted, and the machines it lists in state order
+ * (every one of a small rollout in one request, else the first of its current batch, state by state).
+ */
+async function rolloutWithMachines(view: View, id: string) {
+  const rollout = await getRolloutBrief(view.api, id);
+  const listed = new Map<number, RolloutMachine[]>();
+  const total = rollout.batches.reduce((n, b) => n + b.machine_count, 0);
+  if (total <= SMALL_ROLLOUT_MACHINES) {
+    const all = await ok(
+      view.api.GET("/api/v1/rollouts/{id}/machines", {
+        params: { path: { id }, query: { limit: String(SMALL_ROLLOUT_MACHINES) } },
+      }),
+    );
+    for (const b of rollout.batches) {
+      listed.set(b.batch_index, inStateOrder(all.machines.filter((m) => m.batch_index === b.batch_index)));
+    }
+  } else {
+    const current = currentBatchOf(rollout.batches);
+    if (current) {
+      const { machines } = await machinesInStates(view.api, id, {
+        batch: current.batch_index,
+        states: STATE_ORDER.filter((s) => current.state_counts[s] > 0),
+        limit: BATCH_MACHINES_SHOWN,
+      });
+      listed.set(current.batch_index, machines);
+    }
+  }
+  return { rollout, listed };
+}
 
 /** The form's reason: trimmed, absent when empty. */
 function reasonOf(form: URLSearchParams): string | undefined {
   return form.get("reason")?.trim() || undefined;
 }
 
-/** Calls verb `verb` of rollout `id` as the session's key. */
-function callVerb(view: View, id: string, verb: Verb, form: URLSearchParams): Promise<Schema<"Rollout">> {
-  const params = { params: { path: { id } } };
+/** Calls verb `verb` of rollout `id` as the session's key (answered in the brief form: the page is read after). */
+function callVerb(view: View, id: string, verb: Verb, form: URLSearchParams): Promise<Schema<"RolloutView">> {
+  const params = { params: { path: { id }, query: { machines: "none" as const } } };
   switch (verb) {
     case "pause":
       return ok(view.api.POST("/api/v1/rollouts/{id}/pause", { ...params, body: { reason: reasonOf(form) } }));
@@ -73,10 +114,10 @@ async function afterVerb(
   } catch (error) {
     if (!(error instanceof FleetApiError) || error.status >= 500) throw error;
     if (error.status === 401) return c.redirect("/ui/login", 303);
-    const rollout = await getRollout(view, id).catch(() => null);
+    const page = await rolloutWithMachines(view, id).catch(() => null);
     const message = `${error.status}: ${error.message}`;
-    if (!rollout) return c.json({ error: message }, pageStatus(error));
-    return render(c, <RolloutPage view={view} rollout={rollout} error={message} />, pageStatus(error));
+    if (!page) return c.json({ error: message }, pageStatus(error));
+    return render(c, <RolloutPage view={view} {...page} error={message} />, pageStatus(error));
   }
   const url = new URL(back, "http://ui");
   url.searchParams.set("done", done);
@@ -95,17 +136,24 @@ export function registerRolloutPages(app: App, { page, action, openSession }: Ui
     "/ui/rollouts",
     page("rollouts", async (c, view) => {
       const status = oneOf(ROLLOUT_STATUSES, c.req.query("status"));
-      const rollouts = await ok(view.api.GET("/api/v1/rollouts", { params: { query: { status } } }));
-      return <RolloutsPage view={view} rollouts={rollouts} status={status ?? ""} statuses={[...ROLLOUT_STATUSES]} />;
+      const rollouts = await ok(view.api.GET("/api/v1/rollouts", { params: { query: { status, machines: "none" } } }));
+      return (
+        <RolloutsPage
+          view={view}
+          rollouts={rollouts.map(asBrief)}
+          status={status ?? ""}
+          statuses={[...ROLLOUT_STATUSES]}
+        />
+      );
     }),
   );
 
   app.get(
     "/ui/rollouts/:id",
     page("rollouts", async (c, view) => {
-      const rollout = await getRollout(view, param(c, "id"));
+      const page = await rolloutWithMachines(view, param(c, "id"));
       const done = oneOf([...VERBS, "skip"] as const, c.req.query("done"));
-      return <RolloutPage view={view} rollout={rollout} notice={done ? DONE[done] : undefined} />;
+      return <RolloutPage view={view} {...page} notice={done ? DONE[done] : undefined} />;
     }),
   );
 
@@ -129,7 +177,7 @@ export function registerRolloutPages(app: App, { page, action, openSession }: Ui
     "/ui/rollouts/:id/progress",
     page(
       "rollouts",
-      async (c, view) => <RolloutProgress view={view} rollout={await getRollout(view, param(c, "id"))} />,
+      async (c, view) => <RolloutProgress view={view} {...await rolloutWithMachines(view, param(c, "id"))} />,
       { fragment: true },
     ),
   );
@@ -137,11 +185,20 @@ export function registerRolloutPages(app: App, { page, action, openSession }: Ui
   app.get(
     "/ui/rollouts/:id/batches/:index{[0-9]+}",
     page("rollouts", async (c, view) => {
-      const rollout = await getRollout(view, param(c, "id"));
+      const rollout = await getRolloutBrief(view.api, param(c, "id"));
       const batch = rollout.batches[Number(param(c, "index"))];
       if (!batch) throw new FleetApiError(404, `rollout ${rollout.id} has no batch ${param(c, "index")}`);
       const state = oneOf(MACHINE_STATES, c.req.query("state")) ?? "";
-      const pageNumber = Math.max(1, Math.floor(Number(c.req.query("page") ?? "1")) || 1);
+      const cursor = parseCursorParam(c.req.query("after"));
+      const from = cursor ? Math.max(1, Math.floor(Number(c.req.query("from") ?? "1")) || 1) : 1;
+      // A page's start stays in its state even when the counts no longer show one there.
+      const states = state ? [state] : STATE_ORDER.filter((s) => batch.state_counts[s] > 0 || s === cursor?.state);
+      const { machines, next } = await machinesInStates(view.api, rollout.id, {
+        batch: batch.batch_index,
+        states,
+        limit: BATCH_PAGE_SIZE,
+        from: cursor,
+      });
       const done = oneOf(["skip"] as const, c.req.query("done"));
       return (
         <BatchMachinesPage
@@ -149,7 +206,10 @@ export function registerRolloutPages(app: App, { page, action, openSession }: Ui
           rollout={rollout}
           batch={batch}
           state={state}
-          page={pageNumber}
+          machines={machines}
+          cursor={cursor}
+          next={next}
+          from={from}
           notice={done ? DONE[done] : undefined}
         />
       );
@@ -172,11 +232,15 @@ export function registerRolloutPages(app: App, { page, action, openSession }: Ui
   // Confirmation pages of the verbs that cannot be taken back: abort, and promote skipping machines.
   app.get(
     "/ui/rollouts/:id/abort",
-    page("rollouts", async (c, view) => <AbortPage view={view} rollout={await getRollout(view, param(c, "id"))} />),
+    page("rollouts", async (c, view) => (
+      <AbortPage view={view} rollout={await getRolloutBrief(view.api, param(c, "id"))} />
+    )),
   );
   app.get(
     "/ui/rollouts/:id/promote",
-    page("rollouts", async (c, view) => <PromotePage view={view} rollout={await getRollout(view, param(c, "id"))} />),
+    page("rollouts", async (c, view) => (
+      <PromotePage view={view} rollout={await getRolloutBrief(view.api, param(c, "id"))} />
+    )),
   );
 
   app.post(
@@ -196,7 +260,7 @@ export function registerRolloutPages(app: App, { page, action, openSession }: Ui
       return afterVerb(c, view, id, "skip", backTo(id, form.get("back")), () =>
         ok(
           view.api.POST("/api/v1/rollouts/{id}/machines/{machine}/skip", {
-            params: { path: { id, machine } },
+            params: { path: { id, machine }, query: { machines: "none" } },
             body: { reason: reasonOf(form) },
           }),
         ),

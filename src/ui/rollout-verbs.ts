@@ -2,10 +2,9 @@
 // answers 409 otherwise; this only keeps off the page the buttons that would surely be refused, from
 // the same statuses and batch states the API checks.
 import type { Schema } from "../client/index.ts";
-import { isUndecided } from "../domain/rollout-machine.ts";
-import { currentBatchOf } from "../domain/rollout-progress.ts";
+import { currentBatchOf, undecidedIn } from "../domain/rollout-progress.ts";
 
-type Rollout = Pick<Schema<"Rollout">, "status" | "batches">;
+type Rollout = Pick<Schema<"RolloutBrief">, "status" | "batches">;
 
 export interface VerbOffer {
   pause: boolean;
@@ -31,13 +30,6 @@ const NONE: VerbOffer = {
   skip: false,
 };
 
-/** Machines of `batch` still undecided (what promote with force skips). */
-export function undecidedIn(batch: Pick<Schema<"Batch">, "machine_states">): number {
-  let n = 0;
-  for (const m of Object.values(batch.machine_states)) if (isUndecided(m.state)) n += 1;
-  return n;
-}
-
 /** The verbs a key that may deploy gets for `rollout` now. */
 export function verbsFor(rollout: Rollout): VerbOffer {
   const { status } = rollout;
@@ -45,7 +37,7 @@ export function verbsFor(rollout: Rollout): VerbOffer {
   if (status !== "running" && status !== "paused") return NONE;
   const current = currentBatchOf(rollout.batches);
   const failed = current?.status === "failed";
-  const undecided = current?.status === "waiting_health" ? undecidedIn(current) : 0;
+  const undecided = current?.status === "waiting_health" ? undecidedIn([current]) : 0;
   return {
     pause: status === "running",
     resume: status === "paused",

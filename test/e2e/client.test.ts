@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createFleetClient, FleetApiError, ok, type FleetClient, type Schema } from "../../src/client/index.ts";
+import { asFull } from "../../src/client/rollouts.ts";
 import { repoRoot, startFromSource, startServer, type ServerProcess } from "../support/process.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nixfleet-client-"));
@@ -114,7 +115,7 @@ test("bootstrap, register, release, canary rollout to completion, audit export â
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
     for (const id of MACHINES) await agentStep(id, running);
-    rollout = await ok(deployer.GET("/api/v1/rollouts/{id}", { params: { path: { id: created.rollout_id } } }));
+    rollout = asFull(await ok(deployer.GET("/api/v1/rollouts/{id}", { params: { path: { id: created.rollout_id } } })));
     if (rollout.status !== "running") break;
     await Bun.sleep(100);
   }

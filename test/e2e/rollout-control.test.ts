@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createFleetClient, ok, type FleetClient, type Schema } from "../../src/client/index.ts";
+import { asFull } from "../../src/client/rollouts.ts";
 import { NIX_BASE32_ALPHABET } from "../../src/domain/store-path.ts";
 import { FleetSimulator, type SimulatedMachineSpec } from "../support/fleet-simulator.ts";
 import { startServer, type ServerProcess } from "../support/process.ts";
@@ -67,7 +68,7 @@ async function rollout(body: Schema<"CreateRolloutRequest">) {
 const byId = (id: string) => ({ params: { path: { id } } });
 
 async function get(id: string): Promise<Rollout> {
-  return ok(client.GET("/api/v1/rollouts/{id}", byId(id)));
+  return asFull(await ok(client.GET("/api/v1/rollouts/{id}", byId(id))));
 }
 
 async function waitFor(id: string, done: (r: Rollout) => boolean, what: string, timeoutMs = 10_000): Promise<Rollout> {

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createFleetClient, ok, type FleetClient, type Schema } from "../../src/client/index.ts";
+import { asFull } from "../../src/client/rollouts.ts";
 import { NIX_BASE32_ALPHABET } from "../../src/domain/store-path.ts";
 import { FleetSimulator, type SimulatedMachineSpec } from "../support/fleet-simulator.ts";
 import { repoRoot, startServer, type ServerProcess } from "../support/process.ts";
@@ -66,7 +67,7 @@ class Api {
   async get(id: string): Promise<Rollout> {
     const res = await this.client.GET("/api/v1/rollouts/{id}", { params: { path: { id } } });
     expect(res.response.status).toBe(200);
-    return res.data!;
+    return asFull(res.data!);
   }
 
   /** Polls the rollout until `done` holds (or fails after `timeoutMs`). */

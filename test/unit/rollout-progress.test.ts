@@ -4,6 +4,7 @@ import {
   countdown,
   countsLabel,
   currentBatchOf,
+  emptyCounts,
   reasonCounts,
   soakProgress,
   soakSecondsOf,
@@ -11,15 +12,21 @@ import {
   totalOf,
 } from "../../src/domain/rollout-progress.ts";
 
-const batch = (states: Record<string, [MachineStateName, string?]>, status = "waiting_health") => ({
-  status,
-  soak_until: null,
-  machine_states: Object.fromEntries(
-    Object.entries(states).map(([id, [state, reason]]) => [id, { state, reason: reason ?? null }]),
-  ),
-});
+/** A batch counted as the brief form counts it, from each machine's state and reason. */
+function batch(states: Record<string, [MachineStateName, string?]>, status = "waiting_health") {
+  const state_counts = emptyCounts();
+  const reasons: { state: MachineStateName; reason: string; machines: number }[] = [];
+  for (const [state, reason] of Object.values(states)) {
+    state_counts[state] += 1;
+    if (reason === undefined) continue;
+    const same = reasons.find((r) => r.state === state && r.reason === reason);
+    if (same) same.machines += 1;
+    else reasons.push({ state, reason, machines: 1 });
+  }
+  return { status, soak_until: null, state_counts, reasons };
+}
 
-test("counts every state over batches; the label names what is not plain pending, waiting with its gates", () => {
+test("sums the batches' counts; the label names what is not plain pending, waiting with its gates", () => {
   const batches = [
     batch({ a: ["healthy"], b: ["unhealthy", "timeout"], c: ["skipped", "offline"] }),
     batch({

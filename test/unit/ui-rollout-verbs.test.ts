@@ -1,14 +1,15 @@
 import { expect, test } from "bun:test";
 import type { Schema } from "../../src/client/index.ts";
+import { emptyCounts, undecidedIn } from "../../src/domain/rollout-progress.ts";
 import { refreshMinMs } from "../../src/ui/pages/rollouts.tsx";
-import { undecidedIn, verbsFor } from "../../src/ui/rollout-verbs.ts";
+import { verbsFor } from "../../src/ui/rollout-verbs.ts";
 
-type Batch = Schema<"Batch">;
-const batch = (status: Batch["status"], states: Schema<"RolloutMachineStateName">[] = []) =>
-  ({
-    status,
-    machine_states: Object.fromEntries(states.map((state, i) => [`m${i}`, { state, reason: null }])),
-  }) as unknown as Batch;
+type Batch = Schema<"BatchBrief">;
+const batch = (status: Batch["status"], states: Schema<"RolloutMachineStateName">[] = []) => {
+  const state_counts = emptyCounts();
+  for (const state of states) state_counts[state] += 1;
+  return { status, state_counts, machine_count: states.length } as unknown as Batch;
+};
 const rollout = (status: Schema<"RolloutStatus">, batches: Batch[]) => ({ status, batches });
 
 test("which buttons a rollout offers, by its status and its current batch", () => {
@@ -24,7 +25,7 @@ test("which buttons a rollout offers, by its status and its current batch", () =
   });
   const undecided = rollout("running", [batch("waiting_health", ["healthy", "deploying", "waiting"])]);
   expect(verbsFor(undecided).promote).toBe("force");
-  expect(undecidedIn(undecided.batches[0]!)).toBe(2);
+  expect(undecidedIn([undecided.batches[0]!])).toBe(2);
   const failed = rollout("paused", [batch("succeeded"), batch("failed", ["unhealthy"])]);
   expect(verbsFor(failed)).toMatchObject({ pause: false, resume: true, retry: true, promote: null, abort: true });
   const operatorPaused = rollout("paused", [batch("waiting_health", ["healthy"]), batch("pending")]);

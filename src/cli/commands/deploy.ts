@@ -1,14 +1,17 @@
 import { message, option } from "@optique/core";
 import { ok, type FleetClient, type Schema } from "../../client/index.ts";
+import { getRolloutBrief, machinesInStates } from "../../client/rollouts.ts";
 import { clientFor, leaf, remote, type CliContext } from "../command.ts";
 import { eventBursts } from "../event-stream.ts";
 import { CliError, EXIT } from "../exit.ts";
 import { formatJson } from "../output.ts";
 import { rolloutOptions, rolloutRequest } from "../rollout-options.ts";
-import { outcomeLine, progressLines } from "../views/deploy.ts";
+import { MACHINES_NAMED, NAMED_STATES, outcomeLine, progressLines } from "../views/deploy.ts";
 import { createdRollout } from "../views/rollouts.ts";
 
-type Rollout = Schema<"Rollout">;
+type Rollout = Schema<"RolloutBrief">;
+/** The machines named under each batch in the progress display. */
+type Named = Map<number, Schema<"RolloutMachine">[]>;
 
 /** How `deploy --wait` ends for each status in which a rollout moves no further without an operator. */
 const SETTLED_EXIT: Partial<Record<Schema<"RolloutStatus">, number>> = {
@@ -47,18 +50,45 @@ export const deployCommand = leaf(
       return;
     }
     const rollout = await follow(client, clientFor(args, context, { streaming: true }), created.rollout_id, context);
-    await context.output.out(args.json ? formatJson(rollout) : outcomeLine(rollout));
+    if (!args.json) await context.output.out(outcomeLine(rollout));
+    else {
+      const whole = await ok(client.GET("/api/v1/rollouts/{id}", { params: { path: { id: created.rollout_id } } }));
+      await context.output.out(formatJson(whole));
+    }
     return SETTLED_EXIT[rollout.status]!;
   },
 );
+
+/**
+ * The rollout counted (its brief form), with the first machines of each batch that are unhealthy
+ * or left it: what the progress display shows, without reading every machine.
+ */
+async function progressOf(client: FleetClient, id: string): Promise<{ rollout: Rollout; named: Named }> {
+  const rollout = await getRolloutBrief(client, id);
+  const named: Named = new Map();
+  for (const batch of rollout.batches) {
+    const states = NAMED_STATES.filter((state) => batch.state_counts[state] > 0);
+    if (states.length === 0) continue;
+    const { machines } = await machinesInStates(client, id, {
+      batch: batch.batch_index,
+      states,
+      limit: MACHINES_NAMED,
+    });
+    named.set(batch.batch_index, machines);
+  }
+  return { rollout, named };
+}
 
 /** Follows a rollout until it settles, redrawing its progress on each burst of events; returns it settled. */
 async function follow(client: FleetClient, streams: FleetClient, id: string, context: CliContext): Promise<Rollout> {
   const display = progressDisplay(context);
   try {
-    const fetchRollout = () => ok(client.GET("/api/v1/rollouts/{id}", { params: { path: { id } } }));
+    const fetchRollout = async () => {
+      const progress = await progressOf(client, id);
+      await display.show(progress);
+      return progress.rollout;
+    };
     let rollout = await fetchRollout();
-    await display.show(rollout);
     let lastEventId: string | undefined;
     let reconnects = 0;
     while (!isSettled(rollout)) {
@@ -73,7 +103,6 @@ async function follow(client: FleetClient, streams: FleetClient, id: string, con
           reconnects = 0;
           lastEventId = burst.lastId ?? lastEventId;
           rollout = await fetchRollout();
-          await display.show(rollout);
           if (isSettled(rollout)) break;
         }
       } catch (error) {
@@ -84,7 +113,6 @@ async function follow(client: FleetClient, streams: FleetClient, id: string, con
       // The stream ended (a restart, a proxy): check where the rollout is, then follow it again.
       if (!isSettled(rollout)) rollout = await fetchRollout();
     }
-    await display.show(rollout);
     return rollout;
   } finally {
     display.stop();
@@ -96,15 +124,18 @@ async function follow(client: FleetClient, streams: FleetClient, id: string, con
  * batch soaks, so its time left counts down); elsewhere (CI logs) only lines not shown just before
  * are printed, so each change appears once.
  */
-function progressDisplay(context: CliContext): { show(rollout: Rollout): Promise<void>; stop(): void } {
+function progressDisplay(context: CliContext): {
+  show(progress: { rollout: Rollout; named: Named }): Promise<void>;
+  stop(): void;
+} {
   const live = context.output.errIsTTY;
   let shown: string[] = [];
-  let latest: Rollout | null = null;
+  let latest: { rollout: Rollout; named: Named } | null = null;
   // Draws one after another: a redraw from the timer never interleaves with one from an event.
   let drawing: Promise<void> = Promise.resolve();
-  const draw = (rollout: Rollout) => {
+  const draw = ({ rollout, named }: { rollout: Rollout; named: Named }) => {
     drawing = drawing.then(async () => {
-      const lines = progressLines(rollout, { now: Date.now(), live });
+      const lines = progressLines(rollout, named, { now: Date.now(), live });
       if (live) {
         // Up to the first line drawn before, clear to the end, draw again.
         const back = shown.length > 0 ? `\x1b[${shown.length}F\x1b[J` : "";
@@ -120,13 +151,13 @@ function progressDisplay(context: CliContext): { show(rollout: Rollout): Promise
   };
   const timer = live
     ? setInterval(() => {
-        if (latest?.batches.some((b) => b.status === "soaking")) void draw(latest);
+        if (latest?.rollout.batches.some((b) => b.status === "soaking")) void draw(latest);
       }, REDRAW_MS)
     : null;
   return {
-    show(rollout) {
-      latest = rollout;
-      return draw(rollout);
+    show(progress) {
+      latest = progress;
+      return draw(progress);
     },
     stop() {
       if (timer) clearInterval(timer);

@@ -1,8 +1,9 @@
 import { argument, choice, integer, message, multiple, option, optional, string } from "@optique/core";
 import { ok, type Schema } from "../../client/index.ts";
+import { asBrief, everyMachineIn, getRolloutBrief } from "../../client/rollouts.ts";
 import { MACHINE_STATES } from "../../domain/rollout-machine.ts";
 import { clientFor, group, leaf, remote, type CliContext } from "../command.ts";
-import { present } from "../output.ts";
+import { formatJson, present } from "../output.ts";
 import { rolloutOptions, rolloutRequest } from "../rollout-options.ts";
 import {
   createdRollout,
@@ -30,6 +31,13 @@ const reason = optional(
   option("--reason", string({ metavar: "TEXT" }), { description: message`Why (kept in the audit log and the trace)` }),
 );
 const path = (id: string) => ({ params: { path: { id } } });
+/**
+ * A verb's path, and the form of its answer: the whole rollout for `--json` (the API's default),
+ * else the brief one, all a person's view needs.
+ */
+const verbPath = (id: string, json: boolean) => ({
+  params: { path: { id }, query: { machines: json ? ("all" as const) : ("none" as const) } },
+});
 
 const create = leaf(
   "create",
@@ -52,10 +60,11 @@ const list = leaf(
     ),
   }),
   async (args, context) => {
+    const machines = args.json ? ("all" as const) : ("none" as const);
     const rollouts = await ok(
-      clientFor(args, context).GET("/api/v1/rollouts", { params: { query: { status: args.status } } }),
+      clientFor(args, context).GET("/api/v1/rollouts", { params: { query: { status: args.status, machines } } }),
     );
-    await present(context.output, args.json, rollouts, rolloutTable);
+    await context.output.out(args.json ? formatJson(rollouts) : rolloutTable(rollouts.map(asBrief)));
   },
 );
 
@@ -71,9 +80,16 @@ const show = leaf(
     ),
   }),
   async (args, context) => {
-    const rollout = await ok(clientFor(args, context).GET("/api/v1/rollouts/{id}", path(args.id)));
+    const client = clientFor(args, context);
+    if (args.json) {
+      await context.output.out(formatJson(await ok(client.GET("/api/v1/rollouts/{id}", path(args.id)))));
+      return;
+    }
+    const rollout = await getRolloutBrief(client, args.id);
     const states = args.state.length > 0 ? args.state : EXPLAINED_STATES;
-    await present(context.output, args.json, rollout, (r) => rolloutDetail(r, Date.now(), states));
+    const present = states.filter((state) => rollout.batches.some((b) => b.state_counts[state] > 0));
+    const machines = present.length > 0 ? await everyMachineIn(client, args.id, present) : [];
+    await context.output.out(rolloutDetail(rollout, machines, Date.now(), states));
   },
 );
 
@@ -122,8 +138,8 @@ const trace = leaf(
 );
 
 /** A verb's answer: the rollout's status, progress and gates (--json: the whole rollout). */
-async function verbDone(rollout: Schema<"Rollout">, json: boolean, context: CliContext) {
-  await present(context.output, json, rollout, verbOutcome);
+async function verbDone(rollout: Schema<"RolloutView">, json: boolean, context: CliContext) {
+  await context.output.out(json ? formatJson(rollout) : verbOutcome(asBrief(rollout)));
 }
 
 const pause = leaf(
@@ -133,7 +149,7 @@ const pause = leaf(
   async (args, context) => {
     const rollout = await ok(
       clientFor(args, context).POST("/api/v1/rollouts/{id}/pause", {
-        ...path(args.id),
+        ...verbPath(args.id, args.json),
         body: { reason: args.reason },
       }),
     );
@@ -146,7 +162,9 @@ const resume = leaf(
   "Resume a paused rollout (a failed batch starts again, an operator-paused one carries on)",
   remote({ id: rolloutId }),
   async (args, context) => {
-    const rollout = await ok(clientFor(args, context).POST("/api/v1/rollouts/{id}/resume", path(args.id)));
+    const rollout = await ok(
+      clientFor(args, context).POST("/api/v1/rollouts/{id}/resume", verbPath(args.id, args.json)),
+    );
     await verbDone(rollout, args.json, context);
   },
 );
@@ -161,7 +179,7 @@ const promote = leaf(
   async (args, context) => {
     const rollout = await ok(
       clientFor(args, context).POST("/api/v1/rollouts/{id}/promote", {
-        ...path(args.id),
+        ...verbPath(args.id, args.json),
         body: { force: args.force },
       }),
     );
@@ -176,7 +194,7 @@ const abort = leaf(
   async (args, context) => {
     const rollout = await ok(
       clientFor(args, context).POST("/api/v1/rollouts/{id}/abort", {
-        ...path(args.id),
+        ...verbPath(args.id, args.json),
         body: { reason: args.reason },
       }),
     );
@@ -189,7 +207,9 @@ const retry = leaf(
   "Re-deploy only the unhealthy machines of the failed batch of a paused rollout",
   remote({ id: rolloutId }),
   async (args, context) => {
-    const rollout = await ok(clientFor(args, context).POST("/api/v1/rollouts/{id}/retry", path(args.id)));
+    const rollout = await ok(
+      clientFor(args, context).POST("/api/v1/rollouts/{id}/retry", verbPath(args.id, args.json)),
+    );
     await verbDone(rollout, args.json, context);
   },
 );
@@ -201,7 +221,10 @@ const skip = leaf(
   async (args, context) => {
     const rollout = await ok(
       clientFor(args, context).POST("/api/v1/rollouts/{id}/machines/{machine}/skip", {
-        params: { path: { id: args.id, machine: args.machine } },
+        params: {
+          path: { id: args.id, machine: args.machine },
+          query: { machines: args.json ? ("all" as const) : ("none" as const) },
+        },
         body: { reason: args.reason },
       }),
     );
@@ -214,7 +237,9 @@ const cancel = leaf(
   "Cancel a rollout; machines keep what they were given",
   remote({ id: rolloutId }),
   async (args, context) => {
-    const rollout = await ok(clientFor(args, context).POST("/api/v1/rollouts/{id}/cancel", path(args.id)));
+    const rollout = await ok(
+      clientFor(args, context).POST("/api/v1/rollouts/{id}/cancel", verbPath(args.id, args.json)),
+    );
     await verbDone(rollout, args.json, context);
   },
 );

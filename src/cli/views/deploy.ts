@@ -9,13 +9,15 @@ import {
   totalOf,
   type StateCounts,
 } from "../../domain/rollout-progress.ts";
-import { machinesIn, statusText } from "./rollouts.ts";
+import { machineRows, statusText } from "./rollouts.ts";
 
-type Rollout = Schema<"Rollout">;
+type Rollout = Schema<"RolloutBrief">;
 
 const BAR_WIDTH = 20;
 /** Unhealthy, skipped and superseded machines named under their batch, at most. */
-const MACHINES_NAMED = 5;
+export const MACHINES_NAMED = 5;
+/** The states whose machines are named under their batch. */
+export const NAMED_STATES = ["unhealthy", "skipped", "superseded"] as const;
 
 /** `[##x>>---]`: healthy `#`, unhealthy `x`, deploying `>`, skipped or superseded `/`, not started `-`. */
 function bar(counts: StateCounts): string {
@@ -45,10 +47,14 @@ export interface ProgressOptions {
 /**
  * `deploy --wait`'s progress: the rollout (with what blocks it), then one line per batch with its
  * machines' states, waiting reasons and soak, and under it the machines that are unhealthy or left
- * the rollout, with their reasons.
+ * the rollout (`named`, the first MACHINES_NAMED of each batch in NAMED_STATES), with their reasons.
  */
-export function progressLines(rollout: Rollout, { now, live }: ProgressOptions): string[] {
-  const batches = rollout.batches.map((b) => ({ batch: b, counts: stateCounts([b]) }));
+export function progressLines(
+  rollout: Rollout,
+  named: ReadonlyMap<number, readonly Schema<"RolloutMachine">[]>,
+  { now, live }: ProgressOptions,
+): string[] {
+  const batches = rollout.batches.map((b) => ({ batch: b, counts: b.state_counts }));
   const statusWidth = Math.max(...batches.map((b) => b.batch.status.length), 0);
   const blocked = rollout.blocked_by.length > 0 ? ` · blocked by ${rollout.blocked_by.join(", ")}` : "";
   const lines = [
@@ -62,14 +68,15 @@ export function progressLines(rollout: Rollout, { now, live }: ProgressOptions):
     lines.push(
       `  batch ${batch.batch_index}  ${batch.status.padEnd(statusWidth)}  ${bar(counts)}  ${countsLabel(counts, reasonCounts([batch], "waiting"))}${soakText}`,
     );
-    const named = machinesIn({ ...rollout, batches: [batch] }, ["unhealthy", "skipped", "superseded"]);
-    for (const m of named.slice(0, MACHINES_NAMED)) lines.push(`    ${m.machine}  ${m.state}  ${m.reason}`);
-    if (named.length > MACHINES_NAMED) lines.push(`    … and ${named.length - MACHINES_NAMED} more`);
+    const shown = machineRows((named.get(batch.batch_index) ?? []).slice(0, MACHINES_NAMED));
+    for (const m of shown) lines.push(`    ${m.machine}  ${m.state}  ${m.reason}`);
+    const more = NAMED_STATES.reduce((n, state) => n + counts[state], 0) - shown.length;
+    if (more > 0) lines.push(`    … and ${more} more`);
   }
   return lines;
 }
 
 /** The line `deploy --wait` ends with. */
-export function outcomeLine(rollout: Rollout): string {
+export function outcomeLine(rollout: Parameters<typeof statusText>[0] & { id: string }): string {
   return `rollout ${rollout.id} ${statusText(rollout)}\n`;
 }

@@ -10,9 +10,10 @@ import {
 } from "../../domain/rollout-progress.ts";
 import { duration, fields, table, when } from "../output.ts";
 
-type Rollout = Schema<"Rollout">;
-type Batch = Schema<"Batch">;
+type Rollout = Schema<"RolloutBrief">;
+type Batch = Schema<"BatchBrief">;
 type MachineStateName = Schema<"RolloutMachineStateName">;
+type RolloutMachine = Schema<"RolloutMachine">;
 
 /** The machine states `rollouts show` lists when none are asked for: every one with something to explain. */
 export const EXPLAINED_STATES: readonly MachineStateName[] = [
@@ -34,8 +35,8 @@ const COUNT_COLUMNS: readonly MachineStateName[] = [
   "superseded",
 ];
 
-/** `rollouts list`. */
-export function rolloutTable(rollouts: Schema<"RolloutSummary">[]): string {
+/** `rollouts list` (the brief form). */
+export function rolloutTable(rollouts: Schema<"RolloutBriefSummary">[]): string {
   return table(
     [
       { header: "ROLLOUT", value: (r) => r.id },
@@ -50,7 +51,7 @@ export function rolloutTable(rollouts: Schema<"RolloutSummary">[]): string {
       {
         header: "HEALTHY",
         value: (r) => {
-          const total = r.batches.reduce((n, b) => n + b.machine_ids.length, 0);
+          const total = r.batches.reduce((n, b) => n + b.machine_count, 0);
           return `${stateCounts(r.batches).healthy}/${total}`;
         },
         right: true,
@@ -64,7 +65,11 @@ export function rolloutTable(rollouts: Schema<"RolloutSummary">[]): string {
 }
 
 /** The status with why it is paused, when an operator said. */
-export function statusText(r: Pick<Rollout, "status" | "pause_reason" | "batches">): string {
+export function statusText(r: {
+  status: Rollout["status"];
+  pause_reason: string | null;
+  batches: Pick<Batch, "status" | "batch_index">[];
+}): string {
   if (r.status !== "paused") return r.status;
   const failed = r.batches.find((b) => b.status === "failed");
   if (failed) return `paused (batch ${failed.batch_index} failed)`;
@@ -99,30 +104,33 @@ interface MachineRow {
   started: string | null;
 }
 
-/** Every machine of the rollout in one of `states`, batch by batch, those needing a look first. */
-export function machinesIn(r: Rollout, states: readonly MachineStateName[]): MachineRow[] {
-  const wanted = new Set(states);
-  return r.batches.flatMap((b) =>
-    Object.entries(b.machine_states)
-      .filter(([, m]) => wanted.has(m.state))
-      .map(([machine, m]) => ({
-        batch: b.batch_index,
-        machine,
-        state: m.state,
-        reason: m.reason ?? "",
-        started: m.deploy_started_at,
-      }))
-      .sort((a, c) => byStateThenId({ id: a.machine, state: a.state }, { id: c.machine, state: c.state })),
-  );
+/** Machines as the CLI lists them: batch by batch, those needing a look first (by state, then id). */
+export function machineRows(machines: readonly RolloutMachine[]): MachineRow[] {
+  return machines
+    .map((m) => ({
+      batch: m.batch_index,
+      machine: m.machine_id,
+      state: m.state,
+      reason: m.reason ?? "",
+      started: m.deploy_started_at,
+    }))
+    .sort(
+      (a, c) =>
+        a.batch - c.batch || byStateThenId({ id: a.machine, state: a.state }, { id: c.machine, state: c.state }),
+    );
 }
 
 /**
- * `rollouts show` (and the verbs, which answer with the rollout): what holds it, its batches with
- * each state counted, the machines in `states` with their reasons, its events.
+ * `rollouts show`: what holds the rollout, its batches with each state counted, `machines` (those
+ * in `states`) with their reasons, its events.
  */
-export function rolloutDetail(r: Rollout, now: number, states: readonly MachineStateName[] = EXPLAINED_STATES): string {
+export function rolloutDetail(
+  r: Rollout,
+  machines: readonly RolloutMachine[],
+  now: number,
+  states: readonly MachineStateName[] = EXPLAINED_STATES,
+): string {
   const all = stateCounts(r.batches);
-  const perBatch = new Map(r.batches.map((b) => [b.batch_index, stateCounts([b])]));
   const parts = [
     fields([
       ["rollout", r.id],
@@ -143,10 +151,10 @@ export function rolloutDetail(r: Rollout, now: number, states: readonly MachineS
       [
         { header: "BATCH", value: (b: Batch) => String(b.batch_index), right: true },
         { header: "STATUS", value: (b) => b.status },
-        { header: "MACHINES", value: (b) => String(b.machine_ids.length), right: true },
+        { header: "MACHINES", value: (b) => String(b.machine_count), right: true },
         ...COUNT_COLUMNS.map((state) => ({
           header: state.toUpperCase(),
-          value: (b: Batch) => String(perBatch.get(b.batch_index)![state]),
+          value: (b: Batch) => String(b.state_counts[state]),
           right: true,
         })),
         { header: "SOAK", value: (b) => soakText(r, b, now) || "-" },
@@ -156,11 +164,11 @@ export function rolloutDetail(r: Rollout, now: number, states: readonly MachineS
       r.batches,
     ),
   ];
-  const machines = machinesIn(r, states);
-  const hidden = r.batches.reduce((n, b) => n + b.machine_ids.length, 0) - machines.length;
+  const rows = machineRows(machines);
+  const hidden = r.batches.reduce((n, b) => n + b.machine_count, 0) - rows.length;
   parts.push(
     `\nmachines ${states.join(", ")}${hidden > 0 ? ` (${hidden} other${hidden === 1 ? "" : "s"} not listed; --state picks)` : ""}:\n`,
-    machines.length === 0
+    rows.length === 0
       ? "none\n"
       : table(
           [
@@ -170,7 +178,7 @@ export function rolloutDetail(r: Rollout, now: number, states: readonly MachineS
             { header: "REASON", value: (m) => m.reason || "-" },
             { header: "STARTED", value: (m) => when(m.started) },
           ],
-          machines,
+          rows,
         ),
   );
   if (r.events.length > 0) {

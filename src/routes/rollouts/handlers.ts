@@ -1,16 +1,19 @@
 // The rollout routes' handlers: validation beyond the schemas, calls into the executor, and the
-// mapping of stored rows into the response schemas.
+// mapping of stored rows into the response schemas (the rollout reads' bodies in bodies.ts).
 import type { OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import type { AppEnv, RouteContext } from "../../context.ts";
 import type { DbOrTx } from "../../db/database.ts";
 import {
   batchesOf,
   eventsOf,
   findRollout,
+  FIRST_MACHINE_KEY,
   listRollouts,
-  machinesOf,
+  rolloutMachineKey,
+  rolloutMachinesChunk,
   traceOf,
-  type RolloutMachineRow,
+  type RolloutMachineView,
   type RolloutRow,
 } from "../../db/rollouts.ts";
 import {
@@ -21,16 +24,24 @@ import {
   type Target,
 } from "../../domain/rollout-planning.ts";
 import { badRequest, notFound } from "../../errors.ts";
+import { yieldToEventLoop } from "../../event-loop.ts";
+import type { Logger } from "../../logger.ts";
 import { toTimestamp } from "../common.ts";
 import {
-  MachineHealth,
-  Rollout,
-  RolloutSummary,
+  briefRollout,
+  fullRollout,
+  MACHINES_PER_PAGE,
+  MACHINES_PER_SCAN,
+  streamedJson,
+  type RolloutHead,
+} from "./bodies.ts";
+import {
   abortRolloutRoute,
   cancelRolloutRoute,
   createRolloutRoute,
   deleteRolloutRoute,
   getRolloutRoute,
+  listRolloutMachinesRoute,
   listRolloutsRoute,
   pauseRolloutRoute,
   promoteRolloutRoute,
@@ -40,102 +51,50 @@ import {
   traceRolloutRoute,
   type PromoteRequest,
   type ReasonRequest,
+  type RolloutMachine,
 } from "./routes.ts";
 
-type RolloutSummaryBody = z.infer<typeof RolloutSummary>;
-type RolloutBody = z.infer<typeof Rollout>;
+type MachinesForm = "all" | "none";
 
-/** v0.1's view of a machine: skipped and superseded machines left the batch, so they show what they were not decided as. */
-function machineHealth(row: RolloutMachineRow): z.infer<typeof MachineHealth> {
-  if (row.state === "unhealthy") return { unhealthy: row.reason ?? "unhealthy" };
-  return row.state === "healthy" ? "healthy" : "pending";
-}
-
-/** The gates holding a rollout now: its own status's, and the reasons its waiting machines show. */
-function blockedBy(row: RolloutRow, machines: readonly RolloutMachineRow[]): string[] {
-  const gates = new Set<string>();
-  if (row.status === "scheduled") gates.add("not_before");
-  if (row.status === "paused") gates.add("paused");
-  if (row.status === "scheduled" || row.status === "running" || row.status === "paused") {
-    for (const m of machines) if (m.state === "waiting" && m.reason !== null) gates.add(m.reason);
-  }
-  return [...gates].sort();
-}
-
-/** The rollouts with their batches and per-machine state, in the order given. */
-async function rolloutSummaries(db: DbOrTx, rows: readonly RolloutRow[]): Promise<RolloutSummaryBody[]> {
-  const ids = rows.map((r) => r.id);
-  const [batchRows, machineRows] = await Promise.all([batchesOf(db, ids), machinesOf(db, ids)]);
-  const batches = new Map<string, RolloutSummaryBody["batches"]>();
-  for (const b of batchRows) {
-    const list = batches.get(b.rolloutId) ?? [];
-    list.push({
-      batch_index: b.batchIndex,
-      machine_ids: [],
-      status: b.status,
-      machine_health: {},
-      machine_states: {},
-      started_at: toTimestamp(b.startedAt),
-      completed_at: toTimestamp(b.completedAt),
-      soak_until: toTimestamp(b.soakUntil),
-    });
-    batches.set(b.rolloutId, list);
-  }
-  const machinesByRollout = new Map<string, RolloutMachineRow[]>();
-  for (const m of machineRows) {
-    const batch = batches.get(m.rolloutId)?.[m.batchIndex];
-    if (!batch) continue;
-    batch.machine_ids.push(m.machineId);
-    batch.machine_health[m.machineId] = machineHealth(m);
-    batch.machine_states[m.machineId] = {
-      state: m.state,
-      reason: m.reason,
-      deploy_started_at: toTimestamp(m.deployStartedAt),
-    };
-    const own = machinesByRollout.get(m.rolloutId);
-    if (own) own.push(m);
-    else machinesByRollout.set(m.rolloutId, [m]);
-  }
-  return rows.map((r) => ({
-    id: r.id,
-    status: r.status,
-    strategy: r.strategy,
-    release_id: r.releaseId,
-    on_failure: r.onFailure,
-    failure_threshold: r.failureThreshold,
-    health_timeout: r.healthTimeout,
-    batches: batches.get(r.id) ?? [],
-    created_at: toTimestamp(r.createdAt),
-    updated_at: toTimestamp(r.updatedAt),
-    created_by: r.createdBy,
-    cache_url: r.cacheUrl,
-    soak_seconds: r.soakSeconds,
-    batch_soak_seconds: r.batchSoakSeconds === null ? null : (JSON.parse(r.batchSoakSeconds) as number[]),
-    min_decided: r.minDecided,
-    max_in_flight: r.maxInFlight,
-    not_before: toTimestamp(r.notBefore),
-    offline_after_seconds: r.offlineAfterSeconds,
-    supersede: r.supersede,
-    pause_reason: r.pauseReason,
-    blocked_by: blockedBy(r, machinesByRollout.get(r.id) ?? []),
-  }));
-}
-
-/** One rollout with its events; 404 when unknown. */
-async function rolloutDetail(db: DbOrTx, id: string): Promise<RolloutBody> {
+/** One rollout with its batches and events, before its machines; 404 when unknown. */
+async function rolloutHead(db: DbOrTx, id: string): Promise<RolloutHead> {
   const row = await findRollout(db, id);
   if (!row) throw notFound(`rollout ${id} not found`);
-  const [[summary], events] = await Promise.all([rolloutSummaries(db, [row]), eventsOf(db, id)]);
+  const [batches, events] = await Promise.all([batchesOf(db, [id]), eventsOf(db, id)]);
+  return { row, batches, events };
+}
+
+/**
+ * The answer of a rollout read or verb: v0.1's full body streamed (`machines=all`), or the brief
+ * one (`machines=none`); either is built with turns of the event loop between slices of machines.
+ */
+async function rolloutAnswer(c: Context<AppEnv>, db: DbOrTx, logger: Logger, id: string, machines: MachinesForm) {
+  const head = await rolloutHead(db, id);
+  // The typed-response check cannot see into a stream: the body is the route's own schema.
+  if (machines === "none") return c.json(await briefRollout(db, head), 200) as never;
+  return streamedJson(fullRollout(db, head), logger, `rollout ${id}`) as never;
+}
+
+/** The rollouts' list, a rollout after another, each in the form asked for (without events). */
+async function* rolloutList(db: DbOrTx, rows: readonly RolloutRow[], machines: MachinesForm): AsyncGenerator<string> {
+  yield "[";
+  for (const [n, row] of rows.entries()) {
+    if (n > 0) yield ",";
+    const head = { row, batches: await batchesOf(db, [row.id]), events: null };
+    if (machines === "none") yield JSON.stringify(await briefRollout(db, head));
+    else yield* fullRollout(db, head);
+  }
+  yield "]";
+}
+
+function toRolloutMachine(m: RolloutMachineView): z.infer<typeof RolloutMachine> {
   return {
-    ...summary!,
-    events: events.map((e) => ({
-      id: e.id,
-      rollout_id: e.rolloutId,
-      event_type: e.eventType,
-      detail: e.detail,
-      actor: e.actor,
-      created_at: toTimestamp(e.createdAt),
-    })),
+    machine_id: m.machineId,
+    batch_index: m.batchIndex,
+    state: m.state,
+    reason: m.reason,
+    deploy_started_at: toTimestamp(m.deployStartedAt),
+    store_path: m.storePath,
   };
 }
 
@@ -152,6 +111,7 @@ function detailField(detail: unknown, name: string): unknown {
 export function registerRolloutRoutes(app: OpenAPIHono<AppEnv>, { deps, requireRole }: RouteContext): void {
   const executor = deps.rolloutExecutor;
   const db = deps.store.db;
+  const logger = deps.logger;
 
   app.openapi({ ...createRolloutRoute, middleware: [requireRole("deploy")] }, async (c) => {
     const body = c.req.valid("json");
@@ -206,12 +166,55 @@ export function registerRolloutRoutes(app: OpenAPIHono<AppEnv>, { deps, requireR
   });
 
   app.openapi({ ...listRolloutsRoute, middleware: [requireRole("readonly")] }, async (c) => {
-    const { status } = c.req.valid("query");
-    return c.json(await rolloutSummaries(db, await listRollouts(db, status)), 200);
+    const { status, machines } = c.req.valid("query");
+    // Read before the answer starts, so a database in trouble is still a 503.
+    const rows = await listRollouts(db, status);
+    return streamedJson(rolloutList(db, rows, machines), logger, "rollout list") as never;
   });
 
   app.openapi({ ...getRolloutRoute, middleware: [requireRole("readonly")] }, async (c) => {
-    return c.json(await rolloutDetail(db, c.req.valid("param").id), 200);
+    return rolloutAnswer(c, db, logger, c.req.valid("param").id, c.req.valid("query").machines);
+  });
+
+  app.openapi({ ...listRolloutMachinesRoute, middleware: [requireRole("readonly")] }, async (c) => {
+    const { id } = c.req.valid("param");
+    const { batch, state, after, limit } = c.req.valid("query");
+    const row = await findRollout(db, id);
+    if (!row) throw notFound(`rollout ${id} not found`);
+    if (batch !== undefined && !(await batchesOf(db, [id])).some((b) => b.batchIndex === batch)) {
+      throw notFound(`rollout ${id} has no batch ${batch}`);
+    }
+    let key = FIRST_MACHINE_KEY;
+    if (after !== undefined) {
+      const afterKey = await rolloutMachineKey(db, id, after);
+      if (!afterKey) throw badRequest(`after: machine ${after} is not in rollout ${id}`);
+      key = afterKey;
+    }
+    // One more than asked, to know whether a page follows; a rare state is looked for a
+    // bounded slice per query, with turns of the event loop between.
+    const found: RolloutMachineView[] = [];
+    for (;;) {
+      const chunk = await rolloutMachinesChunk(db, row, {
+        after: key,
+        scan: state.length > 0 ? MACHINES_PER_SCAN : MACHINES_PER_PAGE,
+        batch,
+        states: state,
+        storePaths: true,
+      });
+      found.push(...chunk.machines);
+      if (found.length > limit || chunk.last === null) break;
+      key = chunk.last;
+      await yieldToEventLoop();
+    }
+    const page = found.slice(0, limit);
+    return c.json(
+      {
+        rollout_id: id,
+        machines: page.map(toRolloutMachine),
+        next_after: found.length > limit ? page.at(-1)!.machineId : null,
+      },
+      200,
+    );
   });
 
   app.openapi({ ...traceRolloutRoute, middleware: [requireRole("readonly")] }, async (c) => {
@@ -247,47 +250,47 @@ export function registerRolloutRoutes(app: OpenAPIHono<AppEnv>, { deps, requireR
   app.openapi({ ...resumeRolloutRoute, middleware: [requireRole("deploy")] }, async (c) => {
     const { id } = c.req.valid("param");
     await executor.verb(id, { kind: "resume", actor: c.get("actor") });
-    return c.json(await rolloutDetail(db, id), 200);
+    return rolloutAnswer(c, db, logger, id, c.req.valid("query").machines);
   });
 
   app.openapi({ ...cancelRolloutRoute, middleware: [requireRole("deploy")] }, async (c) => {
     const { id } = c.req.valid("param");
     await executor.verb(id, { kind: "cancel", actor: c.get("actor") });
-    return c.json(await rolloutDetail(db, id), 200);
+    return rolloutAnswer(c, db, logger, id, c.req.valid("query").machines);
   });
 
   app.openapi({ ...pauseRolloutRoute, middleware: [requireRole("deploy")] }, async (c) => {
     const { id } = c.req.valid("param");
     const { reason } = optional(c.req.valid("json") as z.infer<typeof ReasonRequest> | undefined, { reason: null });
     await executor.verb(id, { kind: "pause", actor: c.get("actor"), reason });
-    return c.json(await rolloutDetail(db, id), 200);
+    return rolloutAnswer(c, db, logger, id, c.req.valid("query").machines);
   });
 
   app.openapi({ ...promoteRolloutRoute, middleware: [requireRole("deploy")] }, async (c) => {
     const { id } = c.req.valid("param");
     const { force } = optional(c.req.valid("json") as z.infer<typeof PromoteRequest> | undefined, { force: false });
     await executor.verb(id, { kind: "promote", actor: c.get("actor"), force });
-    return c.json(await rolloutDetail(db, id), 200);
+    return rolloutAnswer(c, db, logger, id, c.req.valid("query").machines);
   });
 
   app.openapi({ ...abortRolloutRoute, middleware: [requireRole("deploy")] }, async (c) => {
     const { id } = c.req.valid("param");
     const { reason } = optional(c.req.valid("json") as z.infer<typeof ReasonRequest> | undefined, { reason: null });
     await executor.verb(id, { kind: "abort", actor: c.get("actor"), reason });
-    return c.json(await rolloutDetail(db, id), 200);
+    return rolloutAnswer(c, db, logger, id, c.req.valid("query").machines);
   });
 
   app.openapi({ ...retryRolloutRoute, middleware: [requireRole("deploy")] }, async (c) => {
     const { id } = c.req.valid("param");
     await executor.verb(id, { kind: "retry", actor: c.get("actor") });
-    return c.json(await rolloutDetail(db, id), 200);
+    return rolloutAnswer(c, db, logger, id, c.req.valid("query").machines);
   });
 
   app.openapi({ ...skipMachineRoute, middleware: [requireRole("deploy")] }, async (c) => {
     const { id, machine } = c.req.valid("param");
     const { reason } = optional(c.req.valid("json") as z.infer<typeof ReasonRequest> | undefined, { reason: null });
     await executor.skip(id, machine, c.get("actor"), reason);
-    return c.json(await rolloutDetail(db, id), 200);
+    return rolloutAnswer(c, db, logger, id, c.req.valid("query").machines);
   });
 
   app.openapi({ ...deleteRolloutRoute, middleware: [requireRole("admin")] }, async (c) => {

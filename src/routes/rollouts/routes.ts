@@ -3,7 +3,15 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { BATCH_STATUSES, MACHINE_STATES, ROLLOUT_STATUSES } from "../../domain/rollout-machine.ts";
 import { ON_FAILURE_ACTIONS, STRATEGIES } from "../../domain/rollout-planning.ts";
-import { Timestamp, bearerSecurity, clampedLimitQuery, errorResponses, identifier, pathId } from "../common.ts";
+import {
+  Timestamp,
+  bearerSecurity,
+  clampedLimitQuery,
+  errorResponses,
+  identifier,
+  pathId,
+  repeatedEnum,
+} from "../common.ts";
 
 const EXAMPLE_ROLLOUT_ID = "r-0b7e2f0a-3c1d-4e5f-8a9b-1c2d3e4f5a6b";
 const EXAMPLE_RELEASE_ID = "rel-6f1c2b4e-9a51-4c3e-8f4d-2a7b9c0d1e2f";
@@ -12,6 +20,10 @@ export const DEFAULT_HEALTH_TIMEOUT_SECONDS = 300;
 const MAX_SECONDS = 365 * 24 * 3600;
 export const TRACE_DEFAULT_LIMIT = 1000;
 const TRACE_MAX_LIMIT = 5000;
+export const MACHINES_DEFAULT_LIMIT = 1000;
+const MACHINES_MAX_LIMIT = 5000;
+/** Reasons a brief batch counts per state, the most given first: failure messages can all differ. */
+export const REASONS_PER_STATE = 20;
 
 const Strategy = z.enum(STRATEGIES).openapi("RolloutStrategy", { example: "canary" });
 const OnFailure = z
@@ -247,6 +259,91 @@ const rolloutFields = {
 export const RolloutSummary = z.object(rolloutFields).openapi("RolloutSummary");
 export const Rollout = z.object({ ...rolloutFields, events: z.array(RolloutEvent) }).openapi("Rollout");
 
+const machineCount = (example: number) => z.number().int().nonnegative().openapi({ example });
+export const StateCounts = z
+  .object(
+    Object.fromEntries(MACHINE_STATES.map((state) => [state, machineCount(0)])) as Record<
+      (typeof MACHINE_STATES)[number],
+      ReturnType<typeof machineCount>
+    >,
+  )
+  .openapi("RolloutStateCounts", {
+    description: "Machines in each state",
+    example: { pending: 0, waiting: 4, deploying: 2, healthy: 93, unhealthy: 1, skipped: 0, superseded: 0 },
+  });
+
+export const ReasonCount = z
+  .object({
+    state: MachineStateName,
+    reason: z.string().openapi({ example: "budget:db" }),
+    machines: machineCount(4),
+  })
+  .openapi("RolloutReasonCount");
+
+export const BatchBrief = z
+  .object({
+    batch_index: z.number().int().openapi({ example: 0 }),
+    status: BatchStatus,
+    machine_count: machineCount(100),
+    state_counts: StateCounts,
+    reasons: z.array(ReasonCount).openapi({
+      description: `Why its machines wait, failed or left, per state: the ${REASONS_PER_STATE} reasons most given in each, most first`,
+    }),
+    changed_count: machineCount(95).openapi({
+      description:
+        "Machines the rollout gave its generation, not reverted since and still in it: what an abort reverts",
+    }),
+    started_at: Timestamp.nullable(),
+    completed_at: Timestamp.nullable(),
+    soak_until: Timestamp.nullable().openapi({ description: "While soaking: when the soak ends" }),
+  })
+  .openapi("BatchBrief", {
+    description:
+      "A batch counted (`machines=none`): its machines one by one are at `GET /api/v1/rollouts/{id}/machines`",
+  });
+
+const briefFields = { ...rolloutFields, batches: z.array(BatchBrief) };
+export const RolloutBriefSummary = z.object(briefFields).openapi("RolloutBriefSummary");
+export const RolloutBrief = z
+  .object({ ...briefFields, events: z.array(RolloutEvent) })
+  .openapi("RolloutBrief", { description: "A rollout with its batches counted (`machines=none`)" });
+
+export const RolloutView = z.union([Rollout, RolloutBrief]).openapi("RolloutView", {
+  description:
+    "`Rollout` (every machine of every batch: `machines=all`, the default) or `RolloutBrief` (`machines=none`)",
+});
+export const RolloutSummaryView = z.union([RolloutSummary, RolloutBriefSummary]).openapi("RolloutSummaryView", {
+  description: "`RolloutSummary` (`machines=all`, the default) or `RolloutBriefSummary` (`machines=none`)",
+});
+
+export const RolloutMachine = z
+  .object({
+    machine_id: z.string().openapi({ example: "web-01" }),
+    batch_index: z.number().int().openapi({ example: 0 }),
+    state: MachineStateName,
+    reason: z
+      .string()
+      .nullable()
+      .openapi({ description: "Why it waits (the gate), why it is unhealthy or skipped", example: "budget:db" }),
+    deploy_started_at: Timestamp.nullable().openapi({ description: "When it last started deploying" }),
+    store_path: z.string().nullable().openapi({
+      description: "The store path the rollout gives it (its release entry's)",
+      example: "/nix/store/0c3i5jwm4cc1p2ix2ql1sd8nm3w1wmw9-nixos-system-web-01-24.11",
+    }),
+  })
+  .openapi("RolloutMachine");
+
+export const RolloutMachinePage = z
+  .object({
+    rollout_id: z.string().openapi({ example: EXAMPLE_ROLLOUT_ID }),
+    machines: z.array(RolloutMachine),
+    next_after: z.string().nullable().openapi({
+      description: "Pass as `after` for the next page; null when this page is the last",
+      example: null,
+    }),
+  })
+  .openapi("RolloutMachinePage");
+
 export const TraceEvent = z
   .object({
     id: z.number().int().openapi({ example: 42 }),
@@ -278,8 +375,45 @@ export const RolloutMachineParams = z.object({
   id: pathId("id", EXAMPLE_ROLLOUT_ID),
   machine: pathId("machine", "web-01"),
 });
+/** `machines=all` (the default: v0.1's body, every machine of every batch) or `machines=none` (counts). */
+const MachinesForm = z
+  .enum(["all", "none"])
+  .optional()
+  .transform((v) => v ?? "all")
+  .openapi({
+    param: { name: "machines", in: "query" },
+    description:
+      "`all` (default): every machine of every batch with its state; `none`: each batch's counts by state and reason instead (`RolloutBrief`)",
+    example: "none",
+  });
+export const RolloutFormQuery = z.object({ machines: MachinesForm });
 export const ListRolloutsQuery = z.object({
   status: RolloutStatus.optional().openapi({ param: { name: "status", in: "query" } }),
+  machines: MachinesForm,
+});
+export const RolloutMachinesQuery = z.object({
+  batch: z
+    .string()
+    .regex(/^\d{1,6}$/, "batch must be a batch index")
+    .optional()
+    .transform((v) => (v === undefined ? undefined : Number(v)))
+    .openapi({ param: { name: "batch", in: "query" }, description: "Only this batch's machines", example: "0" }),
+  state: repeatedEnum("state", MACHINE_STATES, "Only machines in this state; repeat for any of several"),
+  after: identifier("after must not contain NUL or other control characters (U+0000–U+001F)")
+    .min(1, "after must not be empty")
+    .max(128, "after must be at most 128 characters")
+    .optional()
+    .openapi({
+      param: { name: "after", in: "query" },
+      description: "Only machines after this one (the previous page's `next_after`)",
+      example: "web-01",
+    }),
+  limit: clampedLimitQuery(
+    MACHINES_MAX_LIMIT,
+    MACHINES_DEFAULT_LIMIT,
+    `Machines per page, ${MACHINES_DEFAULT_LIMIT} by default; values outside 1–${MACHINES_MAX_LIMIT} are clamped`,
+    String(MACHINES_DEFAULT_LIMIT),
+  ),
 });
 export const TraceQuery = z.object({
   after: z
@@ -339,7 +473,7 @@ export const listRolloutsRoute = createRoute({
   security: bearerSecurity,
   request: { query: ListRolloutsQuery },
   responses: {
-    200: { description: "The rollouts", content: json(z.array(RolloutSummary)) },
+    200: { description: "The rollouts", content: json(z.array(RolloutSummaryView)) },
     ...errorResponses(400, 401, 403),
   },
 });
@@ -349,11 +483,25 @@ export const getRolloutRoute = createRoute({
   path: "/api/v1/rollouts/{id}",
   operationId: "getRollout",
   tags: ["rollouts"],
-  summary: "One rollout: its batches with each machine's state and reason, what blocks it, its events",
+  summary: "One rollout: its batches with each machine's state and reason (or counted), what blocks it, its events",
   security: bearerSecurity,
-  request: { params: RolloutIdParams },
+  request: { params: RolloutIdParams, query: RolloutFormQuery },
   responses: {
-    200: { description: "The rollout", content: json(Rollout) },
+    200: { description: "The rollout", content: json(RolloutView) },
+    ...errorResponses(400, 401, 403, 404),
+  },
+});
+
+export const listRolloutMachinesRoute = createRoute({
+  method: "get",
+  path: "/api/v1/rollouts/{id}/machines",
+  operationId: "listRolloutMachines",
+  tags: ["rollouts"],
+  summary: "A rollout's machines with their state and reason, batch by batch in the order they start (paged)",
+  security: bearerSecurity,
+  request: { params: RolloutIdParams, query: RolloutMachinesQuery },
+  responses: {
+    200: { description: "A page of the rollout's machines", content: json(RolloutMachinePage) },
     ...errorResponses(400, 401, 403, 404),
   },
 });
@@ -372,7 +520,7 @@ export const traceRolloutRoute = createRoute({
   },
 });
 
-/** A verb on a rollout (deploy role), answered with the rollout. */
+/** A verb on a rollout (deploy role), answered with the rollout (`?machines=none`: counted). */
 function verbRoute(verb: string, operationId: string, summary: string) {
   return createRoute({
     method: "post",
@@ -381,9 +529,9 @@ function verbRoute(verb: string, operationId: string, summary: string) {
     tags: ["rollouts"],
     summary,
     security: bearerSecurity,
-    request: { params: RolloutIdParams },
+    request: { params: RolloutIdParams, query: RolloutFormQuery },
     responses: {
-      200: { description: "The rollout after the verb", content: json(Rollout) },
+      200: { description: "The rollout after the verb", content: json(RolloutView) },
       ...errorResponses(400, 401, 403, 404, 409, 413),
     },
   });
@@ -401,7 +549,7 @@ export const cancelRolloutRoute = verbRoute(
 );
 export const pauseRolloutRoute = createRoute({
   ...verbRoute("pause", "pauseRollout", "Pause a running rollout: no further machine starts (deploy role)"),
-  request: { params: RolloutIdParams, body: optionalBody(ReasonRequest) },
+  request: { params: RolloutIdParams, query: RolloutFormQuery, body: optionalBody(ReasonRequest) },
 });
 export const promoteRolloutRoute = createRoute({
   ...verbRoute(
@@ -409,7 +557,7 @@ export const promoteRolloutRoute = createRoute({
     "promoteRollout",
     "End the current batch's soak and start the next batch now; force skips its undecided machines (deploy role)",
   ),
-  request: { params: RolloutIdParams, body: optionalBody(PromoteRequest) },
+  request: { params: RolloutIdParams, query: RolloutFormQuery, body: optionalBody(PromoteRequest) },
 });
 export const abortRolloutRoute = createRoute({
   ...verbRoute(
@@ -417,7 +565,7 @@ export const abortRolloutRoute = createRoute({
     "abortRollout",
     "Abort a rollout: every machine it changed gets its previous desired generation back (deploy role)",
   ),
-  request: { params: RolloutIdParams, body: optionalBody(ReasonRequest) },
+  request: { params: RolloutIdParams, query: RolloutFormQuery, body: optionalBody(ReasonRequest) },
 });
 export const retryRolloutRoute = verbRoute(
   "retry",
@@ -432,9 +580,9 @@ export const skipMachineRoute = createRoute({
   tags: ["rollouts"],
   summary: "Skip an undecided machine: it leaves the rollout and keeps what it runs (deploy role)",
   security: bearerSecurity,
-  request: { params: RolloutMachineParams, body: optionalBody(ReasonRequest) },
+  request: { params: RolloutMachineParams, query: RolloutFormQuery, body: optionalBody(ReasonRequest) },
   responses: {
-    200: { description: "The rollout after the skip", content: json(Rollout) },
+    200: { description: "The rollout after the skip", content: json(RolloutView) },
     ...errorResponses(400, 401, 403, 404, 409, 413),
   },
 });

@@ -1,23 +1,18 @@
 /** @jsxImportSource hono/jsx */
 import type { Schema } from "../../client/index.ts";
-import { hasLeft } from "../../domain/rollout-machine.ts";
-import { currentBatchOf } from "../../domain/rollout-progress.ts";
+import { currentBatchOf, undecidedIn } from "../../domain/rollout-progress.ts";
 import type { Child } from "hono/jsx";
 import { Badge, Csrf } from "../components.tsx";
 import { Layout } from "../layout.tsx";
-import { undecidedIn, verbsFor } from "../rollout-verbs.ts";
+import { verbsFor } from "../rollout-verbs.ts";
 import type { View } from "../view.ts";
 import { rolloutPath } from "./rollouts.tsx";
 
-type Rollout = Schema<"Rollout">;
+type Rollout = Schema<"RolloutBrief">;
 
 /** Machines the rollout gave its generation and that have not left it: what an abort reverts. */
 export function changedBy(rollout: Rollout): number {
-  let n = 0;
-  for (const batch of rollout.batches) {
-    for (const m of Object.values(batch.machine_states)) if (m.deploy_started_at !== null && !hasLeft(m.state)) n += 1;
-  }
-  return n;
+  return rollout.batches.reduce((n, b) => n + b.changed_count, 0);
 }
 
 function Confirm(props: { view: View; rollout: Rollout; title: string; children: Child; possible: boolean }) {
@@ -73,7 +68,7 @@ export function AbortPage({ view, rollout }: { view: View; rollout: Rollout }) {
 /** `/ui/rollouts/{id}/promote`: what a forced promote skips, then the form that does it. */
 export function PromotePage({ view, rollout }: { view: View; rollout: Rollout }) {
   const current = currentBatchOf(rollout.batches);
-  const undecided = current ? undecidedIn(current) : 0;
+  const undecided = current ? undecidedIn([current]) : 0;
   return (
     <Confirm view={view} rollout={rollout} title="Promote rollout" possible={verbsFor(rollout).promote !== null}>
       <p>

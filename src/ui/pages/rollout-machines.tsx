@@ -1,44 +1,60 @@
 /** @jsxImportSource hono/jsx */
 import type { Schema } from "../../client/index.ts";
-import { stateCounts, STATE_ORDER } from "../../domain/rollout-progress.ts";
+import type { StateCursor } from "../../client/rollouts.ts";
+import { STATE_ORDER } from "../../domain/rollout-progress.ts";
 import { Badge } from "../components.tsx";
 import { Layout } from "../layout.tsx";
 import { verbsFor } from "../rollout-verbs.ts";
 import { mayAct, type View } from "../view.ts";
-import { MachineRow, MachineTableHead, machinesByState, rolloutPath } from "./rollouts.tsx";
-
-type Rollout = Schema<"Rollout">;
+import { MachineRow, MachineTableHead, rolloutPath } from "./rollouts.tsx";
 
 /** Machines on one page of a batch's list. */
 export const BATCH_PAGE_SIZE = 100;
 
+/** A page's start in a batch page's address: `after=<state>:<machine>`. */
+export function cursorParam(cursor: StateCursor): string {
+  return `${cursor.state}:${cursor.after}`;
+}
+
+/** The `after` of a batch page's address, or null (the first page) when it is not one. */
+export function parseCursorParam(value: string | undefined): StateCursor | null {
+  const colon = value?.indexOf(":") ?? -1;
+  if (value === undefined || colon < 0) return null;
+  const state = value.slice(0, colon) as StateCursor["state"];
+  const after = value.slice(colon + 1);
+  return STATE_ORDER.includes(state) && after !== "" ? { state, after } : null;
+}
+
 /**
  * `/ui/rollouts/{id}/batches/{index}`: every machine of one batch with its state and reason, a
- * page at a time, optionally of one state: how a 100 000-machine batch is read.
+ * page at a time in the order they need a look (by state), optionally of one state: how a
+ * 100 000-machine batch is read. Pages follow one another (`after`, from the API's keyset
+ * listing); `from` is the first row's number, carried along for the "1–100 of N" line.
  */
 export function BatchMachinesPage(props: {
   view: View;
-  rollout: Rollout;
-  batch: Schema<"Batch">;
+  rollout: Schema<"RolloutBrief">;
+  batch: Schema<"BatchBrief">;
   state: string;
-  page: number;
+  machines: Schema<"RolloutMachine">[];
+  cursor: StateCursor | null;
+  next: StateCursor | null;
+  from: number;
   notice?: string;
 }) {
-  const { view, rollout, batch, state } = props;
-  const counts = stateCounts([batch]);
-  const matching = machinesByState(batch, state || undefined);
-  const pages = Math.max(1, Math.ceil(matching.length / BATCH_PAGE_SIZE));
-  const page = Math.min(props.page, pages);
-  const shown = matching.slice((page - 1) * BATCH_PAGE_SIZE, page * BATCH_PAGE_SIZE);
+  const { view, rollout, batch, state, machines, from } = props;
+  const counts = batch.state_counts;
+  const matching = state ? counts[state as StateCursor["state"]] : batch.machine_count;
   const base = `${rolloutPath(rollout.id)}/batches/${batch.batch_index}`;
-  const link = (query: { state?: string; page?: number }) => {
+  const link = (query: { state?: string; after?: StateCursor | null; from?: number }) => {
     const params = new URLSearchParams();
     if (query.state) params.set("state", query.state);
-    if (query.page && query.page > 1) params.set("page", String(query.page));
+    if (query.after) params.set("after", cursorParam(query.after));
+    if (query.after && query.from && query.from > 1) params.set("from", String(query.from));
     const text = params.toString();
     return text ? `${base}?${text}` : base;
   };
-  const here = link({ state, page });
+  const here = link({ state, after: props.cursor, from });
   const canSkip = mayAct(view, "deploy") && verbsFor(rollout).skip;
   return (
     <Layout view={view} section="rollouts" title={`Batch ${batch.batch_index} of ${rollout.id}`}>
@@ -48,12 +64,12 @@ export function BatchMachinesPage(props: {
           {rollout.id}
         </a>
         <Badge state={batch.status} />
-        <span class="sub">{batch.machine_ids.length.toLocaleString("en-US")} machines</span>
+        <span class="sub">{batch.machine_count.toLocaleString("en-US")} machines</span>
       </h1>
       {props.notice ? <p class="notice">{props.notice}</p> : null}
       <nav class="panel filters state-filter" aria-label="Machine states">
         <a class={`chip${state === "" ? " current" : ""}`} href={link({})}>
-          all {batch.machine_ids.length.toLocaleString("en-US")}
+          all {batch.machine_count.toLocaleString("en-US")}
         </a>
         {STATE_ORDER.filter((s) => counts[s] > 0).map((s) => (
           <a class={`chip ${s}${state === s ? " current" : ""}`} href={link({ state: s })}>
@@ -65,9 +81,9 @@ export function BatchMachinesPage(props: {
         <table>
           <MachineTableHead />
           <tbody>
-            {shown.length > 0 ? (
-              shown.map(([id, machine]) => (
-                <MachineRow view={view} rollout={rollout} id={id} machine={machine} canSkip={canSkip} back={here} />
+            {machines.length > 0 ? (
+              machines.map((machine) => (
+                <MachineRow view={view} rollout={rollout} machine={machine} canSkip={canSkip} back={here} />
               ))
             ) : (
               <tr>
@@ -81,13 +97,15 @@ export function BatchMachinesPage(props: {
       </div>
       <div class="pager">
         <span>
-          {matching.length === 0
+          {machines.length === 0
             ? ""
-            : `${((page - 1) * BATCH_PAGE_SIZE + 1).toLocaleString("en-US")}–${((page - 1) * BATCH_PAGE_SIZE + shown.length).toLocaleString("en-US")} of ${matching.length.toLocaleString("en-US")}`}
+            : `${from.toLocaleString("en-US")}–${(from + machines.length - 1).toLocaleString("en-US")} of ${matching.toLocaleString("en-US")}`}
         </span>
         <span class="chips">
-          {page > 1 ? <a href={link({ state, page: page - 1 })}>« Previous page</a> : null}
-          {page < pages ? <a href={link({ state, page: page + 1 })}>Next page »</a> : null}
+          {props.cursor ? <a href={link({ state })}>« First page</a> : null}
+          {props.next ? (
+            <a href={link({ state, after: props.next, from: from + machines.length })}>Next page »</a>
+          ) : null}
         </span>
       </div>
     </Layout>
