@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { sql } from "drizzle-orm";
 import { createControlPlane } from "../src/control-plane.ts";
 import { openStore } from "../src/db/database.ts";
 import { silentLogger } from "../src/logger.ts";
@@ -109,7 +110,15 @@ export async function measureDashboard(machines: number, repeats: number): Promi
     await measure(`a rollout of ${size} machines (/ui/rollouts/{id}; its first batch deploying)`, base);
     await measure("its live region, re-rendered on events (/ui/rollouts/{id}/progress)", `${base}/progress`);
     await measure("its last batch's machines, first page (/ui/rollouts/{id}/batches/2)", `${base}/batches/2`);
-    await measure("the same, page 800", `${base}/batches/2?page=800`);
+    // A page deep in the batch, as its Next links reach it: after its 80 000th machine.
+    const [deep] = await store.db.values<[string]>(
+      sql`select machine_id from rollout_machines where rollout_id = ${rollout.rollout_id} and batch_index = 2
+        order by position limit 1 offset 79999`,
+    );
+    await measure(
+      "the same, a page deep in it (after its 80 000th machine)",
+      `${base}/batches/2?after=${encodeURIComponent(`pending:${deep![0]}`)}&from=80001`,
+    );
     await measure("its trace, first page (/ui/rollouts/{id}/trace)", `${base}/trace`);
     await measure("the rollouts list with it (/ui/rollouts)", "/ui/rollouts");
     await controlPlane.stop();
