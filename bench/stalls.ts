@@ -162,6 +162,8 @@ async function fleetWideRollout(url: string, fleet: SeededFleet): Promise<{ id: 
       batch_sizes: ["1%", "10%", "100%"],
       health_timeout: 3600,
       target: { tags: ["fleet:bench"] },
+      // `bun run bench` has rolled out to the fleet before (bench/scale.ts): take its machines.
+      supersede: true,
     }),
   });
   if (created.status !== 201) throw new Error(`rollout: ${created.status} ${await created.text()}`);

@@ -269,19 +269,20 @@ export async function rolloutMachinesChunk(
     states.length > 0
       ? sql`select * from ${rolloutMachines} where ${range} ${machinesUpTo(end, batch)} and health in ${jsonList(states)}`
       : sql`select * from ${rolloutMachines} where ${range} order by batch_index, position limit ${scan}`;
+  // Sorted here: sqld's parser refuses an ORDER BY inside an aggregate.
   const rows = await selectJson<
     [string, number, number, MachineState["state"], string | null, number | null, string | null][]
   >(
     db,
     sql`select json_group_array(json_array(rm.machine_id, rm.batch_index, rm.position, rm.health, rm.health_reason,
-        rm.deploy_started_at, ${storePaths ? sql`coalesce(rm.store_path, re.store_path)` : sql`null`})
-        order by rm.batch_index, rm.position)
+        rm.deploy_started_at, ${storePaths ? sql`coalesce(rm.store_path, re.store_path)` : sql`null`}))
       from (${slice}) rm ${
         storePaths
           ? sql`left join ${releaseEntries} re on re.release_id = ${rollout.releaseId} and re.hostname = rm.machine_id`
           : sql``
       }`,
   );
+  rows.sort((a, b) => a[1] - b[1] || a[2] - b[2]);
   const machines = rows.map(([machineId, batchIndex, position, state, reason, deployStartedAt, storePath]) => ({
     machineId,
     batchIndex,

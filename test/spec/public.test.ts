@@ -72,6 +72,8 @@ test("GET /openapi.json → an OpenAPI 3.1 document with every SPEC route", asyn
     "post /api/v1/rollouts/{id}/retry",
     "post /api/v1/rollouts/{id}/machines/{machine}/skip",
     "get /api/v1/rollouts/{id}/trace",
+    // A large rollout's machines a page at a time (beside `?machines=none`)
+    "get /api/v1/rollouts/{id}/machines",
     "get /api/v1/budgets",
     "put /api/v1/budgets/{name}",
     "delete /api/v1/budgets/{name}",
