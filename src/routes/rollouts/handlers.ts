@@ -51,10 +51,12 @@ import {
   traceRolloutRoute,
   type PromoteRequest,
   type ReasonRequest,
+  type RolloutFormQuery,
   type RolloutMachine,
 } from "./routes.ts";
 
-type MachinesForm = "all" | "none";
+/** The form a rollout read answers in: `all` (v0.1's body, the default) or `none` (the brief form). */
+type MachinesForm = z.infer<typeof RolloutFormQuery>["machines"];
 
 /** One rollout with its batches and events, before its machines; 404 when unknown. */
 async function rolloutHead(db: DbOrTx, id: string): Promise<RolloutHead> {
