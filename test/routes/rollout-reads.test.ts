@@ -4,10 +4,11 @@
 // event loop while any of them is built.
 import type { z } from "@hono/zod-openapi";
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, sql } from "drizzle-orm";
 import { releaseEntries, rolloutBatches, rolloutEvents, rolloutMachines, rollouts } from "../../src/db/schema.ts";
 import { MACHINE_STATES } from "../../src/domain/rollout-machine.ts";
 import {
+  REASONS_PER_STATE,
   Rollout,
   RolloutBrief,
   RolloutBriefSummary,
@@ -318,6 +319,33 @@ describe("the brief form (machines=none)", () => {
     const { events: _, ...withoutEvents } = brief;
     expect(summaries[1]).toEqual(withoutEvents);
     expect(summaries[0]!.batches.map((b) => b.machine_count)).toEqual([1, 2]);
+  });
+
+  test("reasons: the 20 most given per state, most first then by reason; a reverted machine is no longer changed", async () => {
+    const ids = hosts("api", 30);
+    await api.machines(ids, ["api"], h.controlPlane.deps.now());
+    const created = await api.createOk({
+      release_id: await api.release(ids),
+      strategy: "all_at_once",
+      target: { tags: ["api"] },
+    });
+    const id = created.rollout_id;
+    // 26 unhealthy: 5 for one reason, 21 for one each; one of the deploying ones reverted.
+    await h.store.write(async (tx) => {
+      await tx.run(sql`update rollout_machines set health = 'unhealthy',
+          health_reason = case when position < 5 then 'check nginx' else 'report failed: ' || (100 + position) end
+        where rollout_id = ${id} and position < 26`);
+      await tx.run(sql`update rollout_machines set reverted_at = 1 where rollout_id = ${id} and position = 29`);
+    });
+    const brief = RolloutBrief.parse(await (await get(`/api/v1/rollouts/${id}?machines=none`)).json());
+    const [batch] = brief.batches;
+    expect(batch!.state_counts).toMatchObject({ unhealthy: 26, deploying: 4 });
+    expect(batch!.reasons).toHaveLength(REASONS_PER_STATE);
+    expect(batch!.reasons[0]).toEqual({ state: "unhealthy", reason: "check nginx", machines: 5 });
+    expect(batch!.reasons.slice(1).map((r) => r.reason)).toEqual(
+      Array.from({ length: REASONS_PER_STATE - 1 }, (_, i) => `report failed: ${105 + i}`),
+    );
+    expect(batch!.changed_count).toBe(29);
   });
 
   test("the verbs answer in it too; an unknown form is a 400 naming the parameter", async () => {
