@@ -106,13 +106,17 @@ export async function listMachines(db: DbOrTx, filter: MachineFilter): Promise<M
   );
   const rows = await selectJson<MachineListingJson[]>(
     db,
+    // Ordered by subqueries, not by an ORDER BY inside the aggregate: a libSQL server's own SQL
+    // parser (sqld 0.24) refuses that newer syntax.
     sql`select json_group_array(json_array(m.machine_id, m.lifecycle, m.registered_at, m.current_generation,
         m.agent_version, m.uptime_seconds, m.last_success, m.last_health_passed, m.last_report_at,
-        m.last_report_timestamp, m.latest_health_id, d.store_path,
+        m.last_report_timestamp, m.latest_health_id, m.desired,
         (select json_group_array(tag) from (select t.tag from ${machineTags} as t
-          where t.machine_id = m.machine_id order by t.tag))) order by m.machine_id)
-      from (select * from ${machines} where ${where ?? sql`true`} order by ${machines.machineId} limit ${limit}) as m
-      left join ${desiredGenerations} as d on d.machine_id = m.machine_id`,
+          where t.machine_id = m.machine_id order by t.tag))))
+      from (select page.*, d.store_path as desired
+        from (select * from ${machines} where ${where ?? sql`true`} order by ${machines.machineId} limit ${limit}) as page
+        left join ${desiredGenerations} as d on d.machine_id = page.machine_id
+        order by page.machine_id) as m`,
   );
   return rows.map((row) => ({
     machineId: row[0],
