@@ -252,6 +252,7 @@ try {
       log,
       binary: values.binary,
       extraArgs,
+      seconds: Number(values["stall-seconds"]),
     });
     server = measured.server;
     stalls = measured;
