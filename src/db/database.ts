@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { accessSync, closeSync, constants, existsSync, openSync, statfsSync, statSync, unlinkSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { createClient, type Client } from "@libsql/client";
 import { sql } from "drizzle-orm";
@@ -86,6 +87,8 @@ const NEW_DATABASE_PAGE_SIZE = 2048;
  * as fast as SQLite's 2 MiB default, with room for larger transactions (a rollout over a fleet).
  */
 const WRITER_CACHE_KIB = 8 * 1024;
+/** How long a write transaction runs before its WAL is synced ahead of its commit, and how often then. */
+const WAL_SYNC_AHEAD_MS = 100;
 
 /**
  * Settings of every connection that commits on the event loop. It never checkpoints: SQLite
@@ -213,11 +216,14 @@ export async function openStore(
             async (tx) => {
               began();
               for (const pragma of pragmas) await tx.run(sql.raw(pragma));
+              const stopSyncing = remote ? undefined : syncWalAhead(`${resolve(dbPath)}-wal`);
               try {
                 return await fn(tx);
               } catch (error) {
                 failure = { error };
                 throw error;
+              } finally {
+                stopSyncing?.();
               }
             },
             { behavior: "immediate" },
@@ -257,6 +263,33 @@ export async function openStore(
       client.close();
     },
   };
+}
+
+/**
+ * Syncs the WAL file every `WAL_SYNC_AHEAD_MS` on the runtime's I/O threads until the returned
+ * function is called. A long write transaction (bulk work in chunks: a 100 000-entry release
+ * writes ~30 MB) spills its pages into the WAL as it goes; its commit's own sync, on the event
+ * loop, then finds most of them on disk already (that commit measured ~30 ms, ~15 ms with these).
+ * Durability is still the commit's sync: these only come earlier. A short transaction is over
+ * before the first.
+ */
+function syncWalAhead(walPath: string): () => void {
+  let syncing = false;
+  const timer = setInterval(() => {
+    if (syncing) return;
+    syncing = true;
+    void open(walPath, "r")
+      .then(async (file) => {
+        try {
+          await file.datasync();
+        } finally {
+          await file.close();
+        }
+      })
+      .catch(() => undefined)
+      .finally(() => (syncing = false));
+  }, WAL_SYNC_AHEAD_MS);
+  return () => clearInterval(timer);
 }
 
 /**
