@@ -2,7 +2,7 @@
 // write lock for 10 s while agents report, a 100 000-entry release being created, the whole fleet
 // listed and exported, /metrics scraped, and a retention pass. Polls arrive on a fixed timetable
 // (open loop, bench/loadgen.ts), so a stalled event loop shows as latency, not as fewer requests.
-// usage: bun bench/stalls.ts [--machines N] [--binary] [--seconds S] [--only baseline,lock,release,machines,audit,metrics,retention]
+// usage: bun bench/stalls.ts [--machines N] [--binary] [--seconds S] [--only baseline,lock,reports,release,machines,audit,metrics,retention]
 // (also run by `bun run bench` unless --skip-stalls)
 import { Database } from "bun:sqlite";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -16,6 +16,8 @@ import { machineId, machineTags, storePath } from "./workload.ts";
 
 /** Polls offered per second during every scenario: a 100 000-machine fleet polling every minute is ~1 700/s. */
 const POLL_RATE = 2000;
+/** Reports offered per second in the reports scenario: enough WAL (~15 MB/s) for a checkpoint's worth every few seconds. */
+const REPORT_RATE = 3000;
 const POLL_CONNECTIONS = 64;
 /** How long the outside process holds the write lock, and how long polls run during each bulk operation (default). */
 export const STALL_SECONDS = 10;
@@ -203,6 +205,25 @@ export async function measureStalls(
             await holdWriteLock(dbPath, seconds);
             const reported = await reports;
             return `reports meanwhile: ${reported.ok} stored, ${reported.non2xx} refused (503), ${reported.errors} errors`;
+          }),
+        ),
+    },
+    {
+      // The WAL grows with every report batch; SQLite checkpointed it inside the commit that took it past 40 MiB.
+      key: "reports",
+      run: async () =>
+        record(
+          `agents report at ${REPORT_RATE}/s (open loop, 256 connections)`,
+          await pollsDuring(server.url, machines, seconds, async (until) => {
+            const reported = await runBunLoad({
+              url: server.url,
+              scenario: "report",
+              machines,
+              connections: 256,
+              durationSeconds: (until - performance.now()) / 1000,
+              rate: REPORT_RATE,
+            });
+            return `${reported.ok} reports stored (p99 ${reported.p99.toFixed(0)} ms), ${reported.non2xx} refused, ${reported.errors} errors`;
           }),
         ),
     },
