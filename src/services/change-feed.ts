@@ -1,6 +1,7 @@
 import { eventsAfter, latestAuditId, type AuditRow } from "../db/audit.ts";
 import type { DbOrTx } from "../db/database.ts";
 import { matchesEvent, type EventFilter } from "../domain/event-filter.ts";
+import { yieldToEventLoop } from "../event-loop.ts";
 import type { Logger } from "../logger.ts";
 
 /**
@@ -133,7 +134,10 @@ export class ChangeFeed {
     try {
       do {
         this.readAgain = false;
-        for (;;) {
+        for (let page = 0; ; page++) {
+          // A page per turn of the event loop: another process's bulk work (a rollout over the
+          // fleet) can add 100 000 events at once, which read in one go held polls up ~700 ms.
+          if (page > 0) await yieldToEventLoop();
           const events = await eventsAfter(this.db, this.lastId, FEED_PAGE_SIZE);
           if (events.length === 0 || this.stopped) break;
           this.lastId = events[events.length - 1]!.id;

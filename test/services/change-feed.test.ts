@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { recordAudit } from "../../src/db/audit.ts";
 import { openStore, type Store } from "../../src/db/database.ts";
 import { silentLogger } from "../../src/logger.ts";
-import { ChangeFeed, type FeedFollower } from "../../src/services/change-feed.ts";
+import { ChangeFeed, FEED_PAGE_SIZE, type FeedFollower } from "../../src/services/change-feed.ts";
 import { EventStreams } from "../../src/services/event-streams.ts";
 import { createHarness, type Harness } from "../support/harness.ts";
 
@@ -45,6 +45,33 @@ describe("ChangeFeed", () => {
       await emit(other, "from-elsewhere");
       expect(await take(follower, 1)).toEqual(["from-elsewhere"]);
     } finally {
+      await feed.stop();
+      await other.close();
+    }
+  });
+
+  test("a backlog another process committed at once is read a page per turn of the event loop", async () => {
+    const feed = new ChangeFeed(h.store.db, silentLogger, 60_000);
+    await feed.load();
+    const start = feed.position;
+    const other = await openStore(h.dbPath);
+    // The feed's position as each turn of the event loop sees it.
+    const seen = new Set<number>();
+    let ticking = true;
+    const tick = () => {
+      seen.add(feed.position);
+      if (ticking) setImmediate(tick);
+    };
+    try {
+      await emit(other, ...Array.from({ length: 3 * FEED_PAGE_SIZE + 1 }, (_, i) => `m-${i}`));
+      tick();
+      feed.committed();
+      for (let i = 0; i < 200 && feed.position < start + 3 * FEED_PAGE_SIZE + 1; i++) await Bun.sleep(5);
+      expect(feed.position).toBe(start + 3 * FEED_PAGE_SIZE + 1);
+      // Four pages, the event loop free after each (agents' polls are answered in between).
+      for (let page = 1; page <= 3; page++) expect(seen).toContain(start + page * FEED_PAGE_SIZE);
+    } finally {
+      ticking = false;
       await feed.stop();
       await other.close();
     }
