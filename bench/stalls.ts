@@ -4,7 +4,6 @@
 // (open loop, bench/loadgen.ts), so a stalled event loop shows as latency, not as fewer requests.
 // usage: bun bench/stalls.ts [--machines N] [--binary] [--seconds S] [--only baseline,lock,reports,release,machines,audit,metrics,retention]
 // (also run by `bun run bench` unless --skip-stalls)
-import { Database } from "bun:sqlite";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -107,45 +106,23 @@ async function repeat(until: number, request: () => Promise<Response>): Promise<
   return `${answered}, ${count > 0 ? (totalMs / count).toFixed(0) : "—"} ms each`;
 }
 
-/** Writes `count` reports received three days ago, for a retention pass to prune. */
-function seedAgedReports(dbPath: string, machines: number, count: number): void {
-  const db = new Database(dbPath);
-  try {
-    const insert = db.prepare(
-      `INSERT INTO reports (machine_id, received_at, current_generation, success, message, agent_timestamp,
-         agent_version, uptime_seconds) VALUES (?,?,?,?,?,?,?,?)`,
-    );
-    const receivedAt = Date.now() - 3 * 86_400_000;
-    const agentTimestamp = new Date(receivedAt).toISOString();
-    db.transaction(() => {
-      for (let i = 0; i < count; i++) {
-        const n = 1 + (i % machines);
-        insert.run(machineId(n), receivedAt, storePath(n, 0), 1, "switched", agentTimestamp, "0.1.0", 1);
-      }
-    })();
-    db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-  } finally {
-    db.close();
-  }
-}
-
-/** Writes `count` audit events (a machine's report each), for the export to walk. */
-function seedAuditEvents(dbPath: string, machines: number, count: number): void {
-  const db = new Database(dbPath);
-  try {
-    db.exec("PRAGMA busy_timeout = 10000");
-    const insert = db.prepare("INSERT INTO audit_events (timestamp, actor, action, target, detail) VALUES (?,?,?,?,?)");
-    const detail = JSON.stringify({ changes: ["new_generation"], current_generation: storePath(1, 1), success: true });
-    const at = Date.now();
-    db.transaction(() => {
-      for (let i = 0; i < count; i++) {
-        const id = machineId(1 + (i % machines));
-        insert.run(at, `machine:${id}`, "report", id, detail);
-      }
-    })();
-  } finally {
-    db.close();
-  }
+/** Adds `count` rows of `kind` (see bench/seed-rows.ts), in a process of its own. */
+async function seedRows(
+  kind: "audit" | "aged-reports",
+  dbPath: string,
+  machines: number,
+  count: number,
+): Promise<void> {
+  const seeder = Bun.spawn(
+    [process.execPath, join(ROOT, "bench", "seed-rows.ts"), kind, dbPath, String(machines), String(count)],
+    {
+      cwd: ROOT,
+      stdin: "ignore",
+      stdout: "ignore",
+      stderr: "inherit",
+    },
+  );
+  if ((await seeder.exited) !== 0) throw new Error(`seeding ${kind} rows failed`);
 }
 
 /**
@@ -261,7 +238,7 @@ export async function measureStalls(
     {
       key: "audit",
       run: async () => {
-        seedAuditEvents(dbPath, machines, machines);
+        await seedRows("audit", dbPath, machines, machines);
         record(
           `GET /api/v1/audit/export (${machines}+ events) back to back`,
           await pollsDuring(server.url, machines, seconds, (until) =>
@@ -286,7 +263,7 @@ export async function measureStalls(
       run: async () => {
         const aged = 2 * machines;
         await stopProcess(server.proc);
-        seedAgedReports(dbPath, machines, aged);
+        await seedRows("aged-reports", dbPath, machines, aged);
         server = await startControlPlane(dbPath, { binary: options.binary, extraArgs: options.extraArgs });
         const started = performance.now();
         const pruned = () => server.recentLogs.some((line) => line.includes('"pruned old reports"'));
