@@ -94,7 +94,7 @@ test("bench runs every scenario against a 1 000-machine fleet and every acknowle
   expect(report.scale.rolloutCreate?.machines).toBeGreaterThan(900);
   expect(report.executor.map((t) => t.step)).toHaveLength(6);
   // Polls during an outside write lock and bulk work: every one answered (figures only).
-  expect(report.stalls).toHaveLength(7);
+  expect(report.stalls).toHaveLength(8);
   for (const stall of report.stalls) {
     expect(stall.polls.requests, stall.scenario).toBeGreaterThan(0);
     expect(stall.polls.non2xx + stall.polls.errors, stall.scenario).toBe(0);
