@@ -166,6 +166,7 @@ export class FeedFollower {
   private caughtUp = false;
   private closed = false;
   private heartbeatDue = false;
+  private pagesRead = 0;
   private wake: (() => void) | null = null;
   /** Called when the follow ends from the server's side (overflow under "drop", or shutdown). */
   onEnd: () => void = () => {};
@@ -244,6 +245,11 @@ export class FeedFollower {
 
   /** Reads the next page of passing events from the database; caught up once nothing is left. */
   private async readPage(): Promise<void> {
+    // A page per turn of the event loop after the first: a follower far behind (a stream resuming
+    // from an old Last-Event-ID, the webhook dispatcher after a restart) catches up without
+    // holding agents' polls up.
+    if (this.pagesRead++ > 0) await yieldToEventLoop();
+    if (this.closed) return;
     const feedPosition = this.feed.position;
     const events = await eventsAfter(this.db, this.cursor, FEED_PAGE_SIZE, this.options.filter);
     if (this.closed) return;
