@@ -1,8 +1,11 @@
 // `bun bench/live.ts [--only g|h]`: the live-progress paths under load (SPEC §15, bench/RESULTS.md "Live progress").
-//   (g) N agents hold long-polls on one host: the server's RSS per held poll, and how long after a
-//       batch of about N machines starts deploying its agents' held polls are answered.
+//   (g) N agents hold long-polls on one host: the server's RSS per held poll, and how long after
+//       each machine's desired generation is set its agent's held poll is answered (a batch of
+//       about N machines starts in steps, so the batch-wide figure from `batch.deploying` is also
+//       given, apart).
 //   (h) reports at a fixed offered rate, some of them changing something (so the audit feed moves),
 //       without and then with S event-stream subscribers reading everything.
+import { Database } from "bun:sqlite";
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -123,15 +126,19 @@ async function heldPolls(): Promise<string[]> {
       await Bun.sleep(500);
       const idle = memoryOf(server.proc.pid).rssMiB;
       // Each agent holds a poll; a change answers it and the agent holds the next one, as a long-polling agent does.
-      const answers = new Map<string, { status: number; body: string; at: number }[]>();
+      // When each agent got the release's generation (its receive time), recorded as it arrives:
+      // the bench's own event loop must stay free to read the answers the moment they come.
+      const answeredAt = new Map<string, number>();
+      let cpuAtFirst: number | null = null;
       // An agent that got the release's generation stops polling (it would switch, then report).
       const nextPath = (id: string) => storePath(Number(id.slice(5)), 1);
       const holdLoop = (c: AgentConnection, etag: string | null) => {
         void c.poll(etag, 300).then((answer) => {
-          const list = answers.get(c.id) ?? [];
-          list.push(answer);
-          answers.set(c.id, list);
-          if (answer.status !== 304 && !answer.body.includes(nextPath(c.id))) holdLoop(c, answer.etag);
+          if (answer.status === 200 && answer.body.includes(nextPath(c.id))) {
+            answeredAt.set(c.id, answer.at);
+            // The server's CPU time from the first answer of the batch to the last: what answering costs.
+            if (answeredAt.size === 2) cpuAtFirst = cpuSecondsOf(server.proc.pid);
+          } else if (answer.status !== 304) holdLoop(c, answer.etag);
         });
       };
       connections.forEach((c, i) => holdLoop(c, first[i]!.etag));
@@ -157,11 +164,7 @@ async function heldPolls(): Promise<string[]> {
       const canary = rollout.batches[0]!.machine_ids[0]!;
       const batch = new Set(rollout.batches[1]!.machine_ids);
       // Wait until the canary's agent has its new generation and every agent holds a poll again.
-      for (let i = 0; i < 600; i++) {
-        const canaryAnswers = answers.get(canary) ?? [];
-        if (canaryAnswers.some((a) => a.body.includes(nextPath(canary)))) break;
-        await Bun.sleep(50);
-      }
+      for (let i = 0; i < 600 && !answeredAt.has(canary); i++) await Bun.sleep(50);
       await Bun.sleep(1000);
       const now = new Date().toISOString();
       const reported = await fetch(new URL(`/api/v1/machines/${canary}/report`, url), {
@@ -178,23 +181,8 @@ async function heldPolls(): Promise<string[]> {
       });
       if (reported.status !== 200) throw new Error(`canary report: ${reported.status}`);
       const reportedAt = Date.now();
-      const answeredAt = new Map<string, number>();
-      // The server's CPU time from the first answer of the batch to the last: what answering costs.
-      let cpuAtFirst: number | null = null;
-      for (let i = 0; i < 600 && answeredAt.size < batch.size; i++) {
-        await Bun.sleep(answeredAt.size === 0 ? 1 : 50);
-        if (
-          cpuAtFirst === null &&
-          [...batch].some((id) => (answers.get(id) ?? []).some((a) => a.body.includes(nextPath(id))))
-        ) {
-          cpuAtFirst = cpuSecondsOf(server.proc.pid);
-        }
-        for (const id of batch) {
-          if (answeredAt.has(id)) continue;
-          const hit = (answers.get(id) ?? []).find((a) => a.status === 200 && a.body.includes(nextPath(id)));
-          if (hit) answeredAt.set(id, hit.at);
-        }
-      }
+      for (let i = 0; i < 600 && answeredAt.size < batch.size + 1; i++) await Bun.sleep(50);
+      answeredAt.delete(canary);
       const fanOutCpuUs = ((cpuSecondsOf(server.proc.pid) - (cpuAtFirst ?? 0)) * 1e6) / answeredAt.size;
       const audit = await (await api("/api/v1/audit?action=batch.deploying&limit=5")).json();
       const deploying = (audit as { timestamp: string; detail: string }[]).find(
@@ -203,6 +191,22 @@ async function heldPolls(): Promise<string[]> {
       const deployedAt = Date.parse(deploying!.timestamp);
       const latencies = [...answeredAt.values()].map((at) => at - deployedAt).sort((a, b) => a - b);
       const spread = latencies.at(-1)! - latencies[0]!;
+      // Each machine's desired generation carries the time of the executor step that set it (taken
+      // inside the step's transaction, before its writes): a little before that step's commit.
+      const setAt = desiredSetAt(join(dir, "state.db"), [...answeredAt.keys()]);
+      const perMachine = [...answeredAt].map(([id, at]) => at - setAt.get(id)!).sort((a, b) => a - b);
+      const steps = new Map<number, number>();
+      for (const at of setAt.values()) steps.set(at, (steps.get(at) ?? 0) + 1);
+      const stepTimes = [...steps.keys()].sort((a, b) => a - b);
+      // Within a step every machine's answer follows the same commit: its first → last answer is the fan-out.
+      let widestFanOut = 0;
+      for (const step of stepTimes) {
+        const answered = [...answeredAt].filter(([id]) => setAt.get(id) === step).map(([, at]) => at - step);
+        widestFanOut = Math.max(widestFanOut, Math.max(...answered) - Math.min(...answered));
+        log(
+          `step at +${step - stepTimes[0]!} ms: ${answered.length} machines answered after ${Math.min(...answered)}–${Math.max(...answered)} ms`,
+        );
+      }
       const perHeldKiB = ((held - baseline) * 1024) / ids.length;
       const perPollKiB = ((held - idle) * 1024) / ids.length;
       for (const c of connections) c.socket?.end();
@@ -213,7 +217,10 @@ async function heldPolls(): Promise<string[]> {
         `| RSS per held poll, connection included | ${perHeldKiB.toFixed(1)} KiB |`,
         `| RSS per held poll over an idle keep-alive connection | ${perPollKiB.toFixed(1)} KiB |`,
         `| batch of ${batch.size}: answered | ${answeredAt.size} of ${batch.size} |`,
-        `| batch.deploying → held poll answered, p50 / p99 / max | ${percentile(latencies, 0.5)} / ${percentile(latencies, 0.99)} / ${latencies.at(-1)} ms |`,
+        `| per machine: desired generation set (its step's time, taken before the step's writes and commit) → held poll answered, p50 / p99 / max | ${percentile(perMachine, 0.5)} / ${percentile(perMachine, 0.99)} / ${perMachine.at(-1)} ms |`,
+        `| per step: first → last answer of its machines (after one commit), widest | ${widestFanOut} ms |`,
+        `| the batch's executor steps: count, machines per step (largest), first → last step | ${stepTimes.length}, ${Math.max(...steps.values())}, ${stepTimes.at(-1)! - stepTimes[0]!} ms |`,
+        `| batch-wide: batch.deploying (the batch's first step) → each held poll answered, p50 / p99 / max | ${percentile(latencies, 0.5)} / ${percentile(latencies, 0.99)} / ${latencies.at(-1)} ms |`,
         `| first → last answer of the batch | ${spread} ms |`,
         `| server CPU per answered held poll (first → last answer) | ${fanOutCpuUs.toFixed(1)} µs |`,
         `| canary report acknowledged → last answer | ${Math.max(...answeredAt.values()) - reportedAt} ms |`,
@@ -223,6 +230,19 @@ async function heldPolls(): Promise<string[]> {
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** When each machine's desired generation was set (`desired_generations.set_at`, ms), read from the database file. */
+function desiredSetAt(dbPath: string, machineIds: string[]): Map<string, number> {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    const rows = db
+      .query("SELECT machine_id, set_at FROM desired_generations WHERE machine_id IN (SELECT value FROM json_each(?))")
+      .values(JSON.stringify(machineIds)) as [string, number][];
+    return new Map(rows);
+  } finally {
+    db.close();
   }
 }
 

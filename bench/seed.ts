@@ -5,7 +5,7 @@
 // transaction (several times faster than the libSQL client's batch for ~800 000 rows).
 import { Database } from "bun:sqlite";
 import { generateRawKey, hashKey } from "../src/db/keys.ts";
-import { openStore } from "../src/db/database.ts";
+import { join } from "node:path";
 import { hasDesiredGeneration, machineId, machineTags, storePath } from "./workload.ts";
 
 export interface SeededFleet {
@@ -22,7 +22,18 @@ const DAY_MS = 86_400_000;
 /** Creates and migrates the database at `dbPath` (with the server's own code) and loads `count` machines. */
 export async function seedFleet(dbPath: string, count: number, now = Date.now()): Promise<SeededFleet> {
   const started = performance.now();
-  await (await openStore(dbPath)).close();
+  // In a process of its own: libSQL's connections outlive their close until the collector finds
+  // their statements, and bun:sqlite deletes the WAL and its index when it closes below; a libSQL
+  // connection this process opened later (an in-process bench's store) would share the deleted
+  // index and read the new WAL through it (SQLITE_IOERR_SHORT_READ).
+  const migrate = Bun.spawnSync([
+    process.execPath,
+    "-e",
+    `const { openStore } = await import(${JSON.stringify(join(import.meta.dir, "..", "src", "db", "database.ts"))});
+     await (await openStore(process.argv[1])).close();`,
+    dbPath,
+  ]);
+  if (migrate.exitCode !== 0) throw new Error(`migrating ${dbPath} failed: ${migrate.stderr.toString()}`);
   const adminKey = generateRawKey();
   const releaseId = "rel-00000000-0000-4000-8000-000000000001";
   const db = new Database(dbPath);

@@ -3,9 +3,8 @@
 // listed and exported, /metrics scraped, a fleet-wide rollout read, and a retention pass. Polls
 // arrive on a fixed timetable (open loop, bench/loadgen.ts), so a stalled event loop shows as
 // latency, not as fewer requests.
-// usage: bun bench/stalls.ts [--machines N] [--binary] [--seconds S] [--only baseline,lock,release,machines,audit,metrics,rollout,retention]
+// usage: bun bench/stalls.ts [--machines N] [--binary] [--seconds S] [--only baseline,lock,reports,release,machines,audit,metrics,rollout,retention]
 // (also run by `bun run bench` unless --skip-stalls)
-import { Database } from "bun:sqlite";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +16,8 @@ import { machineId, machineTags, storePath } from "./workload.ts";
 
 /** Polls offered per second during every scenario: a 100 000-machine fleet polling every minute is ~1 700/s. */
 const POLL_RATE = 2000;
+/** Reports offered per second in the reports scenario: enough WAL (~15 MB/s) for a checkpoint's worth every few seconds. */
+const REPORT_RATE = 3000;
 const POLL_CONNECTIONS = 64;
 /** How long the outside process holds the write lock, and how long polls run during each bulk operation (default). */
 export const STALL_SECONDS = 10;
@@ -106,45 +107,23 @@ async function repeat(until: number, request: () => Promise<Response>): Promise<
   return `${answered}, ${count > 0 ? (totalMs / count).toFixed(0) : "—"} ms each`;
 }
 
-/** Writes `count` reports received three days ago, for a retention pass to prune. */
-function seedAgedReports(dbPath: string, machines: number, count: number): void {
-  const db = new Database(dbPath);
-  try {
-    const insert = db.prepare(
-      `INSERT INTO reports (machine_id, received_at, current_generation, success, message, agent_timestamp,
-         agent_version, uptime_seconds) VALUES (?,?,?,?,?,?,?,?)`,
-    );
-    const receivedAt = Date.now() - 3 * 86_400_000;
-    const agentTimestamp = new Date(receivedAt).toISOString();
-    db.transaction(() => {
-      for (let i = 0; i < count; i++) {
-        const n = 1 + (i % machines);
-        insert.run(machineId(n), receivedAt, storePath(n, 0), 1, "switched", agentTimestamp, "0.1.0", 1);
-      }
-    })();
-    db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-  } finally {
-    db.close();
-  }
-}
-
-/** Writes `count` audit events (a machine's report each), for the export to walk. */
-function seedAuditEvents(dbPath: string, machines: number, count: number): void {
-  const db = new Database(dbPath);
-  try {
-    db.exec("PRAGMA busy_timeout = 10000");
-    const insert = db.prepare("INSERT INTO audit_events (timestamp, actor, action, target, detail) VALUES (?,?,?,?,?)");
-    const detail = JSON.stringify({ changes: ["new_generation"], current_generation: storePath(1, 1), success: true });
-    const at = Date.now();
-    db.transaction(() => {
-      for (let i = 0; i < count; i++) {
-        const id = machineId(1 + (i % machines));
-        insert.run(at, `machine:${id}`, "report", id, detail);
-      }
-    })();
-  } finally {
-    db.close();
-  }
+/** Adds `count` rows of `kind` (see bench/seed-rows.ts), in a process of its own. */
+async function seedRows(
+  kind: "audit" | "aged-reports",
+  dbPath: string,
+  machines: number,
+  count: number,
+): Promise<void> {
+  const seeder = Bun.spawn(
+    [process.execPath, join(ROOT, "bench", "seed-rows.ts"), kind, dbPath, String(machines), String(count)],
+    {
+      cwd: ROOT,
+      stdin: "ignore",
+      stdout: "ignore",
+      stderr: "inherit",
+    },
+  );
+  if ((await seeder.exited) !== 0) throw new Error(`seeding ${kind} rows failed`);
 }
 
 /**
@@ -242,6 +221,25 @@ export async function measureStalls(
         ),
     },
     {
+      // The WAL grows with every report batch; SQLite checkpointed it inside the commit that took it past 40 MiB.
+      key: "reports",
+      run: async () =>
+        record(
+          `agents report at ${REPORT_RATE}/s (open loop, 256 connections)`,
+          await pollsDuring(server.url, machines, seconds, async (until) => {
+            const reported = await runBunLoad({
+              url: server.url,
+              scenario: "report",
+              machines,
+              connections: 256,
+              durationSeconds: (until - performance.now()) / 1000,
+              rate: REPORT_RATE,
+            });
+            return `${reported.ok} reports stored (p99 ${reported.p99.toFixed(0)} ms), ${reported.non2xx} refused, ${reported.errors} errors`;
+          }),
+        ),
+    },
+    {
       key: "release",
       run: async () => {
         let generation = 2;
@@ -275,7 +273,7 @@ export async function measureStalls(
     {
       key: "audit",
       run: async () => {
-        seedAuditEvents(dbPath, machines, machines);
+        await seedRows("audit", dbPath, machines, machines);
         record(
           `GET /api/v1/audit/export (${machines}+ events) back to back`,
           await pollsDuring(server.url, machines, seconds, (until) =>
@@ -319,7 +317,7 @@ export async function measureStalls(
       run: async () => {
         const aged = 2 * machines;
         await stopProcess(server.proc);
-        seedAgedReports(dbPath, machines, aged);
+        await seedRows("aged-reports", dbPath, machines, aged);
         server = await startControlPlane(dbPath, { binary: options.binary, extraArgs: options.extraArgs });
         const started = performance.now();
         const pruned = () => server.recentLogs.some((line) => line.includes('"pruned old reports"'));

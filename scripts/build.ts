@@ -14,11 +14,13 @@ function libsqlNativePackage(): string {
 }
 
 // libsql picks its addon with `require(\`@libsql/${target}\`)`, computed at run time, which
-// the bundler cannot follow; make it a static require of the addon so it gets embedded.
+// the bundler cannot follow; make it a static require of the addon so it gets embedded. Both of
+// its entry points do: `libsql` (the store's connections) and `libsql/promise` (the WAL
+// checkpointer's), and both then load the one embedded addon.
 const embedLibsqlAddon: BunPlugin = {
   name: "embed-libsql-addon",
   setup(build) {
-    build.onLoad({ filter: /[\\/]node_modules[\\/]libsql[\\/]index\.js$/ }, async (args) => {
+    build.onLoad({ filter: /[\\/]node_modules[\\/]libsql[\\/](index|promise)\.js$/ }, async (args) => {
       const source = await Bun.file(args.path).text();
       const dynamicRequire = "require(`@libsql/${target}`)";
       if (!source.includes(dynamicRequire)) throw new Error(`libsql loader changed: ${args.path}`);

@@ -134,6 +134,17 @@ export class DatabaseAvailability {
     return { ok: false, reason: trouble.error.trouble };
   }
 
+  /**
+   * Runs `work` in the writes' turn, as any write, but without waiting for or judging the
+   * database's availability: for the WAL checkpointer's restart, which takes the write lock,
+   * so that this process's own writes wait for it here instead of meeting its lock.
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
   /** Stops probing; writes still waiting fail with the unavailability they wait on. */
   close(): void {
     this.closed = true;

@@ -1,6 +1,7 @@
 import { eventsAfter, latestAuditId, type AuditRow } from "../db/audit.ts";
 import type { DbOrTx } from "../db/database.ts";
 import { matchesEvent, type EventFilter } from "../domain/event-filter.ts";
+import { yieldToEventLoop } from "../event-loop.ts";
 import type { Logger } from "../logger.ts";
 
 /**
@@ -133,7 +134,10 @@ export class ChangeFeed {
     try {
       do {
         this.readAgain = false;
-        for (;;) {
+        for (let page = 0; ; page++) {
+          // A page per turn of the event loop: another process's bulk work (a rollout over the
+          // fleet) can add 100 000 events at once, which read in one go held polls up ~700 ms.
+          if (page > 0) await yieldToEventLoop();
           const events = await eventsAfter(this.db, this.lastId, FEED_PAGE_SIZE);
           if (events.length === 0 || this.stopped) break;
           this.lastId = events[events.length - 1]!.id;
@@ -162,6 +166,7 @@ export class FeedFollower {
   private caughtUp = false;
   private closed = false;
   private heartbeatDue = false;
+  private pagesRead = 0;
   private wake: (() => void) | null = null;
   /** Called when the follow ends from the server's side (overflow under "drop", or shutdown). */
   onEnd: () => void = () => {};
@@ -240,6 +245,11 @@ export class FeedFollower {
 
   /** Reads the next page of passing events from the database; caught up once nothing is left. */
   private async readPage(): Promise<void> {
+    // A page per turn of the event loop after the first: a follower far behind (a stream resuming
+    // from an old Last-Event-ID, the webhook dispatcher after a restart) catches up without
+    // holding agents' polls up.
+    if (this.pagesRead++ > 0) await yieldToEventLoop();
+    if (this.closed) return;
     const feedPosition = this.feed.position;
     const events = await eventsAfter(this.db, this.cursor, FEED_PAGE_SIZE, this.options.filter);
     if (this.closed) return;

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BUSY_TIMEOUT_MS, DatabaseOpenError, openStore, type Store } from "../../src/db/database.ts";
 import { migrations } from "../../src/db/migrations.gen.ts";
+import { DEFAULT_CHECKPOINT_POLICY } from "../../src/db/wal-checkpointer.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nixfleet-db-"));
 const opened: Store[] = [];
@@ -41,15 +42,17 @@ test("a local file is opened in WAL mode with a busy timeout of a few millisecon
   expect(BUSY_TIMEOUT_MS).toBeLessThanOrEqual(10);
 });
 
-test("every commit is synced (an acknowledged report is durable) and the WAL is checkpointed in large steps", async () => {
+test("every commit is synced (an acknowledged report is durable); the event loop's connections never checkpoint", async () => {
   const store = await open(join(dir, "durable.db"));
   const synchronous = await store.client.execute("PRAGMA synchronous");
   expect(Number(synchronous.rows[0]![0])).toBe(2); // FULL
   const checkpoint = await store.client.execute("PRAGMA wal_autocheckpoint");
-  expect(Number(checkpoint.rows[0]![0])).toBe(20_480); // 40 MiB of 2 KiB pages
+  expect(Number(checkpoint.rows[0]![0])).toBe(0); // the WalCheckpointer's thread does
+  const sizeLimit = await store.client.execute("PRAGMA journal_size_limit");
+  expect(Number(sizeLimit.rows[0]![0])).toBe(DEFAULT_CHECKPOINT_POLICY.restartBytes);
 });
 
-test("a new file gets 2 KiB pages; an existing file keeps its page size and checkpoints at the same WAL size", async () => {
+test("a new file gets 2 KiB pages; an existing file keeps its page size", async () => {
   const fresh = await open(join(dir, "fresh.db"));
   expect(Number((await fresh.client.execute("PRAGMA page_size")).rows[0]![0])).toBe(2048);
 
@@ -60,7 +63,7 @@ test("a new file gets 2 KiB pages; an existing file keeps its page size and chec
   const store = await open(legacyPath);
   expect(Number((await store.client.execute("PRAGMA page_size")).rows[0]![0])).toBe(4096);
   const settings = await store.write(async (tx) => (await tx.values<[number]>(sql`PRAGMA wal_autocheckpoint`))[0]![0]);
-  expect(settings).toBe(10_240); // 40 MiB of 4 KiB pages
+  expect(settings).toBe(0);
 });
 
 test("a write transaction on a connection the pool opened later has the writer's settings too", async () => {
@@ -70,10 +73,16 @@ test("a write transaction on a connection the pool opened later has the writer's
   try {
     const settings = await store.write(async (tx) => ({
       checkpoint: (await tx.values<[number]>(sql`PRAGMA wal_autocheckpoint`))[0]![0],
+      sizeLimit: (await tx.values<[number]>(sql`PRAGMA journal_size_limit`))[0]![0],
       cache: (await tx.values<[number]>(sql`PRAGMA cache_size`))[0]![0],
       synchronous: (await tx.values<[number]>(sql`PRAGMA synchronous`))[0]![0],
     }));
-    expect(settings).toEqual({ checkpoint: 20_480, cache: -8 * 1024, synchronous: 2 });
+    expect(settings).toEqual({
+      checkpoint: 0,
+      sizeLimit: DEFAULT_CHECKPOINT_POLICY.restartBytes,
+      cache: -8 * 1024,
+      synchronous: 2,
+    });
   } finally {
     held.close();
   }
@@ -195,12 +204,19 @@ test("writeStatements has the writer's settings and busy timeout and commits wha
     await session.run(sql`INSERT INTO t VALUES (${"kept"}, ${true})`);
     return {
       checkpoint: (await session.values<[number]>(sql`PRAGMA wal_autocheckpoint`))[0]![0],
+      sizeLimit: (await session.values<[number]>(sql`PRAGMA journal_size_limit`))[0]![0],
       cache: (await session.values<[number]>(sql`PRAGMA cache_size`))[0]![0],
       synchronous: (await session.values<[number]>(sql`PRAGMA synchronous`))[0]![0],
       busyTimeout: (await session.values<[number]>(sql`PRAGMA busy_timeout`))[0]![0],
     };
   });
-  expect(settings).toEqual({ checkpoint: 20_480, cache: -8 * 1024, synchronous: 2, busyTimeout: BUSY_TIMEOUT_MS });
+  expect(settings).toEqual({
+    checkpoint: 0,
+    sizeLimit: DEFAULT_CHECKPOINT_POLICY.restartBytes,
+    cache: -8 * 1024,
+    synchronous: 2,
+    busyTimeout: BUSY_TIMEOUT_MS,
+  });
   expect((await store.client.execute("SELECT v, n FROM t")).rows.map((r) => [r[0], r[1]])).toEqual([["kept", 1]]);
 });
 

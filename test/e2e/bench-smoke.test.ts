@@ -93,9 +93,9 @@ test("bench runs every scenario against a 1 000-machine fleet and every acknowle
   expect(report.scale.listPaged?.machines).toBe(1000);
   expect(report.scale.rolloutCreate?.machines).toBeGreaterThan(900);
   expect(report.executor.map((t) => t.step)).toHaveLength(6);
-  // Polls during an outside write lock and bulk work (seven scenarios, the rollout one with three
+  // Polls during an outside write lock and bulk work (eight scenarios, the rollout one with three
   // reads): every one answered (figures only).
-  expect(report.stalls).toHaveLength(10);
+  expect(report.stalls).toHaveLength(11);
   for (const stall of report.stalls) {
     expect(stall.polls.requests, stall.scenario).toBeGreaterThan(0);
     expect(stall.polls.non2xx + stall.polls.errors, stall.scenario).toBe(0);

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { compiledBinary } from "../support/binary.ts";
-import { get, runToExit, startServer, tryParse, type ServerProcess } from "../support/process.ts";
+import { get, runToExit, startServer, tryParse, waitUntil, type ServerProcess } from "../support/process.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nixfleet-binary-"));
 let binary: string;
@@ -28,7 +28,7 @@ test("the copy sits where no node_modules can be found above it", () => {
   expect(statSync(binary).mode & 0o111).not.toBe(0);
 });
 
-test("the binary starts on a fresh database, answers /health with ok and exits 0 on SIGTERM", async () => {
+test("the binary starts on a fresh database, answers /health with ok, checkpoints the WAL as it runs and exits 0 on SIGTERM with an empty WAL", async () => {
   const dbPath = join(dir, "state.db");
   server = await startServer([binary, "--listen", "127.0.0.1:0", "--db-path", dbPath], {
     cwd: dir,
@@ -37,9 +37,17 @@ test("the binary starts on a fresh database, answers /health with ok and exits 0
   expect(await get(server.url, "/health")).toEqual({ status: 200, body: "ok" });
   // The embedded migrations ran: a route backed by a table answers rather than failing.
   expect((await get(server.url, "/openapi.json")).status).toBe(200);
+  // The migrations went to the WAL; the checkpointer (the embedded addon's promise API, on a
+  // thread of the driver) copies them into the database file while the server runs.
+  await waitUntil(
+    "the database file to grow",
+    async () => (statSync(dbPath).size > 8 * 2048 ? true : undefined),
+    10_000,
+  );
   server.proc.kill("SIGTERM");
   expect(await server.exited).toBe(0);
   expect(server.stderrLines.map((line) => tryParse(line)?.msg).at(-1)).toBe("stopped");
+  expect(statSync(`${dbPath}-wal`).size).toBe(0);
 });
 
 test("the binary refuses bad configuration with one line", async () => {

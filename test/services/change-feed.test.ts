@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { recordAudit } from "../../src/db/audit.ts";
 import { openStore, type Store } from "../../src/db/database.ts";
 import { silentLogger } from "../../src/logger.ts";
-import { ChangeFeed, type FeedFollower } from "../../src/services/change-feed.ts";
+import { ChangeFeed, FEED_PAGE_SIZE, type FeedFollower } from "../../src/services/change-feed.ts";
 import { EventStreams } from "../../src/services/event-streams.ts";
 import { createHarness, type Harness } from "../support/harness.ts";
 
@@ -47,6 +47,65 @@ describe("ChangeFeed", () => {
     } finally {
       await feed.stop();
       await other.close();
+    }
+  });
+
+  test("a backlog another process committed at once is read a page per turn of the event loop", async () => {
+    const feed = new ChangeFeed(h.store.db, silentLogger, 60_000);
+    await feed.load();
+    const start = feed.position;
+    const other = await openStore(h.dbPath);
+    // The feed's position as each turn of the event loop sees it.
+    const seen = new Set<number>();
+    let ticking = true;
+    const tick = () => {
+      seen.add(feed.position);
+      if (ticking) setImmediate(tick);
+    };
+    try {
+      await emit(other, ...Array.from({ length: 3 * FEED_PAGE_SIZE + 1 }, (_, i) => `m-${i}`));
+      tick();
+      feed.committed();
+      for (let i = 0; i < 200 && feed.position < start + 3 * FEED_PAGE_SIZE + 1; i++) await Bun.sleep(5);
+      expect(feed.position).toBe(start + 3 * FEED_PAGE_SIZE + 1);
+      // Four pages, the event loop free after each (agents' polls are answered in between).
+      for (let page = 1; page <= 3; page++) expect(seen).toContain(start + page * FEED_PAGE_SIZE);
+    } finally {
+      ticking = false;
+      await feed.stop();
+      await other.close();
+    }
+  });
+
+  test("a follower far behind catches up a page per turn of the event loop", async () => {
+    const feed = h.controlPlane.deps.feed;
+    const start = feed.position;
+    const targets = Array.from({ length: 3 * FEED_PAGE_SIZE + 1 }, (_, i) => `m-${i}`);
+    await emit(h.store, ...targets);
+    let turn = 0;
+    let ticking = true;
+    const tick = () => {
+      turn += 1;
+      if (ticking) setImmediate(tick);
+    };
+    tick();
+    try {
+      // As a stream resuming from an old Last-Event-ID does.
+      const follower = feed.follow({ after: start, maxQueued: 10_000, onOverflow: "drop" });
+      const turnsOfPages: number[] = [];
+      let received = 0;
+      while (received < targets.length) {
+        const item = await follower.next();
+        if (item === null) throw new Error("ended");
+        if (item === "heartbeat") continue;
+        turnsOfPages.push(turn);
+        received += item.length;
+      }
+      follower.close();
+      expect(turnsOfPages).toHaveLength(4);
+      expect(new Set(turnsOfPages).size).toBe(4);
+    } finally {
+      ticking = false;
     }
   });
 
