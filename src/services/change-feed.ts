@@ -112,6 +112,20 @@ export class ChangeFeed {
     else setImmediate(read);
   }
 
+  /**
+   * Reads what is new now, another process's events included, without waiting for the timer;
+   * resolves once it has been handed to the followers.
+   */
+  async poll(): Promise<void> {
+    while (this.reading) await this.reading;
+    if (this.stopped) return;
+    this.reading = this.readNew().finally(() => {
+      this.reading = null;
+      if (this.readAgain) this.committed();
+    });
+    await this.reading;
+  }
+
   /** Follows the feed from `options.after`; end it with `FeedFollower.close`. */
   follow(options: FollowOptions): FeedFollower {
     const follower = new FeedFollower(this, this.db, options);

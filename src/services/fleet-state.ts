@@ -1,8 +1,7 @@
 import * as crypto from "node:crypto";
-import { rolloutMachines, rollouts } from "../db/schema.ts";
-import { and, eq, inArray, notInArray } from "drizzle-orm";
 import type { DbOrTx } from "../db/database.ts";
 import { allDesiredGenerations, machineSummaries } from "../db/machines.ts";
+import { activeRolloutMembers, followedMachines, type FollowedMachine } from "../db/views.ts";
 import { LIFECYCLES, type Lifecycle } from "../domain/lifecycle.ts";
 
 export interface DesiredGeneration {
@@ -48,13 +47,16 @@ export interface MachineSummary {
 /**
  * The in-memory view that answers agent polls (and metric scrapes) without touching the
  * database. Writers update it only after their transaction has committed; at start it is
- * rebuilt from the database, so it never holds anything the database does not.
+ * rebuilt from the database, so it never holds anything the database does not. Other processes'
+ * writes reach it through `refreshMachines`, `refreshMembership` and `noteReport` (SPEC §18).
  */
 export class FleetState {
   private readonly desired = new Map<string, DesiredEntry>();
   private readonly inActiveRollout = new Set<string>();
   private readonly machines = new Map<string, MachineSummary>();
   private readonly lifecycleCounts = emptyLifecycleCounts();
+  /** While a refresh reads the database: the machines this process changed meanwhile. */
+  private changedDuringRead: Set<string> | null = null;
 
   /** `answerChanged` is told, synchronously, each machine whose agent answer (body or 404) changed. */
   constructor(private readonly answerChanged: (machineId: string) => void = () => {}) {}
@@ -71,17 +73,54 @@ export class FleetState {
     for (const [machineId, storePath, cacheUrl] of await allDesiredGenerations(db)) {
       this.desired.set(machineId, { storePath, cacheUrl });
     }
-    const members = await db
-      .select({ machineId: rolloutMachines.machineId })
-      .from(rolloutMachines)
-      .innerJoin(rollouts, eq(rollouts.id, rolloutMachines.rolloutId))
-      .where(
-        and(
-          inArray(rollouts.status, ["created", "scheduled", "running", "paused"]),
-          notInArray(rolloutMachines.state, ["skipped", "superseded"]),
-        ),
-      );
-    for (const row of members) this.inActiveRollout.add(row.machineId);
+    for (const machineId of await activeRolloutMembers(db)) this.inActiveRollout.add(machineId);
+  }
+
+  /**
+   * Reads the machines `ids` from the database and takes what it finds (another process may have
+   * changed them). A machine this process changed while the read was in flight keeps what it
+   * has: its own write committed after the read began, so its view is at least as new (and a
+   * newer write by another process has its own event, which asks for another read).
+   */
+  async refreshMachines(db: DbOrTx, ids: readonly string[]): Promise<void> {
+    const rows = await this.readUnlessChanged(() => followedMachines(db, ids));
+    for (const row of rows.result) if (!rows.changed.has(row.machineId)) this.applyFollowed(row);
+  }
+
+  /** Reads which machines active rollouts hold and takes it (a rollout began or ended elsewhere). */
+  async refreshMembership(db: DbOrTx): Promise<void> {
+    const read = await this.readUnlessChanged(() => activeRolloutMembers(db));
+    const members = new Set(read.result);
+    for (const id of this.inActiveRollout) {
+      if (!members.has(id) && !read.changed.has(id)) this.applyMembership(id, false);
+    }
+    for (const id of members) if (!read.changed.has(id)) this.applyMembership(id, true);
+  }
+
+  /** A report another process stored: the machine was last seen at `at` (later than what is known, or ignored). */
+  noteReport(machineId: string, at: number): void {
+    const known = this.machines.get(machineId);
+    if (known && (known.lastReportAt === null || known.lastReportAt < at)) known.lastReportAt = at;
+  }
+
+  private async readUnlessChanged<T>(read: () => Promise<T>): Promise<{ result: T; changed: ReadonlySet<string> }> {
+    const changed = new Set<string>();
+    this.changedDuringRead = changed;
+    try {
+      return { result: await read(), changed };
+    } finally {
+      if (this.changedDuringRead === changed) this.changedDuringRead = null;
+    }
+  }
+
+  private applyFollowed(row: FollowedMachine): void {
+    if (row.lifecycle !== null) {
+      const known = this.machines.get(row.machineId)?.lastReportAt ?? null;
+      const lastReportAt = known !== null && (row.lastReportAt === null || known > row.lastReportAt) ? known : row.lastReportAt;
+      this.updateMachine(row.machineId, row.lifecycle, lastReportAt);
+    }
+    this.applyDesired(row.machineId, row.desired);
+    this.applyMembership(row.machineId, row.inActiveRollout);
   }
 
   /** The agent's `desired-generation` answer, or null when nothing is desired (404). */
@@ -109,6 +148,11 @@ export class FleetState {
 
   /** Records a committed change of a machine's desired generation (null = cleared). */
   setDesired(machineId: string, desired: DesiredGeneration | null): void {
+    this.changedDuringRead?.add(machineId);
+    this.applyDesired(machineId, desired);
+  }
+
+  private applyDesired(machineId: string, desired: DesiredGeneration | null): void {
     const known = this.desired.get(machineId);
     if (desired) {
       if (known && known.storePath === desired.storePath && known.cacheUrl === desired.cacheUrl) return;
@@ -123,12 +167,17 @@ export class FleetState {
   /** Records committed rollout membership changes (rollout created / finished / cancelled). */
   setInActiveRollout(machineIds: Iterable<string>, active: boolean): void {
     for (const id of machineIds) {
-      if (this.inActiveRollout.has(id) === active) continue;
-      if (active) this.inActiveRollout.add(id);
-      else this.inActiveRollout.delete(id);
-      // The poll hint is part of the answer; a machine with nothing desired still gets the same 404.
-      if (this.desired.has(id)) this.answerChanged(id);
+      this.changedDuringRead?.add(id);
+      this.applyMembership(id, active);
     }
+  }
+
+  private applyMembership(id: string, active: boolean): void {
+    if (this.inActiveRollout.has(id) === active) return;
+    if (active) this.inActiveRollout.add(id);
+    else this.inActiveRollout.delete(id);
+    // The poll hint is part of the answer; a machine with nothing desired still gets the same 404.
+    if (this.desired.has(id)) this.answerChanged(id);
   }
 
   isInActiveRollout(machineId: string): boolean {
@@ -137,6 +186,11 @@ export class FleetState {
 
   /** Records a committed machine change (registration, lifecycle, report). `lastReportAt` undefined keeps the known one. */
   recordMachine(machineId: string, lifecycle: Lifecycle, lastReportAt?: number | null): void {
+    this.changedDuringRead?.add(machineId);
+    this.updateMachine(machineId, lifecycle, lastReportAt);
+  }
+
+  private updateMachine(machineId: string, lifecycle: Lifecycle, lastReportAt?: number | null): void {
     const known = this.machines.get(machineId);
     this.lifecycleCounts[lifecycle] += 1;
     if (!known) {

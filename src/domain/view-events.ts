@@ -1,0 +1,77 @@
+// Which in-memory views an audit event touches (SPEC §18: views follow the database). A process
+// re-reads what the events of a page target instead of trusting their payloads: applying a page
+// twice, or a page of its own events, changes nothing.
+
+/** The fields of an audit event this looks at. */
+export interface ViewEvent {
+  id: number;
+  action: string;
+  target: string;
+  rolloutId: string | null;
+}
+
+/** What a page of events asks the views to read again. */
+export interface ViewChanges {
+  /** Machines whose desired generation, lifecycle, last report or rollout membership may have changed. */
+  machines: Set<string>;
+  /** A rollout began or stopped holding its machines: membership is read again as a whole. */
+  membership: boolean;
+  /** A budget, window or the freeze changed. */
+  gates: boolean;
+  /** Every rollout the page has events of, with the newest such event id. */
+  rollouts: Map<string, number>;
+}
+
+/** Actions whose target is a machine whose agent answer or fleet summary they may change. */
+const MACHINE_ACTIONS = new Set(["register", "update_lifecycle", "notify_deploy", "clear_desired", "report"]);
+
+/** A rollout's own transitions that start or end its hold on its machines. */
+const MEMBERSHIP_ACTIONS = new Set([
+  "rollout.created",
+  "rollout.completed",
+  "rollout.failed",
+  "rollout.aborted",
+  "rollout.cancelled",
+  "rollout.discarded",
+]);
+
+const GATE_PREFIXES = ["budget.", "window.", "freeze."];
+
+/** True for an event of a machine's transition inside a rollout (`machine.<state>`, target = the machine). */
+function isRolloutMachineEvent(event: ViewEvent): boolean {
+  return event.action.startsWith("machine.") && event.rolloutId !== null;
+}
+
+/** What the views must read again after `events`. */
+export function viewChanges(events: readonly ViewEvent[]): ViewChanges {
+  const changes: ViewChanges = { machines: new Set(), membership: false, gates: false, rollouts: new Map() };
+  for (const event of events) {
+    if (MACHINE_ACTIONS.has(event.action) || isRolloutMachineEvent(event)) changes.machines.add(event.target);
+    if (MEMBERSHIP_ACTIONS.has(event.action)) changes.membership = true;
+    if (GATE_PREFIXES.some((prefix) => event.action.startsWith(prefix))) changes.gates = true;
+    if (event.rolloutId !== null) {
+      changes.rollouts.set(event.rolloutId, Math.max(changes.rollouts.get(event.rolloutId) ?? 0, event.id));
+    }
+  }
+  return changes;
+}
+
+/** An inclusive range of ids. */
+export type IdRange = readonly [number, number];
+
+/**
+ * The ids in `(after, upTo]` outside every range of `local` (sorted, not overlapping): the reports
+ * other processes stored, when this process knows the id ranges of its own.
+ */
+export function foreignRanges(after: number, upTo: number, local: readonly IdRange[]): IdRange[] {
+  const ranges: IdRange[] = [];
+  let next = after + 1;
+  for (const [from, to] of local) {
+    if (to < next) continue;
+    if (from > upTo) break;
+    if (from > next) ranges.push([next, from - 1]);
+    next = to + 1;
+  }
+  if (next <= upTo) ranges.push([next, upTo]);
+  return ranges;
+}
