@@ -88,7 +88,9 @@ async function cluster(controlPlane: ControlPlane) {
 async function rolloutRequest(count = 1) {
   const ids = Array.from({ length: count }, (_, i) => `web-${String(i + 1).padStart(2, "0")}`);
   await h.store.write(async (tx) => {
-    await tx.insert(machines).values(ids.map((machineId) => ({ machineId, lifecycle: "active" as const, registeredAt: 0 })));
+    await tx
+      .insert(machines)
+      .values(ids.map((machineId) => ({ machineId, lifecycle: "active" as const, registeredAt: 0 })));
     await tx.insert(machineTags).values(ids.map((machineId) => ({ machineId, tag: "web" })));
     await insertRelease(tx, {
       id: "rel-1",
@@ -97,7 +99,12 @@ async function rolloutRequest(count = 1) {
       cacheUrl: null,
       createdAt: 0,
       createdBy: "apikey:ci",
-      entries: ids.map((hostname) => ({ hostname, storePath: storePath(hostname), platform: "x86_64-linux", tags: [] })),
+      entries: ids.map((hostname) => ({
+        hostname,
+        storePath: storePath(hostname),
+        platform: "x86_64-linux",
+        tags: [],
+      })),
     });
   });
   for (const cp of [h.controlPlane, ...others.map((o) => o.controlPlane)]) await cp.deps.fleet.load(cp.deps.store.db);
@@ -190,7 +197,10 @@ test("a creation and every verb work on a process that does not lead: plain tran
     json: { ...body, strategy: "staged", batch_sizes: ["1", "100%"], health_timeout: 60 },
   });
   expect(created.status).toBe(201);
-  const { rollout_id: id, batches } = (await created.json()) as { rollout_id: string; batches: { machine_ids: string[] }[] };
+  const { rollout_id: id, batches } = (await created.json()) as {
+    rollout_id: string;
+    batches: { machine_ids: string[] }[];
+  };
   const [first, second] = [batches[0]!.machine_ids[0]!, batches[1]!.machine_ids[0]!];
   // The replica wrote the creation and nothing more: no machine starts but by the leader.
   expect((await rolloutOf(replica, id)).batches[0].status).toBe("pending");
@@ -217,7 +227,9 @@ test("a creation and every verb work on a process that does not lead: plain tran
   expect((await call(replica, `/api/v1/rollouts/${id}/resume`, { key: deploy, method: "POST" })).status).toBe(200);
   await leaderFollows();
   expect((await rolloutOf(h.controlPlane, id)).batches[1].machine_states[second].state).toBe("deploying");
-  expect((await call(replica, `/api/v1/rollouts/${id}/machines/${second}/skip`, { key: deploy, method: "POST" })).status).toBe(200);
+  expect(
+    (await call(replica, `/api/v1/rollouts/${id}/machines/${second}/skip`, { key: deploy, method: "POST" })).status,
+  ).toBe(200);
   await leaderFollows();
   expect((await rolloutOf(h.controlPlane, id)).status).toBe("completed");
   expect((await call(standby, `/api/v1/rollouts/${id}`, { key: admin(), method: "DELETE" })).status).toBe(204);
@@ -241,7 +253,10 @@ test("a creation and every verb work on a process that does not lead: plain tran
 test("a verb applied elsewhere while the leader holds the rollout's old state: the leader reads it again and writes nothing over it", async () => {
   const replica = await another({ nodeId: "replica", leaseSeconds: 5, executor: false });
   const body = await rolloutRequest(1);
-  const created = await call(h.controlPlane, "/api/v1/rollouts", { key: deploy, json: { ...body, health_timeout: 60 } });
+  const created = await call(h.controlPlane, "/api/v1/rollouts", {
+    key: deploy,
+    json: { ...body, health_timeout: 60 },
+  });
   const { rollout_id: id } = (await created.json()) as { rollout_id: string };
   await h.controlPlane.deps.rolloutExecutor.idle();
   expect((await call(replica, `/api/v1/rollouts/${id}/abort`, { key: deploy, method: "POST" })).status).toBe(200);
@@ -281,7 +296,10 @@ test("a report to a process that does not lead counts for the leader's rollout a
 test("views follow without a takeover: a standby answers polls with what the leader set", async () => {
   const standby = await another({ nodeId: "standby", leaseSeconds: 5, executor: true });
   const path = storePath("web-09");
-  const deployed = await h.request("/api/v1/machines/web-09/notify-deploy", { key: admin(), json: { store_path: path } });
+  const deployed = await h.request("/api/v1/machines/web-09/notify-deploy", {
+    key: admin(),
+    json: { store_path: path },
+  });
   expect(deployed.status).toBe(200);
   await standby.deps.views.sync();
   const poll = await call(standby, "/api/v1/machines/web-09/desired-generation");
@@ -303,7 +321,11 @@ test("when the leader stops cleanly, a standby takes the lease at once and runs 
   await standby.deps.rolloutExecutor.idle();
   const [rollout] = await h.store.db.select().from(rollouts);
   expect(rollout?.status).toBe("running");
-  expect(standby.deps.fleet.desiredGeneration("web-01")).toEqual({ hash: storePath("web-01"), cache_url: null, poll_hint: 5 });
+  expect(standby.deps.fleet.desiredGeneration("web-01")).toEqual({
+    hash: storePath("web-01"),
+    cache_url: null,
+    poll_hint: 5,
+  });
 });
 
 test("one process loses the lease and takes it again: its executor stops, and starts again from what the database says", async () => {
@@ -314,7 +336,10 @@ test("one process loses the lease and takes it again: its executor stops, and st
     key: deploy,
     json: { ...body, strategy: "staged", batch_sizes: ["1", "100%"], health_timeout: 60 },
   });
-  const { rollout_id: id, batches } = (await created.json()) as { rollout_id: string; batches: { machine_ids: string[] }[] };
+  const { rollout_id: id, batches } = (await created.json()) as {
+    rollout_id: string;
+    batches: { machine_ids: string[] }[];
+  };
   const [first, second] = [batches[0]!.machine_ids[0]!, batches[1]!.machine_ids[0]!];
   await h.controlPlane.deps.rolloutExecutor.idle();
   const leader = h.controlPlane.deps.rolloutExecutor;
@@ -366,9 +391,7 @@ test("gates set through a process that does not lead reach the leader; budgets s
 
   const frozen = await call(replica, "/api/v1/freeze", { key: admin(), method: "PUT", json: { reason: "incident" } });
   expect(frozen.status).toBe(200);
-  expect(((await (await call(h.controlPlane, "/api/v1/freeze", { key: readonly })).json()) as any).frozen).toBe(
-    false,
-  );
+  expect(((await (await call(h.controlPlane, "/api/v1/freeze", { key: readonly })).json()) as any).frozen).toBe(false);
   await leaderFollows();
   expect(((await (await call(h.controlPlane, "/api/v1/freeze", { key: readonly })).json()) as any).frozen).toBe(true);
 });
@@ -384,7 +407,9 @@ test("two processes creating rollouts over the same machine: each creation's tra
   await h.controlPlane.deps.rolloutExecutor.idle();
   const refused = await call(replica, "/api/v1/rollouts", { key: deploy, json: body });
   expect(refused.status).toBe(409);
-  expect(((await refused.json()) as { error: string }).error).toMatch(/^machine web-01 is already in active rollout r-/);
+  expect(((await refused.json()) as { error: string }).error).toMatch(
+    /^machine web-01 is already in active rollout r-/,
+  );
   // What the refused creation had written is gone.
   expect(await h.store.db.select({ id: rollouts.id }).from(rollouts)).toHaveLength(1);
 });
@@ -409,5 +434,7 @@ test("creations left `created` are discarded by the leader only when their proce
   const left = await h.store.db.select({ id: rollouts.id }).from(rollouts);
   expect(left.map((r) => r.id)).toEqual(["r-on-replica"]);
   const [discarded] = await h.store.db.select().from(auditEvents).where(eq(auditEvents.target, "r-on-ghost"));
-  expect(JSON.parse(discarded!.detail)).toMatchObject({ reason: "its creation was interrupted: process ghost stopped" });
+  expect(JSON.parse(discarded!.detail)).toMatchObject({
+    reason: "its creation was interrupted: process ghost stopped",
+  });
 });

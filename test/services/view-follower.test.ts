@@ -45,7 +45,10 @@ test("registration and lifecycle changes made through one process reach the othe
   expect(bFleet().machine("web-1")).toMatchObject({ lifecycle: "active" });
   expect(bFleet().fleetSize).toBe(1);
 
-  const patched = await onA("/api/v1/machines/web-1/lifecycle", { method: "PATCH", json: { lifecycle: "maintenance" } });
+  const patched = await onA("/api/v1/machines/web-1/lifecycle", {
+    method: "PATCH",
+    json: { lifecycle: "maintenance" },
+  });
   expect(patched.status).toBe(200);
   await sync();
   expect(bFleet().machine("web-1")?.lifecycle).toBe("maintenance");
@@ -88,14 +91,18 @@ test("reports through one process: registration and activation through the feed,
   expect(bFleet().machine("m-1")?.lastReportAt).toBe(seenAt + 60_000);
   // The per-machine metric follows.
   const metrics = await (await b.request("/metrics")).text();
-  expect(metrics).toContain(`nixfleet_machine_last_seen_timestamp_seconds{machine_id="m-1"} ${(seenAt + 60_000) / 1000}`);
+  expect(metrics).toContain(
+    `nixfleet_machine_last_seen_timestamp_seconds{machine_id="m-1"} ${(seenAt + 60_000) / 1000}`,
+  );
 });
 
 test("rollout transitions: a batch's desired generations with their poll hint, a skipped machine, an abort's revert", async () => {
   for (const id of ["m-1", "m-2"]) {
     expect((await onA(`/api/v1/machines/${id}/register`, { json: { tags: ["web"] } })).status).toBe(201);
   }
-  expect((await onA("/api/v1/machines/m-1/notify-deploy", { json: { store_path: storePath("m-1", 0) } })).status).toBe(200);
+  expect((await onA("/api/v1/machines/m-1/notify-deploy", { json: { store_path: storePath("m-1", 0) } })).status).toBe(
+    200,
+  );
   const release = await onA("/api/v1/releases", {
     json: {
       entries: ["m-1", "m-2"].map((hostname) => ({
