@@ -31,9 +31,7 @@ const activeStatuses = sql.join(
  */
 export async function followedMachines(db: DbOrTx, ids: readonly string[]): Promise<FollowedMachine[]> {
   if (ids.length === 0) return [];
-  const rows = await selectJson<
-    [string, Lifecycle | null, number | null, string | null, string | null, 0 | 1][]
-  >(
+  const rows = await selectJson<[string, Lifecycle | null, number | null, string | null, string | null, 0 | 1][]>(
     db,
     sql`select json_group_array(json_array(j.value, m.lifecycle, m.last_report_at, d.store_path, d.cache_url,
         exists(select 1 from ${rollouts} r join ${rolloutMachines} rm on rm.rollout_id = r.id and rm.machine_id = j.value

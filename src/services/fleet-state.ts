@@ -116,7 +116,8 @@ export class FleetState {
   private applyFollowed(row: FollowedMachine): void {
     if (row.lifecycle !== null) {
       const known = this.machines.get(row.machineId)?.lastReportAt ?? null;
-      const lastReportAt = known !== null && (row.lastReportAt === null || known > row.lastReportAt) ? known : row.lastReportAt;
+      const lastReportAt =
+        known !== null && (row.lastReportAt === null || known > row.lastReportAt) ? known : row.lastReportAt;
       this.updateMachine(row.machineId, row.lifecycle, lastReportAt);
     }
     this.applyDesired(row.machineId, row.desired);

@@ -1020,7 +1020,8 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
       if (!input.supersede) refuseBusy(busy);
       await insertRolloutMachines(tx, rolloutId, chunk);
       const byRollout = new Map<string, string[]>();
-      for (const { machineId, rolloutId: holder } of busy) byRollout.set(holder, [...(byRollout.get(holder) ?? []), machineId]);
+      for (const { machineId, rolloutId: holder } of busy)
+        byRollout.set(holder, [...(byRollout.get(holder) ?? []), machineId]);
       const now = this.deps.now();
       for (const [holder, machineIds] of byRollout) {
         const indexed = this.leading ? this.rollouts.get(holder) : undefined;
@@ -1100,7 +1101,13 @@ async function assertStillCreating(tx: DbOrTx, rolloutId: string): Promise<void>
 }
 
 /** The row of a new rollout (status `created` until its machines are written by process `nodeId`). */
-function rolloutRow(id: string, input: CreateRolloutInput, batchCount: number, now: number, nodeId: string): RolloutRow {
+function rolloutRow(
+  id: string,
+  input: CreateRolloutInput,
+  batchCount: number,
+  now: number,
+  nodeId: string,
+): RolloutRow {
   return {
     id,
     releaseId: input.releaseId,
