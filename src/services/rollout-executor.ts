@@ -1013,7 +1013,7 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
     input: CreateRolloutInput,
   ): Promise<void> {
     const ids = chunk.map(([machineId]) => machineId);
-    const superseded: { entry: Indexed; t: Transition }[] = [];
+    const superseded: { entry: Indexed; t: Transition; version: number }[] = [];
     await this.deps.store.write(async (tx) => {
       await assertStillCreating(tx, rolloutId);
       const busy = (await machinesInActiveRollouts(tx, ids)).filter((b) => b.rolloutId !== rolloutId);
@@ -1038,13 +1038,12 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
         const t = next(entry.state, event, this.context(entry, now, recent));
         if ("refused" in t) continue;
         await persistTransition(tx, entry.state, t, now, entry.cacheUrl);
-        if (current) {
-          indexed.version = await rolloutVersion(tx, holder);
-          superseded.push({ entry: indexed, t });
-        } else if (this.leading) this.followedRollouts.set(holder, Infinity);
+        if (current) superseded.push({ entry: indexed, t, version: await rolloutVersion(tx, holder) });
+        else if (this.leading) this.followedRollouts.set(holder, Infinity);
       }
     });
-    for (const { entry, t } of superseded) {
+    for (const { entry, t, version } of superseded) {
+      entry.version = version;
       await this.applied(entry, t, null, "verb");
       this.toStep.add(entry.state.id);
     }
