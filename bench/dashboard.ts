@@ -1,6 +1,7 @@
 // The dashboard at fleet scale, in-process: server time of the first render (and of repeats) of the
-// fleet overview and of machines pages with every machine in the database, each the whole
-// request (session lookup, the page's API calls made in-process, JSX rendering).
+// fleet overview and of machines pages with every machine in the database, then of the pages of a
+// rollout over the whole fleet, each the whole request (session lookup, the page's API calls made
+// in-process, JSX rendering).
 // usage: bun bench/dashboard.ts [--machines N] [--repeats N]
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -64,7 +65,7 @@ export async function measureDashboard(machines: number, repeats: number): Promi
       ["machines tagged web, in rack r007 (two tags)", "/ui/machines?tag=web,rack:r007"],
     ];
     const figures: PageFigure[] = [];
-    for (const [name, path] of pages) {
+    const measure = async (name: string, path: string) => {
       const times: number[] = [];
       const cpuTimes: number[] = [];
       let bytes = 0;
@@ -85,7 +86,32 @@ export async function measureDashboard(machines: number, repeats: number): Promi
         ...firstAndMedian("Cpu", cpuTimes),
         bytes,
       } as PageFigure);
-    }
+    };
+    for (const [name, path] of pages) await measure(name, path);
+
+    // A rollout over the whole fleet in three batches (1 %, 10 %, the rest), its first batch started.
+    const created = await app.request("/api/v1/rollouts", {
+      method: "POST",
+      headers: { authorization: `Bearer ${fleet.adminKey}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        release_id: fleet.releaseId,
+        strategy: "staged",
+        batch_sizes: ["1%", "10%", "100%"],
+        health_timeout: 3600,
+        target: { tags: ["fleet:bench"] },
+      }),
+    });
+    if (created.status !== 201) throw new Error(`rollout: ${created.status} ${await created.text()}`);
+    const rollout = (await created.json()) as { rollout_id: string; total_machines: number; batches: unknown[] };
+    await controlPlane.deps.rolloutExecutor.idle();
+    const base = `/ui/rollouts/${rollout.rollout_id}`;
+    const size = rollout.total_machines.toLocaleString("en-US");
+    await measure(`a rollout of ${size} machines (/ui/rollouts/{id}; its first batch deploying)`, base);
+    await measure("its live region, re-rendered on events (/ui/rollouts/{id}/progress)", `${base}/progress`);
+    await measure("its last batch's machines, first page (/ui/rollouts/{id}/batches/2)", `${base}/batches/2`);
+    await measure("the same, page 800", `${base}/batches/2?page=800`);
+    await measure("its trace, first page (/ui/rollouts/{id}/trace)", `${base}/trace`);
+    await measure("the rollouts list with it (/ui/rollouts)", "/ui/rollouts");
     await controlPlane.stop();
     await store.close();
     return figures;

@@ -88,6 +88,13 @@ function tarballUrl(spec: string, registry: string): string {
 }
 
 /**
+ * Packages the executable only embeds a self-contained file of, at build time: fetched, but not
+ * what they depend on. `@scalar/api-reference` is the Vue component library of the API reference
+ * with ~280 packages behind it; `/docs` serves only its standalone bundle (src/ui/assets.ts).
+ */
+export const EMBEDDED_ONLY = new Set(["@scalar/api-reference"]);
+
+/**
  * The packages a production install for Linux lays out: the root workspace's dependencies and
  * optionalDependencies and, transitively, theirs and their required peers, each resolved the way
  * Node resolves a require from its place in node_modules. devDependencies are left out.
@@ -126,6 +133,7 @@ export function nixDependencies(lockText: string): NixDependency[] {
       hash: integrity,
       ...(cpus.length < CPUS.length ? { cpu: cpus } : {}),
     });
+    if (EMBEDDED_ONLY.has(key)) return;
     const optionalPeers = new Set(info.optionalPeers ?? []);
     for (const dep of Object.keys(info.dependencies ?? {})) visit(key, dep, false);
     for (const dep of Object.keys(info.optionalDependencies ?? {})) visit(key, dep, true);

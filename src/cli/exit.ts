@@ -11,8 +11,12 @@ export const EXIT = {
   refused: 3,
   /** The control plane (or its database) could not be reached or failed (HTTP 5xx, connection, TLS, timeout). */
   unavailable: 4,
-  /** `deploy --wait`: the rollout stopped short of completing (paused, failed, cancelled, aborted). */
-  notCompleted: 5,
+  /** `deploy --wait`: the rollout is paused (a failed batch, or an operator): it waits for resume, retry or abort. */
+  paused: 5,
+  /** `deploy --wait`: a batch failed and the rollout reverted its machines (`--on-failure revert`). */
+  failed: 6,
+  /** `deploy --wait`: an operator stopped the rollout (aborted: machines reverted; cancelled: they keep what they got). */
+  stopped: 7,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -5,7 +5,9 @@ import { run } from "@optique/run";
 import { VERSION } from "../config.ts";
 import type { Action, CliContext } from "./command.ts";
 import { auditCommand } from "./commands/audit.ts";
+import { budgetsCommand } from "./commands/budgets.ts";
 import { deployCommand } from "./commands/deploy.ts";
+import { freezeCommand } from "./commands/freeze.ts";
 import { keysCommand } from "./commands/keys.ts";
 import { loginCommand } from "./commands/login.ts";
 import { logoutCommand } from "./commands/logout.ts";
@@ -15,6 +17,7 @@ import { rolloutsCommand } from "./commands/rollouts.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { statusCommand } from "./commands/status.ts";
 import { webhooksCommand } from "./commands/webhooks.ts";
+import { windowsCommand } from "./commands/windows.ts";
 import { describeFailure, EXIT } from "./exit.ts";
 import { processOutput } from "./output.ts";
 import type { Env } from "./settings.ts";
@@ -46,6 +49,9 @@ export async function runCli(argv: string[], options: CliOptions): Promise<numbe
     releasesCommand,
     rolloutsCommand,
     deployCommand,
+    budgetsCommand,
+    windowsCommand,
+    freezeCommand,
     keysCommand,
     auditCommand,
     webhooksCommand,
@@ -67,7 +73,7 @@ export async function runCli(argv: string[], options: CliOptions): Promise<numbe
       },
       brief: message`Fleet deployment control plane for NixOS: the server, and a command line for it.`,
       description: message`With only flags (or ${commandLine("serve")}) it runs the control plane. Every other command talks to a control plane over HTTP(S) with the saved login (${commandLine(`${PROGRAM} login`)}) or ${envVar("NIXFLEET_URL")}, ${envVar("NIXFLEET_API_KEY")}, ${envVar("NIXFLEET_CA")}, ${envVar("NIXFLEET_CLIENT_CERT")}, ${envVar("NIXFLEET_CLIENT_KEY")}.`,
-      footer: message`Exit codes: 0 ok, 1 unexpected failure, 2 usage or configuration error, 3 the control plane refused the request (HTTP 4xx), 4 the control plane is unreachable or failed (HTTP 5xx), 5 deploy --wait: the rollout stopped short of completing.${lineBreak()}Shell completion: ${commandLine(`${PROGRAM} completion bash|zsh|fish`)}`,
+      footer: message`Exit codes: 0 ok, 1 unexpected failure, 2 usage or configuration error, 3 the control plane refused the request (HTTP 4xx), 4 the control plane is unreachable or failed (HTTP 5xx), deploy --wait: 5 the rollout paused, 6 it failed, 7 it was aborted or cancelled.${lineBreak()}Shell completion: ${commandLine(`${PROGRAM} completion bash|zsh|fish`)}`,
     });
   } catch (error) {
     if (error instanceof ExitRequest) return error.code;

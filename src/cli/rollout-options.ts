@@ -1,8 +1,9 @@
-// The options of a new rollout, shared by `rollouts create` and `deploy`.
+// The options of a new rollout (SPEC §7, §14.2), shared by `rollouts create` and `deploy`.
 import { choice, integer, message, multiple, option, optional, string, type InferValue } from "@optique/core";
 import type { Schema } from "../client/index.ts";
 import { ON_FAILURE_ACTIONS, STRATEGIES } from "../domain/rollout-planning.ts";
 import { usageError } from "./exit.ts";
+import { quantity, seconds, secondsList, timestamp } from "./values.ts";
 
 /** `--release`, `--strategy`, the target (`--tag` or `--host`) and the optional settings. */
 export const rolloutOptions = {
@@ -18,7 +19,7 @@ export const rolloutOptions = {
     option("--batch-sizes", string({ metavar: "SIZES" }), { description: message`Staged batches, e.g. 1,25%,100%` }),
   ),
   failureThreshold: optional(
-    option("--failure-threshold", string({ metavar: "N|P%" }), {
+    option("--failure-threshold", quantity(), {
       description: message`Unhealthy machines a batch tolerates (default 0)`,
     }),
   ),
@@ -28,8 +29,8 @@ export const rolloutOptions = {
     }),
   ),
   healthTimeout: optional(
-    option("--health-timeout", integer({ min: 0, metavar: "SECONDS" }), {
-      description: message`Time to become healthy (default 300)`,
+    option("--health-timeout", seconds(), {
+      description: message`Time each machine has to become healthy (default 300s)`,
     }),
   ),
   cacheUrl: optional(
@@ -37,6 +38,39 @@ export const rolloutOptions = {
       description: message`Binary cache (default: the release's)`,
     }),
   ),
+  soak: optional(
+    option("--soak", seconds(), {
+      description: message`Keep each batch soaking this long once its machines are healthy (default 0)`,
+    }),
+  ),
+  batchSoak: optional(
+    option("--batch-soak", secondsList(), {
+      description: message`Soak of each batch in turn, e.g. 30m,1h (later batches: --soak)`,
+    }),
+  ),
+  minDecided: optional(
+    option("--min-decided", integer({ min: 1, metavar: "N" }), {
+      description: message`Fail a batch early once N machines are decided and failures exceed the threshold`,
+    }),
+  ),
+  maxInFlight: optional(
+    option("--max-in-flight", quantity(), {
+      description: message`At most this many machines deploying at once (N or P% of the batch)`,
+    }),
+  ),
+  notBefore: optional(
+    option("--not-before", timestamp(), {
+      description: message`Scheduled until this RFC 3339 time, e.g. 2026-11-28T02:00:00+01:00`,
+    }),
+  ),
+  offlineAfter: optional(
+    option("--offline-after", seconds({ min: 1 }), {
+      description: message`Skip machines silent longer than this when they would start, as offline`,
+    }),
+  ),
+  supersede: option("--supersede", {
+    description: message`Take target machines from other active rollouts instead of refusing`,
+  }),
 };
 
 type RolloutArgs = { [K in keyof typeof rolloutOptions]: InferValue<(typeof rolloutOptions)[K]> };
@@ -54,5 +88,12 @@ export function rolloutRequest(args: RolloutArgs): Schema<"CreateRolloutRequest"
     on_failure: args.onFailure,
     health_timeout: args.healthTimeout,
     cache_url: args.cacheUrl,
+    soak_seconds: args.soak,
+    batch_soak_seconds: args.batchSoak,
+    min_decided: args.minDecided,
+    max_in_flight: args.maxInFlight,
+    not_before: args.notBefore,
+    offline_after_seconds: args.offlineAfter,
+    supersede: args.supersede || undefined,
   };
 }

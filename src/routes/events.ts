@@ -127,6 +127,10 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>, { deps, requireRol
 
   /** Streams the events after `after` that pass `filter`, until the client leaves or the server ends it. */
   const stream = (c: Context<AppEnv>, filter: EventFilter, after: number) => {
+    // Hono answers HEAD with this GET handler and drops the body unread: a stream opened for it
+    // would wait for its reader until 1000 events had passed it by.
+    if (c.req.method === "HEAD")
+      return c.body(null, 200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
     c.env?.keepOpen?.(c.req.raw);
     const follower = deps.eventStreams.subscribe(filter, after);
     // A reverse proxy (nginx) would otherwise buffer the stream and deliver events late.

@@ -3,6 +3,7 @@ import { STATUS_CODES } from "node:http";
 import type { Bindings, PeerIdentity } from "../context.ts";
 import type { ConnectionTimeouts, FetchHandler } from "./adapter.ts";
 import {
+  canStartRequest,
   ChunkedBodyDecoder,
   HttpFramingError,
   MAX_HEAD_BYTES,
@@ -23,6 +24,8 @@ const MIN_BODY_BYTES_PER_SECOND = 4 * 1024;
 /** At shutdown, how long a held response (long-poll, event stream) has to be ended by the app before it is cut. */
 const HELD_RESPONSE_GRACE_MS = 1000;
 const NO_BYTES = Buffer.alloc(0);
+/** The methods the app's routes use, as `OPTIONS *` answers them. */
+const SERVER_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 const STATUSES_WITHOUT_BODY = new Set([204, 304]);
 // Framing is the edge's: the app's own values of these would contradict it.
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "content-length", "date"]);
@@ -50,6 +53,11 @@ export class Http1Server {
   private allClosed: PromiseWithResolvers<void> | null = null;
 
   constructor(readonly options: Http1Options) {}
+
+  /** True once `stop` was called: connections then close without lingering. */
+  get isStopping(): boolean {
+    return this.stopping;
+  }
 
   /**
    * Socket handlers for `Bun.listen`. With TLS, `acceptHandshake` judges each completed handshake:
@@ -118,7 +126,11 @@ export class Http1Server {
   }
 }
 
-type Phase = "head" | "body" | "busy" | "idle";
+/**
+ * `closing`: the last answer is out and the sending side shut; what the client still sends is read
+ * and thrown away until it closes too (or for the head timeout), see `end`.
+ */
+type Phase = "head" | "body" | "busy" | "idle" | "closing";
 type BodyRead = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array<ArrayBuffer>>["read"]>>;
 interface Exchange {
   head: RequestHead;
@@ -129,6 +141,13 @@ interface Exchange {
 class Connection {
   private phase: Phase = "head";
   private pending: Buffer = NO_BYTES;
+  /**
+   * Bytes that arrived while an answer was pending, kept as they came and joined to `pending` once:
+   * joining each piece as it comes would copy everything before it again (quadratic in what a
+   * client pipelines: 2 GiB of copying for a 2 MiB body sent in 1 KiB pieces).
+   */
+  private queued: Buffer[] = [];
+  private queuedBytes = 0;
   private head: RequestHead | null = null;
   private fixedBody: Buffer<ArrayBuffer> | null = null;
   private fixedBodyReceived = 0;
@@ -165,13 +184,15 @@ class Connection {
   }
 
   received(chunk: Buffer): void {
-    if (this.isClosed) return;
-    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    if (this.isClosed || this.phase === "closing") return;
     if (this.phase === "busy") {
       // Pipelined bytes wait for the exchange in progress, within what one more request may hold.
-      if (this.pending.length > MAX_HEAD_BYTES + this.server.options.maxBodyBytes) this.drop();
+      this.queued.push(chunk);
+      this.queuedBytes += chunk.length;
+      if (this.pending.length + this.queuedBytes > MAX_HEAD_BYTES + this.server.options.maxBodyBytes) this.drop();
       return;
     }
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     if (this.phase === "idle") {
       this.phase = "head";
       this.headStartedAt = Date.now();
@@ -185,6 +206,10 @@ class Connection {
 
   peerEnded(): void {
     this.peerFinished = true;
+    if (this.phase === "closing") {
+      this.close();
+      return;
+    }
     // A client that hangs up on a held poll or stream is gone: the app learns it from the
     // request's signal. Other requests half-closed after sending are still answered.
     if (this.held || (this.phase !== "busy" && !this.pumping)) this.drop();
@@ -218,7 +243,7 @@ class Connection {
 
   /** True while no request is in progress: nothing of one received, nothing being answered. */
   get unused(): boolean {
-    return this.phase === "idle" || (this.phase === "head" && this.pending.length === 0);
+    return this.phase === "idle" || this.phase === "closing" || (this.phase === "head" && this.pending.length === 0);
   }
 
   /** True while answering a request whose response is held open (keepOpen). */
@@ -252,6 +277,11 @@ class Connection {
         // dropped by the stall deadline, not served more.
         if (this.unsent.length > 0) await this.drainWrites();
         if (this.isClosed) return;
+        if (this.queued.length > 0) {
+          this.pending = Buffer.concat([this.pending, ...this.queued]);
+          this.queued = [];
+          this.queuedBytes = 0;
+        }
         if (this.closeAfterResponse || exchange.head.close || (this.peerFinished && this.pending.length === 0)) {
           this.end();
           return;
@@ -288,13 +318,17 @@ class Connection {
     if (this.head === null) {
       const skipped = skipEmptyLines(this.pending, 0);
       if (skipped > 0) this.pending = this.pending.subarray(skipped);
+      // Garbage (such as a TLS handshake on the plain port) is refused at once, not at the deadline.
+      if (this.pending.length > 0 && !canStartRequest(this.pending)) {
+        throw new HttpFramingError(400, "malformed request line");
+      }
       const end = findHeadEnd(this.pending, 0);
       if (end === -1) {
-        if (this.pending.length > MAX_HEAD_BYTES) throw new HttpFramingError(431, "request head too large");
+        if (this.pending.length > MAX_HEAD_BYTES) throw headTooLarge(this.pending);
         if (this.pending.length > 0) this.phase = "head";
         return null;
       }
-      if (end > MAX_HEAD_BYTES) throw new HttpFramingError(431, "request head too large");
+      if (end > MAX_HEAD_BYTES) throw headTooLarge(this.pending);
       const head = parseRequestHead(this.pending.toString("latin1", 0, end));
       this.pending = end === this.pending.length ? NO_BYTES : this.pending.subarray(end);
       this.head = head;
@@ -342,6 +376,12 @@ class Connection {
   }
 
   private async serve(head: RequestHead, body: Uint8Array<ArrayBuffer> | null): Promise<void> {
+    if (head.target === "*") {
+      // OPTIONS * asks about the server, not a resource (RFC 9110 §9.3.7): no route can take it.
+      // Health checks send it (HAProxy's documentation of `option httpchk`).
+      await this.respond(new Response(null, { headers: { allow: SERVER_METHODS } }), head);
+      return;
+    }
     const abort = new AbortController();
     let request: Request;
     try {
@@ -358,7 +398,13 @@ class Connection {
     this.current = { abort, held: false, reader: null };
     let response: Response;
     try {
-      response = await this.server.options.fetch(request, this.bindings);
+      // Bun's Request renames methods it does not know to GET and upper-cases lower-case ones
+      // (`delete` becomes DELETE), but methods are case-sensitive: serving either as another
+      // method would act on a request that a proxy's method rules let through as harmless.
+      response =
+        request.method === head.method
+          ? await this.server.options.fetch(request, this.bindings)
+          : Response.json({ error: `method ${head.method} is not implemented` }, { status: 501 });
     } catch {
       response = Response.json({ error: "internal server error" }, { status: 500 });
     }
@@ -490,12 +536,30 @@ class Connection {
     return this.waitingForDrain.promise;
   }
 
+  /**
+   * Closes once the answer is out. A client may still be sending (a body left unread, requests
+   * pipelined behind a `Connection: close`): closing the socket on unread bytes makes the kernel
+   * send a reset, which discards the answer at the client before it reads it. So only the sending
+   * side is shut here, and what arrives is thrown away until the client closes, for at most the head
+   * timeout (RFC 9112 §9.6), as nginx's lingering close does. Not while the server stops.
+   */
   private end(): void {
     if (this.isClosed) return;
     if (this.unsent.length > 0) {
       void this.drainWrites().then(() => this.end());
       return;
     }
+    if (this.peerFinished || this.server.isStopping) {
+      this.close();
+      return;
+    }
+    this.phase = "closing";
+    this.pending = NO_BYTES;
+    this.socket.shutdown();
+    this.setDeadline(Date.now() + this.server.options.timeouts.headMs);
+  }
+
+  private close(): void {
     this.socket.end();
     this.closed();
   }
@@ -540,11 +604,20 @@ class Connection {
 
   private expired(): void {
     if (this.phase === "idle") this.end();
+    else if (this.phase === "closing") this.drop();
     else if (this.phase === "busy") this.drop();
     else if (this.pending.length > 0 || this.head !== null)
       this.failed(new HttpFramingError(408, "request not received in time"));
     else this.drop();
   }
+}
+
+/** 414 when the request line alone is past the limit (RFC 9112 §3), else 431. */
+function headTooLarge(pending: Buffer): HttpFramingError {
+  const lineEnd = pending.indexOf(0x0a);
+  return lineEnd === -1 || lineEnd > MAX_HEAD_BYTES
+    ? new HttpFramingError(414, "request target too long")
+    : new HttpFramingError(431, "request head too large");
 }
 
 const NON_ASCII = /[\x80-\xff]/;

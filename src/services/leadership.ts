@@ -139,10 +139,14 @@ export class Leadership {
     this.cancelTimer?.();
     this.cancelTimer = null;
     await this.round;
-    if (this.token !== null) await this.transition(this.loseHooks);
-    await this.transitions;
     const token = this.token;
-    this.token = null;
+    if (token !== null) {
+      // The leader-only services stop while the lease is still held, so what they finish on the
+      // way out (a webhook attempt's outcome, an executor step) is still written.
+      await this.transition(this.loseHooks);
+      this.token = null;
+    }
+    await this.transitions;
     try {
       await this.options.store.write(async (tx) => {
         const now = await this.clock(tx);

@@ -1,8 +1,9 @@
 /** @jsxImportSource hono/jsx */
 // Small pieces the pages share. Components are plain functions of the API's response types.
 import type { Child } from "hono/jsx";
-import type { Schema } from "../client/index.ts";
 import { age, shortStorePath } from "../domain/format.ts";
+import { countsLabel, totalOf, type StateCounts } from "../domain/rollout-progress.ts";
+import type { View } from "./view.ts";
 
 /** A state as a coloured pill; the state's name is also its CSS class (`label` replaces the text). */
 export function Badge({ state, label, title }: { state: string; label?: string; title?: string }) {
@@ -39,51 +40,62 @@ export function Ago({ at, now, never = "-" }: { at: string | null | undefined; n
   return <time datetime={at} title={at}>{`${age(at, now)} ago`}</time>;
 }
 
-export interface Counts {
-  healthy: number;
-  unhealthy: number;
-  pending: number;
-}
-
-/** How many machines are healthy, unhealthy and not decided yet, from a batch's `machine_health`. */
-export function healthCounts(batches: Pick<Schema<"Batch">, "machine_health">[]): Counts {
-  const counts = { healthy: 0, unhealthy: 0, pending: 0 };
-  for (const batch of batches) {
-    for (const health of Object.values(batch.machine_health)) {
-      counts[typeof health === "object" ? "unhealthy" : health] += 1;
-    }
-  }
-  return counts;
-}
-
 /**
- * A bar of healthy (green) and unhealthy (red) machines over the whole; the rest is still open.
- * SVG geometry, not a style attribute: the pages' policy allows no inline styles.
+ * A bar of a batch's or rollout's machines: healthy (green), unhealthy (red), deploying (blue),
+ * waiting for a gate (amber), skipped or superseded (grey); the rest has not started. SVG geometry,
+ * not a style attribute: the pages' policy allows no inline styles.
  */
-export function Progress({ counts }: { counts: Counts }) {
-  const total = counts.healthy + counts.unhealthy + counts.pending;
+export function Progress({ counts }: { counts: StateCounts }) {
+  const total = totalOf(counts);
   const share = (n: number) => (total === 0 ? 0 : (1000 * n) / total);
+  const segments: [string, number][] = [
+    ["healthy", counts.healthy],
+    ["unhealthy", counts.unhealthy],
+    ["deploying", counts.deploying],
+    ["waiting", counts.waiting],
+    ["left", counts.skipped + counts.superseded],
+  ];
+  let x = 0;
   return (
-    <svg
-      class="progress"
-      viewBox="0 0 1000 10"
-      preserveAspectRatio="none"
-      role="img"
-      aria-label={`${counts.healthy} healthy, ${counts.unhealthy} unhealthy, ${counts.pending} pending of ${total}`}
-    >
-      <rect class="healthy" x="0" y="0" height="10" width={share(counts.healthy)} />
-      <rect class="unhealthy" x={share(counts.healthy)} y="0" height="10" width={share(counts.unhealthy)} />
+    <svg class="progress" viewBox="0 0 1000 10" preserveAspectRatio="none" role="img" aria-label={countsLabel(counts)}>
+      {segments.map(([name, n]) => {
+        const at = x;
+        x += share(n);
+        return n > 0 ? <rect class={name} x={at} y="0" height="10" width={share(n)} /> : null;
+      })}
     </svg>
   );
 }
 
-export function ProgressLabel({ counts }: { counts: Counts }) {
-  const total = counts.healthy + counts.unhealthy + counts.pending;
+/** `3/12 healthy, 1 unhealthy, 2 waiting (budget:db)`. */
+export function ProgressLabel({ counts, reasons }: { counts: StateCounts; reasons?: [string, number][] }) {
+  return <span class="progress-label">{countsLabel(counts, reasons)}</span>;
+}
+
+/** The session's CSRF token, in every form that posts. */
+export function Csrf({ view }: { view: Pick<View, "csrf"> }) {
+  return <input type="hidden" name="_csrf" value={view.csrf} />;
+}
+
+/** A button that posts to `action` (a verb); `fields` go along as hidden inputs. */
+export function PostButton(props: {
+  view: Pick<View, "csrf">;
+  action: string;
+  label: string;
+  tone?: "primary" | "secondary" | "danger";
+  fields?: Record<string, string>;
+  title?: string;
+}) {
   return (
-    <span class="progress-label">
-      {counts.healthy}/{total} healthy
-      {counts.unhealthy > 0 ? `, ${counts.unhealthy} unhealthy` : ""}
-    </span>
+    <form method="post" action={props.action} class="inline">
+      <Csrf view={props.view} />
+      {Object.entries(props.fields ?? {}).map(([name, value]) => (
+        <input type="hidden" name={name} value={value} />
+      ))}
+      <button class={`button ${props.tone ?? "secondary"}`} type="submit" title={props.title}>
+        {props.label}
+      </button>
+    </form>
   );
 }
 

@@ -1,5 +1,6 @@
 /** @jsxImportSource hono/jsx */
 import type { Child } from "hono/jsx";
+import { when } from "../domain/format.ts";
 import { assets } from "./assets.ts";
 import type { Section, View } from "./view.ts";
 
@@ -8,6 +9,7 @@ const NAV: { section: Section; href: string; label: string }[] = [
   { section: "machines", href: "/ui/machines", label: "Machines" },
   { section: "releases", href: "/ui/releases", label: "Releases" },
   { section: "rollouts", href: "/ui/rollouts", label: "Rollouts" },
+  { section: "gates", href: "/ui/gates", label: "Gates" },
 ];
 
 function Document({ title, children }: { title: string; children: Child }) {
@@ -53,7 +55,15 @@ export function Layout(props: { view: View; section: Section; title: string; chi
           </form>
         </div>
       </header>
-      <main>{props.children}</main>
+      <main>
+        {props.view.freeze?.frozen ? (
+          <a class="banner frozen" href="/ui/gates">
+            <strong>Fleet frozen</strong> since {when(props.view.freeze.set_at)} UTC by {props.view.freeze.set_by}:{" "}
+            {props.view.freeze.reason} — no machine starts deploying.
+          </a>
+        ) : null}
+        {props.children}
+      </main>
     </Document>
   );
 }

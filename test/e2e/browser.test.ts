@@ -31,6 +31,7 @@ let server: ServerProcess;
 let browser: Browser;
 let admin: string;
 let rolloutId: string;
+let soakingId: string;
 
 async function api(method: string, path: string, body?: unknown, key = admin) {
   const res = await fetch(`${server.url}${path}`, {
@@ -123,6 +124,27 @@ async function seed() {
   const second = created.batches[1]!.machine_ids;
   await report(second[0]!, STORE(second[0]!, 2));
   await report(second[1]!, STORE(second[1]!, 2), { failing: "nginx" });
+  // A second rollout: one database machine, healthy, soaking for half an hour before it completes.
+  const soaking = (await api("POST", "/api/v1/rollouts", {
+    release_id: release.id,
+    strategy: "all_at_once",
+    soak_seconds: 1800,
+    target: { hosts: ["db-01"] },
+  })) as { rollout_id: string };
+  soakingId = soaking.rollout_id;
+  await report("db-01", STORE("db-01", 2));
+  await waitFor(
+    async () =>
+      ((await api("GET", `/api/v1/rollouts/${soaking.rollout_id}`)) as { batches: { status: string }[] }).batches[0]!
+        .status === "soaking",
+  );
+  await api("PUT", "/api/v1/windows/edge-nights", {
+    tags: ["edge"],
+    cron: ["0 2 * * 1-5"],
+    duration_minutes: 120,
+    timezone: "Europe/Berlin",
+  });
+  await api("PUT", "/api/v1/budgets/db", { tags: ["db"], max_unavailable: "1" });
 }
 
 function i18nRegion(id: string): string {
@@ -248,26 +270,34 @@ describe.skipIf(!available)("dashboard in Chromium", () => {
     const { context, page, outside } = await isolatedPage();
     await logIn(page);
     await page.goto(`${server.url}/ui/rollouts`);
+    await screenshot(page, "rollouts");
+    await page.getByRole("link", { name: soakingId }).click();
+    expect(await page.locator("#rollout-progress .soak").textContent()).toMatch(/Soaking: 29m \d\ds left of 30m 00s/);
+    await screenshot(page, "rollout-soak", false);
+    await page.goBack();
     await page.getByRole("link", { name: rolloutId }).click();
     await page.waitForURL(`${server.url}/ui/rollouts/${rolloutId}`);
-    const batches = page.locator("#rollout-progress section.batch");
+    const batches = page.locator("#rollout-progress section.batch[data-batch]");
     expect(await batches.count()).toBe(3);
     expect(await batches.nth(0).locator(".badge").first().textContent()).toBe("succeeded");
     expect(await batches.nth(1).locator(".badge").first().textContent()).toBe("waiting health");
     const unhealthy = batches.nth(1).locator("tr", { has: page.locator(".badge.unhealthy") });
     expect(await unhealthy.count()).toBe(1);
     expect(await unhealthy.locator("td.wrap").textContent()).toContain("nginx");
-    await screenshot(page, "rollout");
 
-    // The waiting batch's last machine turns healthy: its batch is decided (one unhealthy is within
-    // the threshold of 1), succeeds, and the next batch starts. The page follows from the rollout's
-    // event stream without navigating; its fallback re-render comes every 30 s, later than the 15 s
-    // these waits allow, so only the stream can move it in time.
+    // A budget lets two web machines deploy at once. The waiting batch's last machine turns
+    // healthy: its batch is decided (one unhealthy is within the threshold of 1), succeeds, and the
+    // next batch starts, two of its seven machines deploying and five waiting for the budget. The
+    // page follows from the rollout's event stream without navigating; its fallback re-render
+    // comes every 30 s, later than the 15 s these waits allow, so only the stream can move it in time.
+    await api("PUT", "/api/v1/budgets/web", { tags: ["web"], max_unavailable: "2" });
     const rollout = (await api("GET", `/api/v1/rollouts/${rolloutId}`)) as {
       batches: { machine_ids: string[]; machine_health: Record<string, unknown> }[];
     };
     const waiting = rollout.batches[1]!.machine_ids.find((id) => rollout.batches[1]!.machine_health[id] === "pending")!;
     await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
+    // A reason typed meanwhile survives the re-renders.
+    await page.getByLabel("Pause reason").fill("error rate up in eu-west");
     await report(waiting, STORE(waiting, 2));
     await page
       .locator(`#rollout-progress tr[data-machine="${waiting}"] .badge.healthy`)
@@ -275,10 +305,83 @@ describe.skipIf(!available)("dashboard in Chromium", () => {
     await page
       .locator('#rollout-progress section.batch[data-batch="1"] .batch-head .badge.succeeded')
       .waitFor({ state: "attached", timeout: 15_000 });
-    await page
-      .locator('#rollout-progress section.batch[data-batch="2"] .batch-head .badge:not(.pending)')
-      .waitFor({ state: "attached", timeout: 15_000 });
+    const third = page.locator('#rollout-progress section.batch[data-batch="2"]');
+    await third.locator(".batch-head .badge.waiting_health").waitFor({ state: "attached", timeout: 15_000 });
+    // Each waiting machine says why: the budget, which also shows as what blocks the rollout.
+    const held = third.locator("tr", { has: page.locator(".badge.waiting") });
+    await held.first().waitFor({ state: "attached", timeout: 15_000 });
+    expect(await held.count()).toBe(5);
+    expect(await held.first().locator("td.wrap").textContent()).toBe("budget:web");
+    expect(await page.locator("#rollout-progress .blocked .chip").allTextContents()).toEqual(["budget:web"]);
     expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
+    expect(await page.getByLabel("Pause reason").inputValue()).toBe("error rate up in eu-west");
+    await page.getByLabel("Pause reason").fill("");
+    await page.getByLabel("Pause reason").blur();
+    await screenshot(page, "rollout");
+
+    // Pause with the button (and a reason); the rollout's page says so, then Resume.
+    await page.getByLabel("Pause reason").fill("error rate up in eu-west");
+    await page.getByRole("button", { name: "Pause", exact: true }).click();
+    await page.waitForURL(`${server.url}/ui/rollouts/${rolloutId}?done=pause`);
+    expect(await page.locator("#rollout-progress .rollout-head .badge").first().textContent()).toBe("paused");
+    expect(await page.locator("#rollout-progress .blocked .chip").allTextContents()).toContain(
+      "paused: error rate up in eu-west",
+    );
+    expect(((await api("GET", `/api/v1/rollouts/${rolloutId}`)) as { status: string }).status).toBe("paused");
+    await page.getByRole("button", { name: "Resume" }).click();
+    await page.waitForURL(`${server.url}/ui/rollouts/${rolloutId}?done=resume`);
+    expect(await page.locator("#rollout-progress .rollout-head .badge").first().textContent()).toBe("running");
+
+    // Every transition, a page at a time.
+    await page.getByRole("link", { name: "every transition (trace) »" }).click();
+    await page.waitForURL(`${server.url}/ui/rollouts/${rolloutId}/trace`);
+    expect(await page.locator("tbody tr", { hasText: "machine.waiting" }).count()).toBeGreaterThan(0);
+    await screenshot(page, "trace");
+    expect(outside).toEqual([]);
+    await context.close();
+  });
+
+  test("abort asks first; a readonly key sees the rollout without any button", async () => {
+    const { context, page } = await isolatedPage();
+    const viewer = (await api("POST", "/api/v1/keys", { name: "auditor", role: "readonly" })) as { key: string };
+    await logIn(page, viewer.key);
+    await page.goto(`${server.url}/ui/rollouts/${rolloutId}`);
+    expect(await page.locator("#rollout-progress .verbs").count()).toBe(0);
+    expect(await page.locator("#rollout-progress button").count()).toBe(0);
+    await context.close();
+
+    const admin = await isolatedPage();
+    await logIn(admin.page);
+    await admin.page.goto(`${server.url}/ui/rollouts/${rolloutId}`);
+    await admin.page.getByRole("link", { name: "Abort…" }).click();
+    await admin.page.waitForURL(`${server.url}/ui/rollouts/${rolloutId}/abort`);
+    await screenshot(admin.page, "abort", false);
+    await admin.page.getByRole("link", { name: "Keep the rollout" }).click();
+    await admin.page.waitForURL(`${server.url}/ui/rollouts/${rolloutId}`);
+    expect(((await api("GET", `/api/v1/rollouts/${rolloutId}`)) as { status: string }).status).toBe("running");
+    await admin.context.close();
+  });
+
+  test("gates: budgets, windows and the freeze, which an admin sets and lifts from the page", async () => {
+    const { context, page, outside } = await isolatedPage();
+    await logIn(page);
+    await page.getByRole("link", { name: "Gates" }).click();
+    await page.waitForURL(`${server.url}/ui/gates`);
+    expect(await page.locator("#budget-web td").nth(4).textContent()).toBe("2");
+    expect(await page.locator("#window-edge-nights .badge").textContent()).toMatch(/^(open|closed)$/);
+    await page.getByLabel("Freeze reason").fill("incident 42: payment errors");
+    await page.getByRole("button", { name: "Freeze the fleet" }).click();
+    await page.waitForURL(`${server.url}/ui/gates`);
+    expect(await page.locator(".banner.frozen").textContent()).toContain("incident 42: payment errors");
+    expect(((await api("GET", "/api/v1/freeze")) as { frozen: boolean }).frozen).toBe(true);
+    await screenshot(page, "gates");
+    await page.goto(`${server.url}/ui`);
+    expect(await page.locator(".banner.frozen").count()).toBe(1);
+    await page.goto(`${server.url}/ui/gates`);
+    await page.getByRole("button", { name: "Lift the freeze" }).click();
+    await page.waitForURL(`${server.url}/ui/gates`);
+    expect(await page.locator(".banner.frozen").count()).toBe(0);
+    expect(((await api("GET", "/api/v1/freeze")) as { frozen: boolean }).frozen).toBe(false);
     expect(outside).toEqual([]);
     await context.close();
   });

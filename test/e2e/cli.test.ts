@@ -11,6 +11,7 @@ import { FleetSummary } from "../../src/routes/fleet.ts";
 import { CreatedRelease, Release, ReleaseDiff } from "../../src/routes/releases.ts";
 import { CreatedRollout, Rollout, RolloutSummary } from "../../src/routes/rollouts/routes.ts";
 import { compiledBinary } from "../support/binary.ts";
+import { agents, cliRunner, expectOneLine } from "../support/cli.ts";
 import { repoRoot, runToExit, startServer, type ServerProcess } from "../support/process.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nixfleet-cli-"));
@@ -24,49 +25,12 @@ let binary: string;
 let server: ServerProcess;
 let adminKey: string;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the executable with a clean CLI environment (only what a test passes) and optional stdin. */
-async function cli(args: string[], options: { env?: Record<string, string>; stdin?: string } = {}): Promise<Run> {
-  const env: Record<string, string | undefined> = { ...process.env, XDG_CONFIG_HOME: configHome, HOME: dir };
-  for (const name of Object.keys(env)) if (name.startsWith("NIXFLEET_")) delete env[name];
-  const proc = Bun.spawn([binary, ...args], {
-    cwd: dir,
-    env: { ...env, ...options.env },
-    stdin: options.stdin === undefined ? "ignore" : new TextEncoder().encode(options.stdin),
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const timer = setTimeout(() => proc.kill("SIGKILL"), 30_000);
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  clearTimeout(timer);
-  return { code, stdout, stderr };
-}
-
-/** Runs a command that must succeed and print JSON; returns it parsed with `schema`. */
-async function json<T extends z.ZodType>(schema: T, args: string[], options?: Parameters<typeof cli>[1]) {
-  const run = await cli([...args, "--json"], options);
-  expect(run.code, run.stderr).toBe(0);
-  return schema.parse(JSON.parse(run.stdout)) as z.infer<T>;
-}
-
-/** A failed run's stderr is one line naming the problem. */
-function expectOneLine(run: Run, code: number, text: string) {
-  expect(run.code).toBe(code);
-  expect(run.stderr.trim().split("\n")).toHaveLength(1);
-  expect(run.stderr).toContain(text);
-}
+let cli: ReturnType<typeof cliRunner>["cli"];
+let json: ReturnType<typeof cliRunner>["json"];
 
 beforeAll(async () => {
   binary = await compiledBinary();
+  ({ cli, json } = cliRunner(binary, dir, { XDG_CONFIG_HOME: configHome }));
   server = await startServer([binary, "serve", "--listen", "127.0.0.1:0", "--db-path", dbPath], { cwd: dir });
   const bootstrap = await fetch(`${server.url}/api/v1/keys/bootstrap`, { method: "POST", body: "{}" });
   adminKey = ((await bootstrap.json()) as { key: string }).key;
@@ -300,40 +264,6 @@ describe("day-to-day commands", () => {
   });
 });
 
-/** A healthy report for `id` running `generation`, with a passing health check. */
-function healthyReport(id: string, generation: string, success = true) {
-  return fetch(`${server.url}/api/v1/machines/${id}/report`, {
-    method: "POST",
-    body: JSON.stringify({
-      machine_id: id,
-      current_generation: generation,
-      success,
-      message: success ? "switched" : "switch failed",
-      timestamp: new Date().toISOString(),
-      health: success
-        ? {
-            results: [{ status: "pass", check_name: "nginx", duration_ms: 3 }],
-            all_passed: true,
-            timestamp: new Date().toISOString(),
-          }
-        : null,
-    }),
-  });
-}
-
-/** Until `done` resolves: every machine of `ids` told to run something reports it, healthy (or failing). */
-async function agents(ids: string[], done: Promise<unknown>, success = true) {
-  let finished = false;
-  void done.finally(() => (finished = true));
-  while (!finished) {
-    for (const id of ids) {
-      const desired = await fetch(`${server.url}/api/v1/machines/${id}/desired-generation`);
-      if (desired.status === 200) await healthyReport(id, ((await desired.json()) as { hash: string }).hash, success);
-    }
-    await Bun.sleep(200);
-  }
-}
-
 describe("deploy", () => {
   test("deploy --wait follows a rollout to completion: exit 0, progress on stderr, the rollout as JSON", async () => {
     for (const id of ["ci-01", "ci-02", "ci-03"])
@@ -342,7 +272,7 @@ describe("deploy", () => {
       stdin: JSON.stringify({ "ci-01": STORE_B, "ci-02": STORE_B, "ci-03": STORE_B }),
     });
     const deploy = cli(["deploy", "--release", release.id, "--strategy", "canary", "--tag", "ci", "--wait", "--json"]);
-    await agents(["ci-01", "ci-02", "ci-03"], deploy);
+    await agents(server.url, ["ci-01", "ci-02", "ci-03"], deploy);
     const run = await deploy;
     expect(run.code, run.stderr).toBe(0);
     const rollout = Rollout.parse(JSON.parse(run.stdout));
@@ -383,7 +313,7 @@ describe("deploy", () => {
           }
         })();
         // The canary machine's switch fails: its batch fails and the rollout pauses (threshold 0).
-        await agents(["tm-01", "tm-02"], failing, false);
+        await agents(server.url, ["tm-01", "tm-02"], failing, false);
         expect(text).toContain("exit=5");
         expect(text).toMatch(/rollout r-\S+ paused \(batch 0 failed\)/);
         expect(text).toMatch(/batch 0  failed +\[x+\]  0\/1 healthy, 1 unhealthy/);

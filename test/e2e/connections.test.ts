@@ -43,6 +43,12 @@ async function testApp(request: Request, bindings: Bindings): Promise<Response> 
       stored.push(body);
       return Response.json({ stored: body });
     }
+    case "/limited":
+      // As the app's body limit: judged from the declared length, the body left unread.
+      if (Number(request.headers.get("content-length")) > 1024 * 1024) {
+        return Response.json({ error: "request body exceeds 1 MiB" }, { status: 413 });
+      }
+      return Response.json({ length: (await request.arrayBuffer()).byteLength });
     case "/held":
       bindings.keepOpen?.(request);
       await Promise.race([
@@ -68,6 +74,16 @@ async function testApp(request: Request, bindings: Bindings): Promise<Response> 
         },
       });
       return new Response(body, { headers: { "content-type": "text/plain" } });
+    }
+    case "/no-content":
+      return new Response("dropped", { status: 204 });
+    case "/not-modified":
+      return new Response(null, { status: 304, headers: { etag: '"e1"', "content-length": "42" } });
+    case "/cookies": {
+      const headers = new Headers({ "content-length": "999", connection: "close" });
+      headers.append("set-cookie", "a=1; Path=/");
+      headers.append("set-cookie", "b=2; Path=/");
+      return new Response("c", { headers });
     }
     case "/big":
       return new Response("x".repeat(Number(url.searchParams.get("bytes"))));
@@ -315,6 +331,40 @@ describe.each(KINDS)("%s listener", (kind) => {
   });
 });
 
+test("under mTLS a resumed TLS session (as agents' TLS stacks resume) still names its client certificate", async () => {
+  const { port } = new URL(lenient.mtls.url);
+  const ask = (session: Buffer | undefined) =>
+    new Promise<{ reused: boolean; session: Buffer | undefined; peer: unknown }>((resolve, reject) => {
+      const socket = connectTls({
+        host: "127.0.0.1",
+        port: Number(port),
+        ca: pem("ca.pem"),
+        cert: pem("web-01.pem"),
+        key: pem("web-01-key.pem"),
+        session,
+      });
+      let text = "";
+      let reused = false;
+      let ticket: Buffer | undefined;
+      socket.on("session", (value: Buffer) => (ticket = value));
+      socket.once("secureConnect", () => {
+        reused = socket.isSessionReused();
+        socket.write("GET /who HTTP/1.1\r\nHost: cp.example\r\nConnection: close\r\n\r\n");
+      });
+      socket.on("data", (chunk: Buffer) => (text += chunk.toString("latin1")));
+      socket.once("error", reject);
+      socket.once("close", () => resolve({ reused, session: ticket, peer: JSON.parse(responses(text)[0]!.body).peer }));
+    });
+  const first = await ask(undefined);
+  const resumed = await ask(first.session);
+  expect([first.reused, first.peer, resumed.reused, resumed.peer]).toEqual([
+    false,
+    { commonName: "web-01" },
+    true,
+    { commonName: "web-01" },
+  ]);
+});
+
 describe("held and streamed responses (keepOpen)", () => {
   test("a client that hangs up on a held response aborts its request; a half-closed plain one is still answered", async () => {
     const held = await RawClient.open(lenient.plain, "plain");
@@ -473,11 +523,90 @@ describe("framing at the edge", () => {
     expect(JSON.parse(response!.body)).toEqual({ error: "both transfer-encoding and content-length" });
   });
 
+  test("a method the runtime would rename (unknown, or a known one in lower case) is 501, not served as another", async () => {
+    const client = await RawClient.open(lenient.plain, "plain");
+    // Bun's Request turns FROB and TRACK into GET and delete into DELETE: methods are case-sensitive.
+    client.send(
+      ["FROB /who", "delete /who", "TRACK /who", "PURGE /who", "GET /after"]
+        .map((line) => `${line} HTTP/1.1\r\nHost: cp.example\r\n\r\n`)
+        .join(""),
+    );
+    await client.waitFor((text) => responses(text).length === 5, "five answers");
+    expect(responses(client.text).map((response) => [response.status, JSON.parse(response.body)])).toEqual([
+      [501, { error: "method FROB is not implemented" }],
+      [501, { error: "method delete is not implemented" }],
+      [501, { error: "method TRACK is not implemented" }],
+      [200, expect.objectContaining({ method: "PURGE" })],
+      [200, expect.objectContaining({ method: "GET", url: "http://cp.example/after" })],
+    ]);
+    client.close();
+  });
+
+  test("OPTIONS * (HAProxy's documented health check) is answered by the edge, and the connection stays usable", async () => {
+    const client = await RawClient.open(lenient.plain, "plain");
+    client.send("OPTIONS * HTTP/1.1\r\nHost: cp.example\r\n\r\nGET /after HTTP/1.1\r\nHost: cp.example\r\n\r\n");
+    await client.waitFor((text) => responses(text).length === 2, "two answers");
+    const [options, after] = responses(client.text);
+    expect([options!.status, options!.headers.allow, options!.headers["content-length"], options!.body]).toEqual([
+      200,
+      "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
+      "0",
+      "",
+    ]);
+    expect(JSON.parse(after!.body).url).toBe("http://cp.example/after");
+    client.close();
+  });
+
+  test("a client that sends its whole over-limit body before reading gets the 413, not a reset", async () => {
+    const outcomes = await Promise.all(
+      KINDS.map(async (kind) => {
+        const client = await RawClient.open(lenient[kind], kind);
+        // Reading nothing until the body is sent, as Python's http.client does: had the server
+        // closed with the body unread, the kernel's reset would discard the answer unread here.
+        client.socket.pause();
+        const body = Buffer.alloc(8 * 1024 * 1024, "a");
+        const head = `POST /limited HTTP/1.1\r\nHost: cp.example\r\nContent-Length: ${body.length}\r\n\r\n`;
+        const sent = await new Promise<boolean>((resolve) =>
+          client.socket.write(Buffer.concat([Buffer.from(head), body]), (error) => resolve(!error)),
+        );
+        client.socket.resume();
+        await client.waitClosed();
+        return {
+          sent,
+          answers: responses(client.text).map((response) => [response.status, response.headers.connection]),
+        };
+      }),
+    );
+    expect(outcomes).toEqual(KINDS.map(() => ({ sent: true, answers: [[413, "close"]] })));
+  });
+
   test("a head over 16 KiB gets 431", async () => {
     const client = await RawClient.open(lenient.plain, "plain");
     client.send(`GET / HTTP/1.1\r\nHost: cp.example\r\nX-Big: ${"b".repeat(17 * 1024)}\r\n\r\n`);
     await client.waitClosed();
     expect(responses(client.text)[0]!.status).toBe(431);
+  });
+
+  test("bytes that cannot start a request (a TLS handshake on the plain port) get 400 at once, not after the head deadline", async () => {
+    const client = await RawClient.open(lenient.plain, "plain");
+    // The start of a TLS ClientHello: no line end, so only the deadline would end the wait.
+    client.socket.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]));
+    await client.waitClosed();
+    expect(responses(client.text).map((response) => [response.status, JSON.parse(response.body).error])).toEqual([
+      [400, "malformed request line"],
+    ]);
+  });
+
+  test("a request line over 16 KiB gets 414 (RFC 9112 §3), whether or not its end has arrived", async () => {
+    const statuses = await Promise.all(
+      ["\r\nHost: cp.example\r\n\r\n", ""].map(async (rest) => {
+        const client = await RawClient.open(lenient.plain, "plain");
+        client.send(`GET /${"t".repeat(17 * 1024)} HTTP/1.1${rest}`);
+        await client.waitClosed();
+        return responses(client.text).map((response) => [response.status, JSON.parse(response.body).error]);
+      }),
+    );
+    expect(statuses).toEqual([[[414, "request target too long"]], [[414, "request target too long"]]]);
   });
 
   test("HEAD gets the headers without a body, and the connection stays usable", async () => {
@@ -487,6 +616,43 @@ describe("framing at the edge", () => {
     const head = client.text.slice(0, client.text.indexOf("\r\n\r\n") + 4);
     expect(head).toStartWith("HTTP/1.1 200 OK\r\n");
     expect(client.text.slice(head.length)).toStartWith("HTTP/1.1 200 OK\r\n");
+    client.close();
+  });
+
+  test("204 and 304 carry no body and no length, Set-Cookie stays one field per cookie, and the edge frames and dates every answer", async () => {
+    const client = await RawClient.open(lenient.plain, "plain");
+    client.send(
+      ["/no-content", "/not-modified", "/cookies", "/after"]
+        .map((path) => `GET ${path} HTTP/1.1\r\nHost: cp.example\r\n\r\n`)
+        .join(""),
+    );
+    await client.waitFor((text) => text.includes("/after"), "the last answer");
+    // No body here holds "HTTP/1.1 ", so each answer starts where the next status line does.
+    const answers = client.text.split(/(?=HTTP\/1\.1 \d{3} )/);
+    const heads = answers.map((answer) => answer.slice(0, answer.indexOf("\r\n\r\n")));
+    const fields = (head: string) => head.split("\r\n").slice(1);
+    expect(heads.map((head) => head.split("\r\n")[0])).toEqual([
+      "HTTP/1.1 204 No Content",
+      "HTTP/1.1 304 Not Modified",
+      "HTTP/1.1 200 OK",
+      "HTTP/1.1 200 OK",
+    ]);
+    for (const head of heads) expect(fields(head).filter((field) => /^date: .+ GMT$/.test(field))).toHaveLength(1);
+    expect(fields(heads[0]!).filter((field) => !field.startsWith("date:"))).toEqual([]);
+    expect(fields(heads[1]!).filter((field) => !field.startsWith("date:"))).toEqual(['etag: "e1"']);
+    // The app's own Content-Length and Connection are the edge's to decide.
+    expect(fields(heads[2]!).filter((field) => !field.startsWith("date:"))).toEqual([
+      "set-cookie: a=1; Path=/",
+      "set-cookie: b=2; Path=/",
+      "content-length: 1",
+    ]);
+    expect(answers.map((answer, i) => answer.slice(heads[i]!.length + 4, heads[i]!.length + 5))).toEqual([
+      "",
+      "",
+      "c",
+      "{",
+    ]);
+    expect(client.isClosed).toBe(false);
     client.close();
   });
 

@@ -205,6 +205,21 @@ describe("GET /api/v1/events/stream", () => {
     await open("/api/v1/events/stream", {}, admin);
   });
 
+  test("HEAD answers the stream's headers and opens no stream (Hono runs the GET handler for it)", async () => {
+    const { releaseId } = await webFleet(h, 1);
+    const created = await h.request("/api/v1/rollouts", {
+      key: admin,
+      json: { release_id: releaseId, strategy: "all_at_once", target: { tags: ["web"] } },
+    });
+    const { rollout_id } = await created.json();
+    for (const path of ["/api/v1/events/stream", `/api/v1/rollouts/${rollout_id}/stream`]) {
+      const res = await h.request(path, { key: readonly, method: "HEAD" });
+      expect([res.status, res.headers.get("content-type"), res.body]).toEqual([200, "text/event-stream", null]);
+    }
+    // A stream nobody reads would wait for its reader until 1000 events had passed it by.
+    expect(h.controlPlane.deps.eventStreams.size).toBe(0);
+  });
+
   test("a stopping server ends its streams", async () => {
     const stream = await open("/api/v1/events/stream");
     h.controlPlane.endLongLivedRequests();

@@ -278,20 +278,6 @@ test("a process that lost the lease stays eligible: it takes the lease again lat
   expect(await a.leadership.write(async (tx) => insertMarker(tx, "a leading again"))).toBe("written");
 });
 
-test("a clean stop runs the lose hooks while the lease is still held, so the work they wait for commits", async () => {
-  const a = await node("a");
-  await a.leadership.join();
-  let written: unknown = null;
-  a.leadership.onLoseLead(async () => {
-    written = await a.leadership.write(async (tx) => insertMarker(tx, "last word")).catch((e) => e);
-  });
-  a.leadership.start("http://a:1");
-  await a.leadership.stop();
-  expect(written).toBe("written");
-  expect(await markers(a.store)).toEqual(["last word"]);
-  expect((await findLease(a.store.db, EXECUTOR_LEASE))?.holder).toBeNull();
-});
-
 test("heartbeat rows: listed until two lease times after the last heartbeat, then deleted by anyone's heartbeat", async () => {
   const a = await node("a");
   const b = await node("b");
@@ -336,3 +322,23 @@ async function markers(store: Store): Promise<string[]> {
   const rows = await store.db.select().from(auditEvents).where(eq(auditEvents.action, "marker"));
   return rows.map((r) => r.detail);
 }
+
+test("a clean stop runs the lose hooks while the lease is still held: their last fenced writes land", async () => {
+  const a = await node("a");
+  await a.leadership.join();
+  a.leadership.start("http://a:1");
+  let written: unknown = null;
+  a.leadership.onLoseLead(async () => {
+    written = await a.leadership
+      .write(async (tx) => {
+        await tx
+          .insert(auditEvents)
+          .values({ timestamp: dbNow, actor: "test", action: "x", target: "t", detail: "{}" });
+        return "written";
+      })
+      .catch((error: unknown) => error);
+  });
+  await a.leadership.stop();
+  expect(written).toBe("written");
+  expect(await a.store.db.$count(auditEvents, eq(auditEvents.action, "x"))).toBe(1);
+});

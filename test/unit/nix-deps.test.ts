@@ -61,6 +61,12 @@ describe("the packages the build fetches", () => {
     }
   });
 
+  test("a package only embedded at build time comes without what it depends on", () => {
+    expect(byPath.has("node_modules/@scalar/api-reference")).toBe(true);
+    expect(byPath.has("node_modules/vue")).toBe(false);
+    expect(byPath.has("node_modules/@scalar/api-client")).toBe(false);
+  });
+
   test("the libSQL addon for each Linux CPU, and nothing for other systems", () => {
     expect(byPath.get("node_modules/@libsql/linux-x64-gnu")).toMatchObject({
       url: "https://registry.npmjs.org/@libsql/linux-x64-gnu/-/linux-x64-gnu-0.5.29.tgz",

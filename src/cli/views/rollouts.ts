@@ -1,19 +1,38 @@
 import type { Schema } from "../../client/index.ts";
-import { fields, table, when } from "../output.ts";
+import {
+  byStateThenId,
+  countdown,
+  countsLabel,
+  reasonCounts,
+  soakProgress,
+  soakSecondsOf,
+  stateCounts,
+} from "../../domain/rollout-progress.ts";
+import { duration, fields, table, when } from "../output.ts";
 
+type Rollout = Schema<"Rollout">;
 type Batch = Schema<"Batch">;
-type MachineHealth = Schema<"MachineHealth">;
+type MachineStateName = Schema<"RolloutMachineStateName">;
 
-/** How many machines of a batch are healthy, unhealthy and still undecided. */
-export function batchProgress(batch: Batch): { healthy: number; unhealthy: number; pending: number } {
-  const counts = { healthy: 0, unhealthy: 0, pending: 0 };
-  for (const health of Object.values(batch.machine_health)) counts[healthKind(health)] += 1;
-  return counts;
-}
+/** The machine states `rollouts show` lists when none are asked for: every one with something to explain. */
+export const EXPLAINED_STATES: readonly MachineStateName[] = [
+  "unhealthy",
+  "waiting",
+  "deploying",
+  "skipped",
+  "superseded",
+];
 
-export function healthKind(health: MachineHealth): "healthy" | "unhealthy" | "pending" {
-  return typeof health === "object" ? "unhealthy" : health;
-}
+/** The per-state columns of `rollouts show`'s batch table. */
+const COUNT_COLUMNS: readonly MachineStateName[] = [
+  "healthy",
+  "unhealthy",
+  "deploying",
+  "waiting",
+  "pending",
+  "skipped",
+  "superseded",
+];
 
 /** `rollouts list`. */
 export function rolloutTable(rollouts: Schema<"RolloutSummary">[]): string {
@@ -32,11 +51,11 @@ export function rolloutTable(rollouts: Schema<"RolloutSummary">[]): string {
         header: "HEALTHY",
         value: (r) => {
           const total = r.batches.reduce((n, b) => n + b.machine_ids.length, 0);
-          const healthy = r.batches.reduce((n, b) => n + batchProgress(b).healthy, 0);
-          return `${healthy}/${total}`;
+          return `${stateCounts(r.batches).healthy}/${total}`;
         },
         right: true,
       },
+      { header: "BLOCKED BY", value: (r) => r.blocked_by.join(",") || "-" },
       { header: "CREATED", value: (r) => when(r.created_at) },
       { header: "BY", value: (r) => r.created_by },
     ],
@@ -44,17 +63,78 @@ export function rolloutTable(rollouts: Schema<"RolloutSummary">[]): string {
   );
 }
 
-/** `rollouts show` (and the verbs, which answer with the rollout): batches, unhealthy machines, events. */
-export function rolloutDetail(r: Schema<"Rollout">): string {
+/** The status with why it is paused, when an operator said. */
+export function statusText(r: Pick<Rollout, "status" | "pause_reason" | "batches">): string {
+  if (r.status !== "paused") return r.status;
+  const failed = r.batches.find((b) => b.status === "failed");
+  if (failed) return `paused (batch ${failed.batch_index} failed)`;
+  return r.pause_reason ? `paused by an operator: ${r.pause_reason}` : "paused by an operator";
+}
+
+/** The §14.2 options a rollout was created with, those not at their default; "-" when none. */
+export function optionsText(r: Rollout): string {
+  const parts: string[] = [];
+  if (r.soak_seconds > 0) parts.push(`soak ${duration(r.soak_seconds)}`);
+  if (r.batch_soak_seconds) parts.push(`batch soaks ${r.batch_soak_seconds.map(duration).join(",")}`);
+  if (r.min_decided !== null) parts.push(`min decided ${r.min_decided}`);
+  if (r.max_in_flight !== null) parts.push(`max in flight ${r.max_in_flight}`);
+  if (r.not_before !== null) parts.push(`not before ${when(r.not_before)}`);
+  if (r.offline_after_seconds !== null) parts.push(`offline after ${duration(r.offline_after_seconds)}`);
+  if (r.supersede) parts.push("supersede");
+  if (r.cache_url) parts.push(`cache ${r.cache_url}`);
+  return parts.join(", ") || "-";
+}
+
+/** A soaking batch's time left (`4m 05s left`), or "" when it does not soak. */
+export function soakText(r: Rollout, b: Batch, now: number): string {
+  const soak = soakProgress(b, soakSecondsOf(r, b.batch_index), now);
+  return soak ? `${countdown(soak.leftSeconds)} left` : "";
+}
+
+interface MachineRow {
+  batch: number;
+  machine: string;
+  state: MachineStateName;
+  reason: string;
+  started: string | null;
+}
+
+/** Every machine of the rollout in one of `states`, batch by batch, those needing a look first. */
+export function machinesIn(r: Rollout, states: readonly MachineStateName[]): MachineRow[] {
+  const wanted = new Set(states);
+  return r.batches.flatMap((b) =>
+    Object.entries(b.machine_states)
+      .filter(([, m]) => wanted.has(m.state))
+      .map(([machine, m]) => ({
+        batch: b.batch_index,
+        machine,
+        state: m.state,
+        reason: m.reason ?? "",
+        started: m.deploy_started_at,
+      }))
+      .sort((a, c) => byStateThenId({ id: a.machine, state: a.state }, { id: c.machine, state: c.state })),
+  );
+}
+
+/**
+ * `rollouts show` (and the verbs, which answer with the rollout): what holds it, its batches with
+ * each state counted, the machines in `states` with their reasons, its events.
+ */
+export function rolloutDetail(r: Rollout, now: number, states: readonly MachineStateName[] = EXPLAINED_STATES): string {
+  const all = stateCounts(r.batches);
+  const perBatch = new Map(r.batches.map((b) => [b.batch_index, stateCounts([b])]));
   const parts = [
     fields([
       ["rollout", r.id],
-      ["status", r.status],
+      ["status", statusText(r)],
+      ["blocked by", r.blocked_by.join(", ") || "-"],
       ["release", r.release_id],
       [
         "strategy",
         `${r.strategy}, on failure ${r.on_failure}, threshold ${r.failure_threshold}, health timeout ${r.health_timeout}s`,
       ],
+      ["options", optionsText(r)],
+      ["progress", countsLabel(all, reasonCounts(r.batches, "waiting"))],
       ["created", `${when(r.created_at)} by ${r.created_by}`],
       ["updated", when(r.updated_at)],
     ]),
@@ -64,33 +144,35 @@ export function rolloutDetail(r: Schema<"Rollout">): string {
         { header: "BATCH", value: (b: Batch) => String(b.batch_index), right: true },
         { header: "STATUS", value: (b) => b.status },
         { header: "MACHINES", value: (b) => String(b.machine_ids.length), right: true },
-        { header: "HEALTHY", value: (b) => String(batchProgress(b).healthy), right: true },
-        { header: "UNHEALTHY", value: (b) => String(batchProgress(b).unhealthy), right: true },
-        { header: "PENDING", value: (b) => String(batchProgress(b).pending), right: true },
+        ...COUNT_COLUMNS.map((state) => ({
+          header: state.toUpperCase(),
+          value: (b: Batch) => String(perBatch.get(b.batch_index)![state]),
+          right: true,
+        })),
+        { header: "SOAK", value: (b) => soakText(r, b, now) || "-" },
         { header: "STARTED", value: (b) => when(b.started_at) },
         { header: "COMPLETED", value: (b) => when(b.completed_at) },
       ],
       r.batches,
     ),
   ];
-  const unhealthy = r.batches.flatMap((b) =>
-    Object.entries(b.machine_health).flatMap(([machine, health]) =>
-      typeof health === "object" ? [{ batch: b.batch_index, machine, reason: health.unhealthy }] : [],
-    ),
+  const machines = machinesIn(r, states);
+  const hidden = r.batches.reduce((n, b) => n + b.machine_ids.length, 0) - machines.length;
+  parts.push(
+    `\nmachines ${states.join(", ")}${hidden > 0 ? ` (${hidden} other${hidden === 1 ? "" : "s"} not listed; --state picks)` : ""}:\n`,
+    machines.length === 0
+      ? "none\n"
+      : table(
+          [
+            { header: "BATCH", value: (m: MachineRow) => String(m.batch), right: true },
+            { header: "MACHINE", value: (m) => m.machine },
+            { header: "STATE", value: (m) => m.state },
+            { header: "REASON", value: (m) => m.reason || "-" },
+            { header: "STARTED", value: (m) => when(m.started) },
+          ],
+          machines,
+        ),
   );
-  if (unhealthy.length > 0) {
-    parts.push(
-      "\nunhealthy machines:\n",
-      table(
-        [
-          { header: "BATCH", value: (u: (typeof unhealthy)[number]) => String(u.batch), right: true },
-          { header: "MACHINE", value: (u) => u.machine },
-          { header: "REASON", value: (u) => u.reason },
-        ],
-        unhealthy,
-      ),
-    );
-  }
   if (r.events.length > 0) {
     parts.push(
       "\nevents:\n",
@@ -106,6 +188,32 @@ export function rolloutDetail(r: Schema<"Rollout">): string {
     );
   }
   return parts.join("");
+}
+
+/** What a verb answers, in short: the rollout's status, its progress, what holds it. */
+export function verbOutcome(r: Rollout): string {
+  return fields([
+    ["rollout", r.id],
+    ["status", statusText(r)],
+    ["progress", countsLabel(stateCounts(r.batches), reasonCounts(r.batches, "waiting"))],
+    ["blocked by", r.blocked_by.join(", ") || "-"],
+  ]);
+}
+
+/** `rollouts trace`: one transition per line, in order. */
+export function traceTable(trace: Schema<"TraceEvent">[]): string {
+  return table(
+    [
+      { header: "EVENT", value: (e) => String(e.id), right: true },
+      { header: "TIME", value: (e) => e.timestamp.slice(0, 19).replace("T", " ") },
+      { header: "ACTION", value: (e) => e.action },
+      { header: "MACHINE", value: (e) => e.machine_id ?? "-" },
+      { header: "BATCH", value: (e) => (e.batch_index === null ? "-" : String(e.batch_index)), right: true },
+      { header: "REASON", value: (e) => e.reason ?? "-" },
+      { header: "ACTOR", value: (e) => e.actor },
+    ],
+    trace,
+  );
 }
 
 /** `rollouts create`: the planned batches. */

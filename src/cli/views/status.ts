@@ -1,12 +1,13 @@
 import type { Schema } from "../../client/index.ts";
 import { duration, table } from "../output.ts";
+import { freezeLine } from "./gates.ts";
 
 type Summary = Schema<"FleetSummary">;
 
 const STATES = ["ok", "error", "unknown"] as const;
 
-/** `status`: machines by lifecycle × system state, then the agents to look at, then rollouts. */
-export function fleetSummary(summary: Summary): string {
+/** `status`: the freeze if any, machines by lifecycle × system state, the agents to look at, rollouts. */
+export function fleetSummary(summary: Summary, freeze: Schema<"Freeze"> | null = null): string {
   const lifecycles = Object.keys(summary.by_lifecycle) as (keyof Summary["by_lifecycle"])[];
   const rows = [
     ...lifecycles.map((lifecycle) => ({
@@ -33,6 +34,7 @@ export function fleetSummary(summary: Summary): string {
     .map(([status, n]) => `${status} ${n}`)
     .join(", ");
   return [
+    ...(freeze?.frozen ? [freezeLine(freeze).trimEnd(), ""] : []),
     `${summary.machines} machines · ${summary.stale} stale (silent over ${duration(summary.stale_after_seconds)}) · ${summary.behind_desired} behind their desired generation`,
     "",
     matrix.trimEnd(),
