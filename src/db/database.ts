@@ -155,6 +155,17 @@ export async function openStore(
     throw new DatabaseOpenError(`cannot open database ${dbPath}: ${(error as Error).message.split("\n")[0]}`);
   }
 
+  /**
+   * A write transaction's `BEGIN IMMEDIATE` that finds the lock taken (another process writing)
+   * leaves its connection, back in the client's pool, inside the read it began: on an old snapshot
+   * until the failed statement is garbage-collected, so reads on that connection would see old data
+   * and its next `BEGIN` would fail with SQLITE_BUSY_SNAPSHOT however free the lock is (seen with
+   * several processes on one file: stale views, and writes refused for seconds). After such a
+   * failure the client's connections are closed; new ones open at the next use.
+   */
+  const dropConnectionsAfterFailedBegin = async () => {
+    if (!remote) await client.reconnect();
+  };
   const commitListeners: (() => void)[] = [];
   const committed = <T>(result: T): T => {
     for (const listener of commitListeners) listener();
@@ -173,7 +184,7 @@ export async function openStore(
         if (current?.trouble === "disk full" && !remote && freeBytes(dirname(resolve(dbPath))) < MIN_FREE_BYTES) {
           throw current;
         }
-        await probeWrite(client);
+        await probeWrite(client, dropConnectionsAfterFailedBegin);
       },
     },
     options.logger ?? silentLogger,
@@ -187,9 +198,11 @@ export async function openStore(
         // Drizzle rolls back when `fn` fails; if SQLite already rolled back (it does after a full
         // disk), that rollback fails too and its error would hide the cause.
         let failure: { error: unknown } | null = null;
+        let begun = false;
         try {
           return await db.transaction(
             async (tx) => {
+              begun = true;
               began();
               for (const pragma of pragmas) await tx.run(sql.raw(pragma));
               try {
@@ -202,6 +215,7 @@ export async function openStore(
             { behavior: "immediate" },
           );
         } catch (error) {
+          if (!begun) await dropConnectionsAfterFailedBegin();
           throw failure === null ? error : (failure as { error: unknown }).error;
         }
       });
@@ -240,8 +254,11 @@ export async function openStore(
  * Commits a transaction that rewrites the database header's `user_version` with its own value:
  * it takes the write lock and appends a frame to the WAL, and changes nothing.
  */
-async function probeWrite(client: Client): Promise<void> {
-  const transaction = await client.transaction("write");
+async function probeWrite(client: Client, afterFailedBegin: () => Promise<void>): Promise<void> {
+  const transaction = await client.transaction("write").catch(async (error: unknown) => {
+    await afterFailedBegin();
+    throw error;
+  });
   try {
     const version = Number((await transaction.execute("PRAGMA user_version")).rows[0]![0]);
     await transaction.execute(`PRAGMA user_version = ${version}`);

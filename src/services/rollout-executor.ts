@@ -233,12 +233,21 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
    * from now on. Resolves once that is done.
    */
   async lead(): Promise<void> {
-    if (!this.leading) {
-      this.leading = true;
-      this.rebuildNeeded = true;
-    }
+    if (this.leading) return;
+    this.leading = true;
+    this.rebuildNeeded = true;
+    // Waits for the rebuild only: under steady reports the queue is seldom empty, and a stop
+    // (which runs after this in the leadership's hooks) must not wait for a quiet moment.
+    await this.exclusive(async () => {
+      if (!this.leading || !this.rebuildNeeded) return;
+      this.rebuildNeeded = false;
+      try {
+        await this.load();
+      } catch (error) {
+        this.stepFailed(null, error);
+      }
+    });
     this.scheduleDrain();
-    await this.idle();
   }
 
   /** Leads (see `lead`) and starts the periodic tick. */

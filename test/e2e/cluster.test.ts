@@ -448,6 +448,13 @@ describe.each(backends)("on %o", (backend) => {
     const nodes = [await node(dbPath, "a-1"), await node(dbPath, "b-1"), await node(dbPath, "c-1")];
     const key = await bootstrap(nodes[0]!);
 
+    // A rollout over simulated agents, one group per process, runs through the restarts;
+    // its agents register before the load begins.
+    const machines = Array.from({ length: 6 }, (_, i) => `r-${i}`);
+    const fleets = nodes.map((n, i) => simulatedFleet(n.url, machines.slice(2 * i, 2 * i + 2), 400));
+    await Promise.all(fleets.map((fleet) => fleet.register()));
+    const rolloutId = await startRollout(nodes[0]!, key, machines, ["1", "1", "1", "1", "1", "1"]);
+
     // Agents retry a report against the next process until one acknowledges it. On a shared SQLite
     // file one process can find the write lock taken by the others for seconds (SQLite is not fair
     // between processes; its writes then answer 503 after 5 s): an agent gives up on an answer
@@ -482,12 +489,6 @@ describe.each(backends)("on %o", (backend) => {
       }
     };
     const agents = Array.from({ length: 8 }, (_, i) => agent(`agent-${i}`));
-
-    // A rollout over simulated agents, one group per process, runs through the restarts.
-    const machines = Array.from({ length: 6 }, (_, i) => `r-${i}`);
-    const fleets = nodes.map((n, i) => simulatedFleet(n.url, machines.slice(2 * i, 2 * i + 2), 400));
-    await Promise.all(fleets.map((fleet) => fleet.register()));
-    const rolloutId = await startRollout(nodes[0]!, key, machines, ["1", "1", "1", "1", "1", "1"]);
     for (const fleet of fleets) fleet.start();
 
     for (let i = 0; i < nodes.length; i++) {
@@ -527,6 +528,11 @@ describe.each(backends)("on %o", (backend) => {
     agentsRunning = false;
     await Promise.all([...agents, ...fleets.map((fleet) => fleet.stop())]);
     expect(done.batches.every((batch: any) => batch.status === "succeeded")).toBe(true);
+    if (process.env.DBG) {
+      const trace = await (await api(nodes[1]!, `/api/v1/rollouts/${rolloutId}/trace?limit=500`, key)).json();
+      console.log(JSON.stringify((trace as any).events.map((e: any) => [e.id, e.timestamp, e.actor, e.action, e.target, e.batch_index])));
+      for (const n of running) console.log("LOG", n.url, n.stderrLines.filter((l) => !l.includes('"msg":"request"')).join("\n"));
+    }
     await expectEachBatchDecidedOnce(nodes[1]!, key, rolloutId, 6);
 
     const db = createClient({ url: dbPath.startsWith("http") ? dbPath : `file:${dbPath}` });

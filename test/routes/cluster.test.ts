@@ -2,9 +2,9 @@
 // in-process control planes on one database file, each on its own connections as separate
 // processes would be. Their heartbeats are not started unless a test needs the lead hooks (the
 // tests tick them and sync the views), and a test lets one control plane's writes finish before
-// it sends another a request: the local driver runs SQLite on this thread, and a write of one
-// that meets another's write lock here can stay refused (SQLITE_BUSY_SNAPSHOT) until its 5 s
-// wait ends. Real processes and their timers are in test/e2e/cluster.test.ts.
+// it sends another a request: the local driver runs SQLite on this thread, so one that meets
+// another's lock blocks the thread for its busy timeout. Real processes and their timers are in
+// test/e2e/cluster.test.ts.
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { createControlPlane, type ControlPlane } from "../../src/control-plane.ts";
 import { openStore, type Store } from "../../src/db/database.ts";
