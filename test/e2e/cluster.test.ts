@@ -528,11 +528,6 @@ describe.each(backends)("on %o", (backend) => {
     agentsRunning = false;
     await Promise.all([...agents, ...fleets.map((fleet) => fleet.stop())]);
     expect(done.batches.every((batch: any) => batch.status === "succeeded")).toBe(true);
-    if (process.env.DBG) {
-      const trace = await (await api(nodes[1]!, `/api/v1/rollouts/${rolloutId}/trace?limit=500`, key)).json();
-      console.log(JSON.stringify((trace as any).events.map((e: any) => [e.id, e.timestamp, e.actor, e.action, e.target, e.batch_index])));
-      for (const n of running) console.log("LOG", n.url, n.stderrLines.filter((l) => !l.includes('"msg":"request"')).join("\n"));
-    }
     await expectEachBatchDecidedOnce(nodes[1]!, key, rolloutId, 6);
 
     const db = createClient({ url: dbPath.startsWith("http") ? dbPath : `file:${dbPath}` });
