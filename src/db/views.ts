@@ -49,6 +49,14 @@ export async function followedMachines(db: DbOrTx, ids: readonly string[]): Prom
   }));
 }
 
+/** Every machine of a rollout, whatever its state there. */
+export async function rolloutMachineIds(db: DbOrTx, rolloutId: string): Promise<string[]> {
+  return selectJson<string[]>(
+    db,
+    sql`select json_group_array(machine_id) from ${rolloutMachines} where rollout_id = ${rolloutId}`,
+  );
+}
+
 /** Every machine held by an active rollout (not skipped or superseded there). */
 export async function activeRolloutMembers(db: DbOrTx): Promise<string[]> {
   return selectJson<string[]>(

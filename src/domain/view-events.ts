@@ -14,8 +14,10 @@ export interface ViewEvent {
 export interface ViewChanges {
   /** Machines whose desired generation, lifecycle, last report or rollout membership may have changed. */
   machines: Set<string>;
-  /** A rollout began or stopped holding its machines: membership is read again as a whole. */
-  membership: boolean;
+  /** Rollouts that began or stopped holding their machines: their machines' membership is read again. */
+  memberships: Set<string>;
+  /** A creation was discarded (its machines are no longer listed anywhere): membership is read again as a whole. */
+  allMemberships: boolean;
   /** A budget, window or the freeze changed. */
   gates: boolean;
   /** Every rollout the page has events of, with the newest such event id. */
@@ -32,7 +34,6 @@ const MEMBERSHIP_ACTIONS = new Set([
   "rollout.failed",
   "rollout.aborted",
   "rollout.cancelled",
-  "rollout.discarded",
 ]);
 
 const GATE_PREFIXES = ["budget.", "window.", "freeze."];
@@ -44,10 +45,17 @@ function isRolloutMachineEvent(event: ViewEvent): boolean {
 
 /** What the views must read again after `events`. */
 export function viewChanges(events: readonly ViewEvent[]): ViewChanges {
-  const changes: ViewChanges = { machines: new Set(), membership: false, gates: false, rollouts: new Map() };
+  const changes: ViewChanges = {
+    machines: new Set(),
+    memberships: new Set(),
+    allMemberships: false,
+    gates: false,
+    rollouts: new Map(),
+  };
   for (const event of events) {
     if (MACHINE_ACTIONS.has(event.action) || isRolloutMachineEvent(event)) changes.machines.add(event.target);
-    if (MEMBERSHIP_ACTIONS.has(event.action)) changes.membership = true;
+    if (MEMBERSHIP_ACTIONS.has(event.action)) changes.memberships.add(event.target);
+    if (event.action === "rollout.discarded") changes.allMemberships = true;
     if (GATE_PREFIXES.some((prefix) => event.action.startsWith(prefix))) changes.gates = true;
     if (event.rolloutId !== null) {
       changes.rollouts.set(event.rolloutId, Math.max(changes.rollouts.get(event.rolloutId) ?? 0, event.id));

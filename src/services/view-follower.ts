@@ -1,6 +1,6 @@
 import type { AuditRow } from "../db/audit.ts";
 import type { DbOrTx } from "../db/database.ts";
-import { latestReportId, reportTimesInRanges } from "../db/views.ts";
+import { latestReportId, reportTimesInRanges, rolloutMachineIds } from "../db/views.ts";
 import { foreignRanges, viewChanges, type IdRange, type ViewChanges } from "../domain/view-events.ts";
 import { yieldToEventLoop } from "../event-loop.ts";
 import type { Logger } from "../logger.ts";
@@ -36,8 +36,8 @@ export interface ViewFollowerDeps {
 /**
  * Keeps this process's in-memory views following the database (SPEC §18), so what another process
  * writes is served here too. It follows the change feed (the audit log) and re-reads what each
- * page of events targets: the machines (desired generation, lifecycle, rollout membership) and,
- * when a rollout began or ended, the membership of every machine; the rollout executor hears of
+ * page of events targets: the machines (desired generation, lifecycle, rollout membership), those
+ * of a rollout that began or ended among them; the rollout executor hears of
  * the rollouts and gates the page touched. Unchanged heartbeats write no audit row, so the reports
  * table is tailed by id as well, one range read per tick for what other processes stored (this
  * process's own reports are known by their ids): the machines' last-seen times, and the leader's
@@ -122,7 +122,9 @@ export class ViewFollower {
       this.follower = follower;
       try {
         for (let item = await follower.next(); item !== null; item = await follower.next()) {
-          if (item !== "heartbeat" && item.length > 0) await this.apply(item);
+          if (item === "heartbeat" || item.length === 0) continue;
+          await this.apply(item);
+          await yieldToEventLoop();
         }
         return;
       } catch (error) {
@@ -137,13 +139,19 @@ export class ViewFollower {
     }
   }
 
+  /** Reads again what a page of events targets, a chunk of machines per turn of the event loop. */
   private async apply(events: readonly AuditRow[]): Promise<void> {
     const changes = viewChanges(events);
-    const machines = [...changes.machines];
-    for (let i = 0; i < machines.length; i += MACHINES_PER_READ) {
-      await this.deps.fleet.refreshMachines(this.deps.db, machines.slice(i, i + MACHINES_PER_READ));
+    const machines = new Set(changes.machines);
+    for (const rolloutId of changes.memberships) {
+      for (const machineId of await rolloutMachineIds(this.deps.db, rolloutId)) machines.add(machineId);
     }
-    if (changes.membership) await this.deps.fleet.refreshMembership(this.deps.db);
+    const ids = [...machines];
+    for (let i = 0; i < ids.length; i += MACHINES_PER_READ) {
+      await this.deps.fleet.refreshMachines(this.deps.db, ids.slice(i, i + MACHINES_PER_READ));
+      await yieldToEventLoop();
+    }
+    if (changes.allMemberships) await this.deps.fleet.refreshMembership(this.deps.db);
     this.deps.executor.followed(changes);
     this.appliedTo = events[events.length - 1]!.id;
     for (const wake of this.waiters.splice(0)) wake();

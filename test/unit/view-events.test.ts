@@ -24,7 +24,12 @@ describe("viewChanges", () => {
       event("session.created", "s-1"),
     ]);
     expect([...changes.machines].sort()).toEqual(["m-1", "m-2", "m-3", "m-4", "m-5"]);
-    expect([changes.membership, changes.gates, changes.rollouts.size]).toEqual([false, false, 0]);
+    expect([changes.memberships.size, changes.allMemberships, changes.gates, changes.rollouts.size]).toEqual([
+      0,
+      false,
+      false,
+      0,
+    ]);
   });
 
   test("a machine's transition inside a rollout names the machine and the rollout, with its newest event id", () => {
@@ -38,23 +43,27 @@ describe("viewChanges", () => {
         ["r-2", second.id + 1],
       ]),
     );
-    expect(changes.membership).toBe(false);
+    expect(changes.memberships.size).toBe(0);
   });
 
-  test("a rollout beginning or ending asks for every membership again; its other transitions do not", () => {
+  test("a rollout beginning or ending asks for its machines' membership again; its other transitions do not", () => {
     for (const action of [
       "rollout.created",
       "rollout.completed",
       "rollout.failed",
       "rollout.aborted",
       "rollout.cancelled",
-      "rollout.discarded",
     ]) {
-      expect(viewChanges([event(action, "r-1", "r-1")]).membership).toBe(true);
+      const changes = viewChanges([event(action, "r-1", "r-1")]);
+      expect([[...changes.memberships], changes.allMemberships]).toEqual([["r-1"], false]);
     }
     for (const action of ["rollout.paused", "rollout.resumed", "batch.succeeded", "rollout.deleted"]) {
-      expect(viewChanges([event(action, "r-1", "r-1")]).membership).toBe(false);
+      expect(viewChanges([event(action, "r-1", "r-1")]).memberships.size).toBe(0);
     }
+  });
+
+  test("a discarded creation, whose machines are listed nowhere any more, asks for every membership again", () => {
+    expect(viewChanges([event("rollout.discarded", "r-1", "r-1")]).allMemberships).toBe(true);
   });
 
   test("budgets, windows and the freeze are gates", () => {
