@@ -15,8 +15,6 @@ export interface FollowedMachine {
   lifecycle: Lifecycle | null;
   lastReportAt: number | null;
   desired: { storePath: string; cacheUrl: string | null } | null;
-  /** Held by a rollout that is still active (the agent's poll hint). */
-  inActiveRollout: boolean;
 }
 
 const activeStatuses = sql.join(
@@ -24,29 +22,40 @@ const activeStatuses = sql.join(
   sql`, `,
 );
 
-/**
- * The machines `ids` as the views hold them, in one statement. Rollout membership is looked up
- * through the active rollouts (few, on the status index) and each one's primary key, since
- * rollout_machines has no index on the machine alone.
- */
+/** The machines `ids` as the views hold them (rollout membership apart: see `heldBy`), in one statement. */
 export async function followedMachines(db: DbOrTx, ids: readonly string[]): Promise<FollowedMachine[]> {
   if (ids.length === 0) return [];
-  const rows = await selectJson<[string, Lifecycle | null, number | null, string | null, string | null, 0 | 1][]>(
+  const rows = await selectJson<[string, Lifecycle | null, number | null, string | null, string | null][]>(
     db,
-    sql`select json_group_array(json_array(j.value, m.lifecycle, m.last_report_at, d.store_path, d.cache_url,
-        exists(select 1 from ${rollouts} r join ${rolloutMachines} rm on rm.rollout_id = r.id and rm.machine_id = j.value
-          where r.status in (${activeStatuses}) and rm.health not in ('skipped', 'superseded'))))
+    sql`select json_group_array(json_array(j.value, m.lifecycle, m.last_report_at, d.store_path, d.cache_url))
       from json_each(${JSON.stringify(ids)}) j
       left join ${machines} m on m.machine_id = j.value
       left join ${desiredGenerations} d on d.machine_id = j.value`,
   );
-  return rows.map(([machineId, lifecycle, lastReportAt, storePath, cacheUrl, member]) => ({
+  return rows.map(([machineId, lifecycle, lastReportAt, storePath, cacheUrl]) => ({
     machineId,
     lifecycle,
     lastReportAt,
     desired: storePath === null ? null : { storePath, cacheUrl },
-    inActiveRollout: member === 1,
   }));
+}
+
+/**
+ * Of the `[machine id, rollout id]` pairs, those where that rollout is active and holds the
+ * machine (not skipped or superseded there): one primary-key lookup per pair. (rollout_machines
+ * has no index on the machine alone, so which rollout holds a machine is asked of the rollouts
+ * that may: a machine is in at most one active rollout.)
+ */
+export async function heldBy(db: DbOrTx, pairs: readonly (readonly [string, string])[]): Promise<[string, string][]> {
+  if (pairs.length === 0) return [];
+  return selectJson<[string, string][]>(
+    db,
+    sql`select json_group_array(json_array(rm.machine_id, rm.rollout_id))
+      from json_each(${jsonRows(pairs.map(([machineId, rolloutId]) => [machineId, rolloutId]))}) j
+      join ${rollouts} r on r.id = j.value ->> 1
+      join ${rolloutMachines} rm on rm.rollout_id = r.id and rm.machine_id = j.value ->> 0
+      where r.status in (${activeStatuses}) and rm.health not in ('skipped', 'superseded')`,
+  );
 }
 
 /** Every machine of a rollout, whatever its state there. */
@@ -57,11 +66,11 @@ export async function rolloutMachineIds(db: DbOrTx, rolloutId: string): Promise<
   );
 }
 
-/** Every machine held by an active rollout (not skipped or superseded there). */
-export async function activeRolloutMembers(db: DbOrTx): Promise<string[]> {
-  return selectJson<string[]>(
+/** Every machine held by an active rollout (not skipped or superseded there), with that rollout. */
+export async function activeRolloutMembers(db: DbOrTx): Promise<[string, string][]> {
+  return selectJson<[string, string][]>(
     db,
-    sql`select json_group_array(rm.machine_id) from ${rollouts} r
+    sql`select json_group_array(json_array(rm.machine_id, rm.rollout_id)) from ${rollouts} r
       join ${rolloutMachines} rm on rm.rollout_id = r.id
       where r.status in (${activeStatuses}) and rm.health not in ('skipped', 'superseded')`,
   );

@@ -12,14 +12,17 @@ export interface ViewEvent {
 
 /** What a page of events asks the views to read again. */
 export interface ViewChanges {
-  /** Machines whose desired generation, lifecycle, last report or rollout membership may have changed. */
-  machines: Set<string>;
+  /**
+   * Machines whose desired generation, lifecycle, last report or rollout membership may have
+   * changed, each with the rollouts its events named (those that may hold it now).
+   */
+  machines: Map<string, Set<string>>;
   /** Rollouts that began or stopped holding their machines: their machines' membership is read again. */
   memberships: Set<string>;
   /** A creation was discarded (its machines are no longer listed anywhere): membership is read again as a whole. */
   allMemberships: boolean;
-  /** A budget, window or the freeze changed. */
-  gates: boolean;
+  /** The newest event of the page that changed a budget, a window or the freeze (null: none did). */
+  lastGateEvent: number | null;
   /** Every rollout the page has events of, with the newest such event id. */
   rollouts: Map<string, number>;
 }
@@ -46,17 +49,23 @@ function isRolloutMachineEvent(event: ViewEvent): boolean {
 /** What the views must read again after `events`. */
 export function viewChanges(events: readonly ViewEvent[]): ViewChanges {
   const changes: ViewChanges = {
-    machines: new Set(),
+    machines: new Map(),
     memberships: new Set(),
     allMemberships: false,
-    gates: false,
+    lastGateEvent: null,
     rollouts: new Map(),
   };
   for (const event of events) {
-    if (MACHINE_ACTIONS.has(event.action) || isRolloutMachineEvent(event)) changes.machines.add(event.target);
+    if (MACHINE_ACTIONS.has(event.action) || isRolloutMachineEvent(event)) {
+      const rollouts = changes.machines.get(event.target) ?? new Set<string>();
+      if (event.rolloutId !== null) rollouts.add(event.rolloutId);
+      changes.machines.set(event.target, rollouts);
+    }
     if (MEMBERSHIP_ACTIONS.has(event.action)) changes.memberships.add(event.target);
     if (event.action === "rollout.discarded") changes.allMemberships = true;
-    if (GATE_PREFIXES.some((prefix) => event.action.startsWith(prefix))) changes.gates = true;
+    if (GATE_PREFIXES.some((prefix) => event.action.startsWith(prefix))) {
+      changes.lastGateEvent = Math.max(changes.lastGateEvent ?? 0, event.id);
+    }
     if (event.rolloutId !== null) {
       changes.rollouts.set(event.rolloutId, Math.max(changes.rollouts.get(event.rolloutId) ?? 0, event.id));
     }

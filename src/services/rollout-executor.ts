@@ -1,5 +1,5 @@
 import type { RolloutEvents } from "../context.ts";
-import { recordAudit, rolloutVersion, rolloutVersions } from "../db/audit.ts";
+import { latestAuditId, recordAudit, rolloutVersion, rolloutVersions } from "../db/audit.ts";
 import { databaseNow, liveNodes } from "../db/cluster.ts";
 import type { DbOrTx, Store, Tx } from "../db/database.ts";
 import { releaseExists } from "../db/releases.ts";
@@ -209,6 +209,8 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
   private drainQueued = false;
   private rebuildNeeded = false;
   private gatesChanged = false;
+  /** Every gate change up to this event id is in `gates` (this process's own, loaded after its commit). */
+  private gatesKnownUpTo = 0;
   private leading = false;
   private timer: ReturnType<typeof setInterval> | null = null;
   private budgetsRefreshedAt = 0;
@@ -278,11 +280,12 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
   /** A page of the change feed touched these rollouts and gates: the leader reads again what it did not write itself. */
   followed(changes: ViewChanges): void {
     if (!this.leading) return;
-    if (changes.gates) this.gatesChanged = true;
+    const gates = changes.lastGateEvent !== null && changes.lastGateEvent > this.gatesKnownUpTo;
+    if (gates) this.gatesChanged = true;
     for (const [id, last] of changes.rollouts) {
       this.followedRollouts.set(id, Math.max(this.followedRollouts.get(id) ?? 0, last));
     }
-    if (changes.gates || changes.rollouts.size > 0) this.scheduleDrain();
+    if (gates || changes.rollouts.size > 0) this.scheduleDrain();
   }
 
   /** Runs one tick now (deadlines, rollouts to advance) and resolves when the executor is idle. */
@@ -391,7 +394,7 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
         this.creating.delete(rolloutId);
       }
       this.countBlocks(created);
-      this.deps.fleet.setInActiveRollout(resolution.machineIds, true);
+      this.deps.fleet.setInActiveRollout(resolution.machineIds, rolloutId);
       this.scheduleDrain();
       return { rolloutId, batches };
     });
@@ -440,7 +443,12 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
    */
   changeGates<T>(write: (tx: Tx, now: number) => Promise<T>): Promise<T> {
     return this.exclusive(async () => {
-      const result = await this.deps.store.write((tx) => write(tx, this.deps.now()));
+      const { result, lastEvent } = await this.deps.store.write(async (tx) => ({
+        result: await write(tx, this.deps.now()),
+        lastEvent: await latestAuditId(tx),
+      }));
+      // The gates are read after this commit: the feed's page with this change need not read them again.
+      this.gatesKnownUpTo = Math.max(this.gatesKnownUpTo, lastEvent);
       await this.gates.loadGates(this.deps.store.db);
       this.budgetsRefreshedAt = this.deps.now();
       for (const id of this.rollouts.keys()) this.toStep.add(id);
@@ -855,7 +863,7 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
     entry.blockedBy = t.blockedBy;
     for (const d of t.desire)
       this.deps.fleet.setDesired(d.machineId, { storePath: d.storePath, cacheUrl: entry.cacheUrl });
-    if (t.released.length > 0) this.deps.fleet.setInActiveRollout(t.released, false);
+    if (t.released.length > 0) this.deps.fleet.setInActiveRollout(t.released, null);
     this.countBlocks(t);
     if (freed && this.gates.hasBudgets) {
       for (const [id, other] of this.rollouts) {
@@ -888,7 +896,7 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
       if (this.machineRollout.get(machineId) === id) this.machineRollout.delete(machineId);
       this.gates.stopped(machineId);
     }
-    this.deps.fleet.setInActiveRollout(await memberIds(this.deps.store.db, id), false);
+    this.deps.fleet.setInActiveRollout(await memberIds(this.deps.store.db, id), null);
   }
 
   /**

@@ -142,13 +142,15 @@ export class ViewFollower {
   /** Reads again what a page of events targets, a chunk of machines per turn of the event loop. */
   private async apply(events: readonly AuditRow[]): Promise<void> {
     const changes = viewChanges(events);
-    const machines = new Set(changes.machines);
+    const machines = new Map(changes.machines);
     for (const rolloutId of changes.memberships) {
-      for (const machineId of await rolloutMachineIds(this.deps.db, rolloutId)) machines.add(machineId);
+      for (const machineId of await rolloutMachineIds(this.deps.db, rolloutId)) {
+        machines.set(machineId, new Set([...(machines.get(machineId) ?? []), rolloutId]));
+      }
     }
-    const ids = [...machines];
-    for (let i = 0; i < ids.length; i += MACHINES_PER_READ) {
-      await this.deps.fleet.refreshMachines(this.deps.db, ids.slice(i, i + MACHINES_PER_READ));
+    const entries = [...machines];
+    for (let i = 0; i < entries.length; i += MACHINES_PER_READ) {
+      await this.deps.fleet.refreshMachines(this.deps.db, new Map(entries.slice(i, i + MACHINES_PER_READ)));
       await yieldToEventLoop();
     }
     if (changes.allMemberships) await this.deps.fleet.refreshMembership(this.deps.db);

@@ -185,7 +185,7 @@ test("following is idempotent: events read again, or a process's own, change no 
   expect((await onA("/api/v1/machines/web-1/register", { json: {} })).status).toBe(201);
   await sync();
   await h.controlPlane.deps.views.sync();
-  await b.controlPlane.deps.fleet.refreshMachines(b.store.db, ["web-1"]);
+  await b.controlPlane.deps.fleet.refreshMachines(b.store.db, new Map([["web-1", new Set<string>()]]));
   await Bun.sleep(20);
   expect(answered).toBe(false);
   // Both waits end unchanged (304) when their time is up.
@@ -196,7 +196,7 @@ test("a machine this process changes while a re-read is in flight keeps what thi
   const path = storePath("web-1");
   expect((await onA("/api/v1/machines/web-1/notify-deploy", { json: { store_path: path } })).status).toBe(200);
   // The re-read begins (it would see `path`); this process commits a newer change before it lands.
-  const reading = bFleet().refreshMachines(b.store.db, ["web-1"]);
+  const reading = bFleet().refreshMachines(b.store.db, new Map([["web-1", new Set<string>()]]));
   bFleet().setDesired("web-1", { storePath: storePath("web-1", 2), cacheUrl: null });
   await reading;
   expect(bFleet().getDesired("web-1")?.storePath).toBe(storePath("web-1", 2));

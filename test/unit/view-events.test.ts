@@ -23,11 +23,12 @@ describe("viewChanges", () => {
       event("webhook.created", "wh-1"),
       event("session.created", "s-1"),
     ]);
-    expect([...changes.machines].sort()).toEqual(["m-1", "m-2", "m-3", "m-4", "m-5"]);
-    expect([changes.memberships.size, changes.allMemberships, changes.gates, changes.rollouts.size]).toEqual([
+    expect([...changes.machines.keys()].sort()).toEqual(["m-1", "m-2", "m-3", "m-4", "m-5"]);
+    expect([...changes.machines.values()].every((rollouts) => rollouts.size === 0)).toBe(true);
+    expect([changes.memberships.size, changes.allMemberships, changes.lastGateEvent, changes.rollouts.size]).toEqual([
       0,
       false,
-      false,
+      null,
       0,
     ]);
   });
@@ -36,7 +37,12 @@ describe("viewChanges", () => {
     const first = event("machine.deploying", "m-1", "r-1");
     const second = event("machine.reverted", "m-2", "r-1");
     const changes = viewChanges([first, second, event("batch.deploying", "r-2", "r-2")]);
-    expect([...changes.machines].sort()).toEqual(["m-1", "m-2"]);
+    expect(changes.machines).toEqual(
+      new Map([
+        ["m-1", new Set(["r-1"])],
+        ["m-2", new Set(["r-1"])],
+      ]),
+    );
     expect(changes.rollouts).toEqual(
       new Map([
         ["r-1", second.id],
@@ -75,9 +81,10 @@ describe("viewChanges", () => {
       "freeze.set",
       "freeze.cleared",
     ]) {
-      expect(viewChanges([event(action, "x")]).gates).toBe(true);
+      const gate = event(action, "x");
+      expect(viewChanges([event("register", "m-1"), gate]).lastGateEvent).toBe(gate.id);
     }
-    expect(viewChanges([event("register", "m-1")]).gates).toBe(false);
+    expect(viewChanges([event("register", "m-1")]).lastGateEvent).toBeNull();
   });
 });
 
