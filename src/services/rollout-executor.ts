@@ -319,8 +319,9 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
    * does once it hears of it). Over CREATE_CHUNK machines the machines are written in several
    * transactions with the event loop free in between; the rollout stays `created` (holding what it
    * has written) until the last one, which makes it running (or scheduled) and writes
-   * `rollout.created`. Each transaction checks again, with what it writes, that no other rollout
-   * took its machines meanwhile (another process may be creating one).
+   * `rollout.created`. Each transaction checks, with what it writes, that no other active rollout
+   * holds its machines (another process may be creating one at the same time): without `supersede`
+   * that is a 409, and what the creation wrote is removed.
    */
   create(input: CreateRolloutInput): Promise<PlannedRollout> {
     return this.exclusive(async () => {
@@ -335,8 +336,6 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
       );
       if (!resolution.ok) throw badRequest(resolution.error);
       const batches = planBatches(shuffle(resolution.machineIds, this.random), input.batchSizes.parsed);
-      // Refused before anything is written; each transaction below checks again.
-      if (!input.supersede) refuseBusy(await this.busy(resolution.machineIds));
       const rolloutId = newRolloutId();
       const now = this.deps.now();
       const row = rolloutRow(rolloutId, input, batches.length, now, this.deps.nodeId);
@@ -1006,16 +1005,6 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
       await yieldToEventLoop();
     }
     return { candidates, inRelease };
-  }
-
-  /** Those of `ids` already held by an active rollout, read PAGE at a time. */
-  private async busy(ids: readonly string[]): Promise<{ machineId: string; rolloutId: string }[]> {
-    const busy: { machineId: string; rolloutId: string }[] = [];
-    for (let offset = 0; offset < ids.length; offset += PAGE) {
-      busy.push(...(await machinesInActiveRollouts(this.deps.store.db, ids.slice(offset, offset + PAGE))));
-      if (offset + PAGE < ids.length) await yieldToEventLoop();
-    }
-    return busy;
   }
 
   /**
