@@ -65,7 +65,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   const heldPolls = new HeldPolls();
   const fleet = new FleetState((machineId) => heldPolls.changed(machineId));
   const feed = new ChangeFeed(options.store.db, options.logger);
-  options.store.onCommit(() => feed.committed());
+
   const eventStreams = new EventStreams(feed);
   // Every transaction of the leader-only work checks the fencing token (SPEC §18): it writes
   // through the lease's fenced write, so a process that lost the lease cannot change anything.
@@ -92,6 +92,10 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     fleet,
     executor: rolloutExecutor,
     logger: options.logger,
+  });
+  options.store.onCommit((auditIds) => {
+    if (auditIds) views.localEventsStored(...auditIds);
+    feed.committed();
   });
   const deps: AppDeps = {
     store: options.store,

@@ -41,8 +41,11 @@ export interface Store {
    * bounded wait counts from then.
    */
   writeStatements<T>(fn: (session: StatementSession) => Promise<T>, options?: { queuedAt?: number }): Promise<T>;
-  /** Registers `listener` to be called after every write transaction that committed (the change feed's cue). */
-  onCommit(listener: () => void): void;
+  /**
+   * Registers `listener` to be called after every write transaction that committed (the change
+   * feed's cue), with the ids of the audit events it wrote (null: none).
+   */
+  onCommit(listener: (auditIds: AuditIdRange | null) => void): void;
   /**
    * Whether the database can be read and written now, with a one-line reason when not; answered
    * from recent writes and cheap cached probes, so health checks cannot hammer the database.
@@ -54,6 +57,23 @@ export interface Store {
    * server, whose writers a checkpoint would hold up while it waits for their readers.
    */
   close(options?: { checkpoint?: boolean }): Promise<void>;
+}
+
+/** The first and last id of the audit events one transaction wrote (they are consecutive: one writer at a time). */
+export type AuditIdRange = readonly [number, number];
+
+/** The last audit event id handed out (AUTOINCREMENT's counter, which this transaction's inserts move). */
+const LAST_AUDIT_ID = sql`select coalesce((select seq from sqlite_sequence where name = 'audit_events'), 0)`;
+
+/** The ids `fn` gave the audit events it wrote in the transaction `values` reads in, or null. */
+async function withAuditIds<T>(
+  values: (statement: typeof LAST_AUDIT_ID) => Promise<unknown[][]>,
+  fn: () => Promise<T>,
+): Promise<{ result: T; auditIds: AuditIdRange | null }> {
+  const before = Number((await values(LAST_AUDIT_ID))[0]![0]);
+  const result = await fn();
+  const after = Number((await values(LAST_AUDIT_ID))[0]![0]);
+  return { result, auditIds: after > before ? [before + 1, after] : null };
 }
 
 /** Raised when the database cannot be opened; its message is one line for the operator. */
@@ -166,9 +186,9 @@ export async function openStore(
   const dropConnectionsAfterFailedBegin = async () => {
     if (!remote) await client.reconnect();
   };
-  const commitListeners: (() => void)[] = [];
-  const committed = <T>(result: T): T => {
-    for (const listener of commitListeners) listener();
+  const commitListeners: ((auditIds: AuditIdRange | null) => void)[] = [];
+  const committed = <T>({ result, auditIds }: { result: T; auditIds: AuditIdRange | null }): T => {
+    for (const listener of commitListeners) listener(auditIds);
     return result;
   };
   const classify = remote ? asDatabaseUnavailable : localTroubleClassifier(resolve(dbPath));
@@ -206,7 +226,10 @@ export async function openStore(
               began();
               for (const pragma of pragmas) await tx.run(sql.raw(pragma));
               try {
-                return await fn(tx);
+                return await withAuditIds(
+                  (statement) => tx.values(statement),
+                  () => fn(tx),
+                );
               } catch (error) {
                 failure = { error };
                 throw error;
@@ -226,7 +249,10 @@ export async function openStore(
         .run((began) => {
           const inTransaction = (session: StatementSession) => {
             began();
-            return fn(session);
+            return withAuditIds(
+              (statement) => session.values(statement),
+              () => fn(session),
+            );
           };
           return writer ? writer.transaction(inTransaction) : clientTransaction(client, inTransaction);
         }, options.queuedAt)

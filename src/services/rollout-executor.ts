@@ -1065,6 +1065,7 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
     const created = await rolloutsWithStatus(db, ["created"]);
     if (created.length === 0) return;
     const live = new Set((await liveNodes(db, await databaseNow(db))).map((node) => node.nodeId));
+    let discarded = false;
     for (const row of created) {
       if (this.creating.has(row.id)) continue;
       const creator = row.createdOn;
@@ -1085,8 +1086,11 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
                 : `its creation was interrupted: process ${creator} stopped`,
           },
         });
+        discarded = true;
       });
     }
+    // The agents' view may have its machines as held (it was read while they were).
+    if (discarded) await this.deps.fleet.refreshMembership(db);
   }
 }
 

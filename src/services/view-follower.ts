@@ -52,6 +52,8 @@ export class ViewFollower {
   private reportCursor = 0;
   /** Id ranges of the reports this process stored after `reportCursor`, in order. */
   private localReports: IdRange[] = [];
+  /** Id ranges of the audit events this process wrote after `appliedTo`, in order. */
+  private localEvents: IdRange[] = [];
   private tailing: Promise<void> | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
   private stopped = false;
@@ -92,6 +94,15 @@ export class ViewFollower {
   /** This process stored the reports with ids `first..last` (it applied them to its views itself). */
   localReportsStored(first: number, last: number): void {
     if (last > this.reportCursor) this.localReports.push([first, last]);
+  }
+
+  /**
+   * A transaction of this process committed the audit events `first..last`: its writer updated
+   * the views itself, so the machines they target need not be read again (an optimization only:
+   * reading them again would change nothing).
+   */
+  localEventsStored(first: number, last: number): void {
+    if (last > this.appliedTo) this.localEvents.push([first, last]);
   }
 
   /**
@@ -139,9 +150,15 @@ export class ViewFollower {
     }
   }
 
-  /** Reads again what a page of events targets, a chunk of machines per turn of the event loop. */
+  /**
+   * Reads again what a page of events targets (those another process wrote), a chunk of machines
+   * per turn of the event loop; the rollout executor hears of every event of the page.
+   */
   private async apply(events: readonly AuditRow[]): Promise<void> {
-    const changes = viewChanges(events);
+    const last = events[events.length - 1]!.id;
+    const foreign = events.filter((event) => !this.isLocal(event.id));
+    this.localEvents = this.localEvents.filter(([, to]) => to > last);
+    const changes = viewChanges(foreign);
     const machines = new Map(changes.machines);
     for (const rolloutId of changes.memberships) {
       for (const machineId of await rolloutMachineIds(this.deps.db, rolloutId)) {
@@ -154,9 +171,13 @@ export class ViewFollower {
       await yieldToEventLoop();
     }
     if (changes.allMemberships) await this.deps.fleet.refreshMembership(this.deps.db);
-    this.deps.executor.followed(changes);
-    this.appliedTo = events[events.length - 1]!.id;
+    this.deps.executor.followed(foreign.length === events.length ? changes : viewChanges(events));
+    this.appliedTo = last;
     for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  private isLocal(id: number): boolean {
+    return this.localEvents.some(([from, to]) => id >= from && id <= to);
   }
 
   private async tailOnce(): Promise<void> {

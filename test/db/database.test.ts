@@ -216,6 +216,20 @@ test("a write refused by another process's lock leaves no connection reading an 
   expect((await a.client.execute("SELECT v FROM t ORDER BY v")).rows.map((r) => r[0])).toEqual(["a", "b"]);
 });
 
+test("commit listeners hear the ids of the audit events each transaction wrote, through either write path", async () => {
+  const store = await open(join(dir, "audit-ids.db"));
+  const heard: unknown[] = [];
+  store.onCommit((ids) => heard.push(ids));
+  const audit = (n: number) =>
+    sql`insert into audit_events (timestamp, actor, action, target, detail)
+      select 0, 'test', 'register', 'm-' || value, '{}' from json_each(${JSON.stringify(Array.from({ length: n }, (_, i) => i))})`;
+  await store.write((tx) => tx.run(audit(2)));
+  await store.write((tx) => tx.run(sql`select 1`));
+  await store.writeStatements((session) => session.run(audit(3)));
+  await store.writeStatements((session) => session.run(sql`select 1`));
+  expect(heard).toEqual([[1, 2], null, [3, 5], null]);
+});
+
 test("writeStatements has the writer's settings and busy timeout and commits what the next read sees", async () => {
   const store = await open(join(dir, "statements.db"));
   await store.client.execute("CREATE TABLE t (v TEXT, n INTEGER)");
