@@ -65,7 +65,7 @@ let
     maxReleaseBodyMib = flagOption "max-release-body-mib" (ints.between 1 1024) 1 "Body limit of `POST /api/v1/releases` in MiB (every other route takes 1 MiB); a 10 000-host manifest is about 1.7 MiB.";
     nodeId = flagOption "node-id" (nullOr str) null "This process's name among the control planes sharing the database (`GET /api/v1/cluster`); null lets the server use HOSTNAME-PID.";
     leaseSeconds = flagOption "lease-seconds" (ints.between 1 3600) 5 "Executor lease time in seconds: when the leading control plane dies, another takes over within twice this.";
-    noExecutor = switchOption "no-executor" "Never run the rollout executor, retention or webhook delivery here: a read/agent-only replica beside a leading control plane on the same database.";
+    noExecutor = switchOption "no-executor" "Never lead: no rollout executor steps, retention or webhook delivery here; a replica serving agents and the whole API beside a leading control plane on the same database.";
   };
 
   # TLS files reach the service through LoadCredential, so root-only secrets (sops-nix, agenix)

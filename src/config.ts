@@ -108,7 +108,7 @@ export const OPTIONS = {
     env: "NIXFLEET_CP_NO_EXECUTOR",
     default: "false",
     boolean: true,
-    help: "never run the rollout executor, retention or webhooks (a read/agent-only replica)",
+    help: "never lead: no rollout executor steps, retention or webhooks here (a replica serving agents and the whole API)",
   },
 } as const satisfies Record<string, Option>;
 

@@ -10,6 +10,7 @@ import type { HeldPolls } from "./services/held-polls.ts";
 import type { Leadership } from "./services/leadership.ts";
 import type { WebhookDispatcher } from "./services/webhook-dispatcher.ts";
 import type { RolloutExecutor } from "./services/rollout-executor.ts";
+import type { ViewFollower } from "./services/view-follower.ts";
 
 /** What the runtime adapter learned about the connection (nothing when TLS is off). */
 export interface PeerIdentity {
@@ -56,6 +57,8 @@ export interface AppDeps {
   now: () => number;
   /** In-memory view answering agent polls. */
   fleet: FleetState;
+  /** Keeps the in-memory views following what other processes write (SPEC §18); told of this process's reports. */
+  views: ViewFollower;
   /** Agent polls held until their machine's answer changes (`?wait=`). */
   heldPolls: HeldPolls;
   /** The audit log followed as a change feed. */
@@ -66,7 +69,7 @@ export interface AppDeps {
   webhookDispatcher: WebhookDispatcher;
   /** Told about every committed report, so a rollout can advance at once. */
   rolloutEvents: RolloutEvents;
-  /** Runs rollouts; the rollout routes create, resume, cancel and delete through it. */
+  /** Runs rollouts while this process leads; the rollout and gate routes act through it on any process. */
   rolloutExecutor: RolloutExecutor;
   /** This process's place among the control planes on its database: lease, heartbeat, fenced writes. */
   leadership: Leadership;

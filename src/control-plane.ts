@@ -15,6 +15,7 @@ import { registerRolloutMetrics } from "./services/rollout-metrics.ts";
 import { registerFleetMetrics } from "./services/fleet-metrics.ts";
 import { createRetention } from "./services/retention.ts";
 import { Leadership } from "./services/leadership.ts";
+import { ViewFollower } from "./services/view-follower.ts";
 
 export interface ControlPlaneOptions {
   store: Store;
@@ -31,8 +32,9 @@ export interface ControlPlane {
   app: App;
   deps: AppDeps;
   /**
-   * Starts the change feed's timer, heartbeats under `address` (the listen URL) and, while this
-   * process leads, the leader-only tasks (rollout executor ticks, retention, webhook delivery).
+   * Starts the change feed's timer and the reports tail (the views follow other processes'
+   * writes), heartbeats under `address` (the listen URL) and, while this process leads, the
+   * leader-only tasks (rollout executor ticks, retention, webhook delivery).
    */
   start(address?: string): void;
   /**
@@ -63,13 +65,38 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   const heldPolls = new HeldPolls();
   const fleet = new FleetState((machineId) => heldPolls.changed(machineId));
   const feed = new ChangeFeed(options.store.db, options.logger);
-  options.store.onCommit(() => feed.committed());
+
   const eventStreams = new EventStreams(feed);
   // Every transaction of the leader-only work checks the fencing token (SPEC §18): it writes
   // through the lease's fenced write, so a process that lost the lease cannot change anything.
-  const leaderStore: Store = { ...options.store, write: (fn) => leadership.write(fn) };
-  const webhookDispatcher = new WebhookDispatcher({ store: leaderStore, logger: options.logger, now, feed });
-  const rolloutExecutor = new RolloutExecutor({ store: leaderStore, logger: options.logger, now, fleet });
+  const fencedWrite: Store["write"] = (fn) => leadership.write(fn);
+  const leaderStore: Store = { ...options.store, write: fencedWrite };
+  const webhookDispatcher = new WebhookDispatcher({
+    store: leaderStore,
+    logger: options.logger,
+    now,
+    feed,
+    isLeader: () => leadership.isLeader,
+  });
+  const rolloutExecutor = new RolloutExecutor({
+    store: options.store,
+    fencedWrite,
+    nodeId: cluster.nodeId,
+    logger: options.logger,
+    now,
+    fleet,
+  });
+  const views = new ViewFollower({
+    db: options.store.db,
+    feed,
+    fleet,
+    executor: rolloutExecutor,
+    logger: options.logger,
+  });
+  options.store.onCommit((auditIds) => {
+    if (auditIds) views.localEventsStored(...auditIds);
+    feed.committed();
+  });
   const deps: AppDeps = {
     store: options.store,
     logger: options.logger,
@@ -78,43 +105,34 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     config: options.config,
     now,
     fleet,
+    views,
     heldPolls,
     feed,
     eventStreams,
     webhookDispatcher,
-    // Only the leader's executor hears of reports; another process's would act on them.
-    rolloutEvents: {
-      machineReported(machineId) {
-        if (leadership.isLeader) rolloutExecutor.machineReported(machineId);
-      },
-    },
+    rolloutEvents: rolloutExecutor,
     rolloutExecutor,
     leadership,
   };
-  await deps.fleet.load(options.store.db);
+  // The feed's position and the reports' first, then the views: whatever is written meanwhile is
+  // read again by the follower (harmlessly), never missed.
   await feed.load();
+  await views.begin();
+  await fleet.load(options.store.db);
+  await rolloutExecutor.gates.load(options.store.db);
   await leadership.join();
-  // Loading may write (a creation a crash interrupted is discarded, an interrupted revert is
-  // finished): only the leader's executor may, and a later leader loads when it takes over.
-  if (leadership.isLeader) await rolloutExecutor.load();
+  // Leading loads the rollouts, and may write (creations whose process died are discarded,
+  // unfinished reverts finished): under the lease, fenced like every autonomous step.
+  if (leadership.isLeader) await rolloutExecutor.lead();
   registerRolloutMetrics(deps.registry, options.store.db, rolloutExecutor);
   registerFleetMetrics(deps.registry, deps.fleet);
   const retention = createRetention({ ...deps, store: leaderStore });
   const app = createApp(deps);
 
-  // What was loaded at start-up is current only if this process led from then on: one that takes
-  // over later reads the fleet view and the rollouts again, since the old leader changed both
-  // meanwhile and this process's views do not follow other processes' writes yet. Today's
-  // executor cannot start again once stopped, so a process that loses the lease stays a replica
-  // until it is restarted.
-  const ledFromStart = leadership.isLeader;
-  let stopping = false;
+  // The lead may come and go any number of times in one process: the executor reads the rollouts
+  // again each time it starts to lead, and the views follow the database all along.
   leadership.onLead(async () => {
-    if (!ledFromStart) {
-      await fleet.load(options.store.db);
-      await rolloutExecutor.load();
-    }
-    rolloutExecutor.start();
+    await rolloutExecutor.start();
     retention.start();
     webhookDispatcher.start().catch((error: unknown) => {
       options.logger.error("webhook dispatcher did not start", { error: String(error) });
@@ -124,14 +142,13 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     await rolloutExecutor.stop();
     await retention.stop();
     await webhookDispatcher.stop();
-    if (!stopping) leadership.standDown("the rollout executor cannot restart in a running process");
   });
   return {
     app,
     deps,
     start(address) {
-      stopping = false;
       feed.start();
+      views.start();
       leadership.start(address ?? null);
     },
     endLongLivedRequests() {
@@ -139,13 +156,13 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       eventStreams.endAll();
     },
     async stop() {
-      stopping = true;
       heldPolls.releaseAll();
       eventStreams.endAll();
       await leadership.stop();
       await rolloutExecutor.stop();
       await retention.stop();
       await webhookDispatcher.stop();
+      await views.stop();
       await feed.stop();
     },
   };

@@ -2,7 +2,6 @@ import { HTTPException } from "hono/http-exception";
 import type { Context } from "hono";
 import type { z } from "@hono/zod-openapi";
 import { asDatabaseUnavailable, errorLogFields, RETRY_AFTER_SECONDS } from "./db/unavailable.ts";
-import { LeaseLostError } from "./domain/lease.ts";
 import type { Logger } from "./logger.ts";
 
 const STATUS = {
@@ -53,14 +52,6 @@ export function errorResponse(error: unknown, c: Context, logger: Logger): Respo
       sqlite_code: unavailable.sqliteCode,
     });
     return c.json({ error: unavailable.trouble }, 503, { "Retry-After": String(RETRY_AFTER_SECONDS) });
-  }
-  if (error instanceof LeaseLostError) {
-    // A change that only the leader's rollout executor makes, asked of another process (SPEC §18).
-    return c.json(
-      { error: `${error.message}: rollout changes are made by the leading control plane (GET /api/v1/cluster)` },
-      503,
-      { "Retry-After": String(RETRY_AFTER_SECONDS) },
-    );
   }
   if (error instanceof HTTPException) {
     const status = error.status;

@@ -2137,7 +2137,7 @@ export interface components {
       /** @example 0.2.0 */
       version: string;
       /**
-       * @description `leader` holds the executor lease (runs the rollout executor, retention and webhook delivery); `standby` takes it when the leader goes; `replica` never does (`--no-executor`, or a process that lost the lease and waits for a restart)
+       * @description `leader` holds the executor lease (runs the rollout executor, retention and webhook delivery); `standby` takes it when the leader goes (also after it has led and lost it); `replica` never does (`--no-executor`)
        * @enum {string}
        */
       role: "leader" | "standby" | "replica";

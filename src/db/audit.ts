@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, lt, max, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, lt, max, or, sql, type SQL } from "drizzle-orm";
 import type { EventFilter } from "../domain/event-filter.ts";
 import { jsonRows } from "./bulk-json.ts";
 import { auditEvents } from "./schema.ts";
@@ -109,6 +109,32 @@ export async function listAudit(
 /** The newest event id (0 for an empty log): where a change feed starts following. */
 export async function latestAuditId(db: DbOrTx): Promise<number> {
   const [row] = await db.select({ id: max(auditEvents.id) }).from(auditEvents);
+  return row?.id ?? 0;
+}
+
+/**
+ * Each rollout's newest event id (0 when it has none): its version. Every transition of a rollout
+ * writes an audit row with its `rollout_id` in the transaction that makes it, so a rollout whose
+ * newest event id is still the one an in-memory state was read at has not changed since.
+ */
+export async function rolloutVersions(db: DbOrTx, rolloutIds: readonly string[]): Promise<Map<string, number>> {
+  const versions = new Map<string, number>(rolloutIds.map((id) => [id, 0]));
+  if (rolloutIds.length === 0) return versions;
+  const rows = await db
+    .select({ rolloutId: auditEvents.rolloutId, id: max(auditEvents.id) })
+    .from(auditEvents)
+    .where(inArray(auditEvents.rolloutId, [...rolloutIds]))
+    .groupBy(auditEvents.rolloutId);
+  for (const row of rows) if (row.rolloutId !== null) versions.set(row.rolloutId, row.id ?? 0);
+  return versions;
+}
+
+/** One rollout's version (see `rolloutVersions`): one step down the rollout's index. */
+export async function rolloutVersion(db: DbOrTx, rolloutId: string): Promise<number> {
+  const [row] = await db
+    .select({ id: max(auditEvents.id) })
+    .from(auditEvents)
+    .where(eq(auditEvents.rolloutId, rolloutId));
   return row?.id ?? 0;
 }
 

@@ -43,8 +43,11 @@ export interface Store {
    * bounded wait counts from then.
    */
   writeStatements<T>(fn: (session: StatementSession) => Promise<T>, options?: { queuedAt?: number }): Promise<T>;
-  /** Registers `listener` to be called after every write transaction that committed (the change feed's cue). */
-  onCommit(listener: () => void): void;
+  /**
+   * Registers `listener` to be called after every write transaction that committed (the change
+   * feed's cue), with the ids of the audit events it wrote (null: none).
+   */
+  onCommit(listener: (auditIds: AuditIdRange | null) => void): void;
   /**
    * Whether the database can be read and written now, with a one-line reason when not; answered
    * from recent writes and cheap cached probes, so health checks cannot hammer the database.
@@ -56,6 +59,23 @@ export interface Store {
    * server, whose writers a checkpoint would hold up while it waits for their readers.
    */
   close(options?: { checkpoint?: boolean }): Promise<void>;
+}
+
+/** The first and last id of the audit events one transaction wrote (they are consecutive: one writer at a time). */
+export type AuditIdRange = readonly [number, number];
+
+/** The last audit event id handed out (AUTOINCREMENT's counter, which this transaction's inserts move). */
+const LAST_AUDIT_ID = sql`select coalesce((select seq from sqlite_sequence where name = 'audit_events'), 0)`;
+
+/** The ids `fn` gave the audit events it wrote in the transaction `values` reads in, or null. */
+async function withAuditIds<T>(
+  values: (statement: typeof LAST_AUDIT_ID) => Promise<unknown[][]>,
+  fn: () => Promise<T>,
+): Promise<{ result: T; auditIds: AuditIdRange | null }> {
+  const before = Number((await values(LAST_AUDIT_ID))[0]![0]);
+  const result = await fn();
+  const after = Number((await values(LAST_AUDIT_ID))[0]![0]);
+  return { result, auditIds: after > before ? [before + 1, after] : null };
 }
 
 /** Raised when the database cannot be opened; its message is one line for the operator. */
@@ -167,9 +187,20 @@ export async function openStore(
     throw new DatabaseOpenError(`cannot open database ${dbPath}: ${(error as Error).message.split("\n")[0]}`);
   }
 
-  const commitListeners: (() => void)[] = [];
-  const committed = <T>(result: T): T => {
-    for (const listener of commitListeners) listener();
+  /**
+   * A write transaction's `BEGIN IMMEDIATE` that finds the lock taken (another process writing)
+   * leaves its connection, back in the client's pool, inside the read it began: on an old snapshot
+   * until the failed statement is garbage-collected, so reads on that connection would see old data
+   * and its next `BEGIN` would fail with SQLITE_BUSY_SNAPSHOT however free the lock is (seen with
+   * several processes on one file: stale views, and writes refused for seconds). After such a
+   * failure the client's connections are closed; new ones open at the next use.
+   */
+  const dropConnectionsAfterFailedBegin = async () => {
+    if (!remote) await client.reconnect();
+  };
+  const commitListeners: ((auditIds: AuditIdRange | null) => void)[] = [];
+  const committed = <T>({ result, auditIds }: { result: T; auditIds: AuditIdRange | null }): T => {
+    for (const listener of commitListeners) listener(auditIds);
     return result;
   };
   const classify = remote ? asDatabaseUnavailable : localTroubleClassifier(resolve(dbPath));
@@ -211,14 +242,19 @@ export async function openStore(
         // Drizzle rolls back when `fn` fails; if SQLite already rolled back (it does after a full
         // disk), that rollback fails too and its error would hide the cause.
         let failure: { error: unknown } | null = null;
+        let begun = false;
         try {
           return await db.transaction(
             async (tx) => {
+              begun = true;
               began();
               for (const pragma of pragmas) await tx.run(sql.raw(pragma));
               const stopSyncing = remote ? undefined : syncWalAhead(`${resolve(dbPath)}-wal`);
               try {
-                return await fn(tx);
+                return await withAuditIds(
+                  (statement) => tx.values(statement),
+                  () => fn(tx),
+                );
               } catch (error) {
                 failure = { error };
                 throw error;
@@ -229,6 +265,7 @@ export async function openStore(
             { behavior: "immediate" },
           );
         } catch (error) {
+          if (!begun) await dropConnectionsAfterFailedBegin();
           throw failure === null ? error : (failure as { error: unknown }).error;
         }
       });
@@ -239,7 +276,10 @@ export async function openStore(
         .run((began) => {
           const inTransaction = (session: StatementSession) => {
             began();
-            return fn(session);
+            return withAuditIds(
+              (statement) => session.values(statement),
+              () => fn(session),
+            );
           };
           return writer ? writer.transaction(inTransaction) : clientTransaction(client, inTransaction);
         }, options.queuedAt)

@@ -255,6 +255,8 @@ export interface IncomingReport {
 
 /** What storing one report did to its machine. */
 export interface StoredReport {
+  /** The report's id (`reports.id`). */
+  reportId: number;
   machineId: string;
   lifecycle: Lifecycle;
   changes: ReportChange[];
@@ -301,16 +303,22 @@ export async function storeReports(
     });
   }
 
+  const reportId = (index: number) => lastReportId + 1 + index;
   const results: StoredReport[] = [];
   const lastReport = new Map<string, IncomingReport>();
   const tagsRewritten = new Set<string>();
   const audits: AuditEntry[] = [];
-  for (const report of batch) {
+  batch.forEach((report, i) => {
     const outcome = applyReport(state.get(report.machineId) ?? null, report);
     state.set(report.machineId, outcome.next);
     lastReport.set(report.machineId, report);
     if (outcome.tagsChanged) tagsRewritten.add(report.machineId);
-    results.push({ machineId: report.machineId, lifecycle: outcome.next.lifecycle, changes: outcome.changes });
+    results.push({
+      reportId: reportId(i),
+      machineId: report.machineId,
+      lifecycle: outcome.next.lifecycle,
+      changes: outcome.changes,
+    });
     if (outcome.changes.length > 0) {
       audits.push({
         actor: `machine:${report.machineId}`,
@@ -324,9 +332,8 @@ export async function storeReports(
         },
       });
     }
-  }
+  });
 
-  const reportId = (index: number) => lastReportId + 1 + index;
   const latestHealthId = new Map<string, number>();
   batch.forEach((r, i) => {
     if (r.health !== null) latestHealthId.set(r.machineId, reportId(i));

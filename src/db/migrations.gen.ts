@@ -41,4 +41,9 @@ export const migrations: EmbeddedMigration[] = [
     when: 1796582569701,
     sql: "CREATE TABLE `ui_sessions` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`key_id` text NOT NULL,\n\t`sealed_key` text NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`expires_at` integer NOT NULL\n);\n--> statement-breakpoint\nCREATE INDEX `ui_sessions_expires_idx` ON `ui_sessions` (`expires_at`);",
   },
+  {
+    tag: "0007_rollout_created_on",
+    when: 1796583572046,
+    sql: "ALTER TABLE `rollouts` ADD `created_on` text;",
+  },
 ];

@@ -187,6 +187,12 @@ export const rollouts = sqliteTable(
     pauseReason: text("pause_reason"),
     /** Aborted or failed with revert, and machines it changed still wait for their previous generation. */
     revertPending: integer("revert_pending", { mode: "boolean" }).notNull().default(false),
+    /**
+     * The node id (`--node-id`) of the process writing the rollout while it is `created`, so the
+     * leader can tell a creation in progress on another process from one whose process died
+     * (SPEC §18); null for rollouts created before this column existed.
+     */
+    createdOn: text("created_on"),
   },
   (t) => [index("rollouts_status_idx").on(t.status), index("rollouts_release_idx").on(t.releaseId)],
 );

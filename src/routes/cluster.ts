@@ -14,7 +14,7 @@ const ClusterNode = z
     version: z.string().openapi({ example: "0.2.0" }),
     role: z.enum(["leader", "standby", "replica"]).openapi({
       description:
-        "`leader` holds the executor lease (runs the rollout executor, retention and webhook delivery); `standby` takes it when the leader goes; `replica` never does (`--no-executor`, or a process that lost the lease and waits for a restart)",
+        "`leader` holds the executor lease (runs the rollout executor, retention and webhook delivery); `standby` takes it when the leader goes (also after it has led and lost it); `replica` never does (`--no-executor`)",
     }),
     started_at: Timestamp,
     last_seen_at: Timestamp,

@@ -19,6 +19,7 @@ import { cronProblem, isTimeZone, windowState } from "../domain/gates.ts";
 import { TAG_PATTERN } from "../domain/machines.ts";
 import { parseQuantity } from "../domain/rollout-planning.ts";
 import { badRequest, notFound } from "../errors.ts";
+import type { GateState } from "../services/gate-state.ts";
 import { Timestamp, bearerSecurity, errorResponses, toTimestamp } from "./common.ts";
 
 const MAX_TAGS = 64;
@@ -245,14 +246,15 @@ export function registerGateRoutes(app: OpenAPIHono<AppEnv>, { deps, requireRole
   const executor = deps.rolloutExecutor;
   const db = deps.store.db;
 
-  const budgetBody = (row: BudgetRow): z.infer<typeof Budget> => {
-    const loaded = executor.gates.budgetList().find((b) => b.name === row.name);
+  // The gates as they are now (read from the database on a process that does not lead).
+  const budgetBody = (gates: GateState, row: BudgetRow): z.infer<typeof Budget> => {
+    const loaded = gates.budgetList().find((b) => b.name === row.name);
     return {
       name: row.name,
       tags: JSON.parse(row.tags) as string[],
       max_unavailable: row.maxUnavailable,
       limit: loaded?.limit ?? 0,
-      in_flight: executor.gates.budgetInFlight().get(row.name) ?? 0,
+      in_flight: gates.budgetInFlight().get(row.name) ?? 0,
       updated_at: toTimestamp(row.updatedAt),
       updated_by: row.updatedBy,
     };
@@ -276,8 +278,8 @@ export function registerGateRoutes(app: OpenAPIHono<AppEnv>, { deps, requireRole
       updated_by: row.updatedBy,
     };
   };
-  const freezeBody = (): z.infer<typeof Freeze> => {
-    const freeze = executor.gates.currentFreeze();
+  const freezeBody = (gates: GateState): z.infer<typeof Freeze> => {
+    const freeze = gates.currentFreeze();
     return {
       frozen: freeze !== null,
       reason: freeze?.reason ?? null,
@@ -287,7 +289,11 @@ export function registerGateRoutes(app: OpenAPIHono<AppEnv>, { deps, requireRole
   };
 
   app.openapi({ ...listBudgetsRoute, middleware: [requireRole("readonly")] }, async (c) => {
-    return c.json((await listBudgets(db)).map(budgetBody), 200);
+    const gates = await executor.currentGates();
+    return c.json(
+      (await listBudgets(db)).map((row) => budgetBody(gates, row)),
+      200,
+    );
   });
 
   app.openapi({ ...putBudgetRoute, middleware: [requireRole("admin")] }, async (c) => {
@@ -313,7 +319,7 @@ export function registerGateRoutes(app: OpenAPIHono<AppEnv>, { deps, requireRole
       });
       return row;
     });
-    return c.json(budgetBody(row), 200);
+    return c.json(budgetBody(await executor.currentGates(), row), 200);
   });
 
   app.openapi({ ...deleteBudgetRoute, middleware: [requireRole("admin")] }, async (c) => {
@@ -375,7 +381,7 @@ export function registerGateRoutes(app: OpenAPIHono<AppEnv>, { deps, requireRole
   });
 
   app.openapi({ ...getFreezeRoute, middleware: [requireRole("readonly")] }, async (c) => {
-    return c.json(freezeBody(), 200);
+    return c.json(freezeBody(await executor.currentGates()), 200);
   });
 
   app.openapi({ ...putFreezeRoute, middleware: [requireRole("admin")] }, async (c) => {
@@ -389,7 +395,7 @@ export function registerGateRoutes(app: OpenAPIHono<AppEnv>, { deps, requireRole
         detail: { reason },
       });
     });
-    return c.json(freezeBody(), 200);
+    return c.json(freezeBody(await executor.currentGates()), 200);
   });
 
   app.openapi({ ...deleteFreezeRoute, middleware: [requireRole("admin")] }, async (c) => {

@@ -1,8 +1,7 @@
 import * as crypto from "node:crypto";
-import { rolloutMachines, rollouts } from "../db/schema.ts";
-import { and, eq, inArray, notInArray } from "drizzle-orm";
 import type { DbOrTx } from "../db/database.ts";
 import { allDesiredGenerations, machineSummaries } from "../db/machines.ts";
+import { activeRolloutMembers, followedMachines, heldBy, type FollowedMachine } from "../db/views.ts";
 import { LIFECYCLES, type Lifecycle } from "../domain/lifecycle.ts";
 
 export interface DesiredGeneration {
@@ -48,13 +47,17 @@ export interface MachineSummary {
 /**
  * The in-memory view that answers agent polls (and metric scrapes) without touching the
  * database. Writers update it only after their transaction has committed; at start it is
- * rebuilt from the database, so it never holds anything the database does not.
+ * rebuilt from the database, so it never holds anything the database does not. Other processes'
+ * writes reach it through `refreshMachines`, `refreshMembership` and `noteReport` (SPEC §18).
  */
 export class FleetState {
   private readonly desired = new Map<string, DesiredEntry>();
-  private readonly inActiveRollout = new Set<string>();
+  /** Machine → the active rollout holding it (its agent gets the rollout's poll hint). */
+  private readonly holders = new Map<string, string>();
   private readonly machines = new Map<string, MachineSummary>();
   private readonly lifecycleCounts = emptyLifecycleCounts();
+  /** While a refresh reads the database: the machines this process changed meanwhile. */
+  private changedDuringRead: Set<string> | null = null;
 
   /** `answerChanged` is told, synchronously, each machine whose agent answer (body or 404) changed. */
   constructor(private readonly answerChanged: (machineId: string) => void = () => {}) {}
@@ -62,7 +65,7 @@ export class FleetState {
   /** Rebuilds the view from the database (start-up). */
   async load(db: DbOrTx): Promise<void> {
     this.desired.clear();
-    this.inActiveRollout.clear();
+    this.holders.clear();
     this.machines.clear();
     Object.assign(this.lifecycleCounts, emptyLifecycleCounts());
     for (const [machineId, lifecycle, lastReportAt] of await machineSummaries(db)) {
@@ -71,17 +74,75 @@ export class FleetState {
     for (const [machineId, storePath, cacheUrl] of await allDesiredGenerations(db)) {
       this.desired.set(machineId, { storePath, cacheUrl });
     }
-    const members = await db
-      .select({ machineId: rolloutMachines.machineId })
-      .from(rolloutMachines)
-      .innerJoin(rollouts, eq(rollouts.id, rolloutMachines.rolloutId))
-      .where(
-        and(
-          inArray(rollouts.status, ["created", "scheduled", "running", "paused"]),
-          notInArray(rolloutMachines.state, ["skipped", "superseded"]),
-        ),
-      );
-    for (const row of members) this.inActiveRollout.add(row.machineId);
+    for (const [machineId, rolloutId] of await activeRolloutMembers(db)) this.holders.set(machineId, rolloutId);
+  }
+
+  /**
+   * Reads machines from the database and takes what it finds (another process may have changed
+   * them): each key of `candidates` with the rollouts that may hold it now (those its events named);
+   * the rollout this view has it held by is asked too. A machine this process changed while the
+   * read was in flight keeps what it has: its own write committed after the read began, so its view
+   * is at least as new (and a newer write by another process has its own event, which asks for
+   * another read).
+   */
+  async refreshMachines(db: DbOrTx, candidates: ReadonlyMap<string, ReadonlySet<string>>): Promise<void> {
+    const ids = [...candidates.keys()];
+    const pairs: [string, string][] = [];
+    for (const [machineId, rollouts] of candidates) {
+      for (const rolloutId of rollouts) pairs.push([machineId, rolloutId]);
+      const holder = this.holders.get(machineId);
+      if (holder !== undefined && !rollouts.has(holder)) pairs.push([machineId, holder]);
+    }
+    const read = await this.readUnlessChanged(async () => ({
+      machines: await followedMachines(db, ids),
+      held: new Map(await heldBy(db, pairs)),
+    }));
+    for (const row of read.result.machines) {
+      if (read.changed.has(row.machineId)) continue;
+      this.applyFollowed(row);
+      this.applyMembership(row.machineId, read.result.held.get(row.machineId) ?? null);
+    }
+  }
+
+  /** Reads which rollouts hold which machines, all of them, and takes it (a creation was discarded). */
+  async refreshMembership(db: DbOrTx): Promise<void> {
+    const read = await this.readUnlessChanged(() => activeRolloutMembers(db));
+    const members = new Map(read.result);
+    for (const id of this.holders.keys()) {
+      if (!members.has(id) && !read.changed.has(id)) this.applyMembership(id, null);
+    }
+    for (const [id, rolloutId] of members) if (!read.changed.has(id)) this.applyMembership(id, rolloutId);
+  }
+
+  /** The active rollout holding the machine, as this view has it. */
+  holderOf(machineId: string): string | undefined {
+    return this.holders.get(machineId);
+  }
+
+  /** A report another process stored: the machine was last seen at `at` (later than what is known, or ignored). */
+  noteReport(machineId: string, at: number): void {
+    const known = this.machines.get(machineId);
+    if (known && (known.lastReportAt === null || known.lastReportAt < at)) known.lastReportAt = at;
+  }
+
+  private async readUnlessChanged<T>(read: () => Promise<T>): Promise<{ result: T; changed: ReadonlySet<string> }> {
+    const changed = new Set<string>();
+    this.changedDuringRead = changed;
+    try {
+      return { result: await read(), changed };
+    } finally {
+      if (this.changedDuringRead === changed) this.changedDuringRead = null;
+    }
+  }
+
+  private applyFollowed(row: FollowedMachine): void {
+    if (row.lifecycle !== null) {
+      const known = this.machines.get(row.machineId)?.lastReportAt ?? null;
+      const lastReportAt =
+        known !== null && (row.lastReportAt === null || known > row.lastReportAt) ? known : row.lastReportAt;
+      this.updateMachine(row.machineId, row.lifecycle, lastReportAt);
+    }
+    this.applyDesired(row.machineId, row.desired);
   }
 
   /** The agent's `desired-generation` answer, or null when nothing is desired (404). */
@@ -93,7 +154,7 @@ export class FleetState {
   desiredAnswer(machineId: string): DesiredAnswer | null {
     const desired = this.desired.get(machineId);
     if (!desired) return null;
-    const inRollout = this.inActiveRollout.has(machineId);
+    const inRollout = this.holders.has(machineId);
     const body = {
       hash: desired.storePath,
       cache_url: desired.cacheUrl,
@@ -109,6 +170,11 @@ export class FleetState {
 
   /** Records a committed change of a machine's desired generation (null = cleared). */
   setDesired(machineId: string, desired: DesiredGeneration | null): void {
+    this.changedDuringRead?.add(machineId);
+    this.applyDesired(machineId, desired);
+  }
+
+  private applyDesired(machineId: string, desired: DesiredGeneration | null): void {
     const known = this.desired.get(machineId);
     if (desired) {
       if (known && known.storePath === desired.storePath && known.cacheUrl === desired.cacheUrl) return;
@@ -120,23 +186,35 @@ export class FleetState {
     this.answerChanged(machineId);
   }
 
-  /** Records committed rollout membership changes (rollout created / finished / cancelled). */
-  setInActiveRollout(machineIds: Iterable<string>, active: boolean): void {
+  /** Records committed rollout membership changes: `rolloutId` now holds the machines (created), or null: none does (left, finished). */
+  setInActiveRollout(machineIds: Iterable<string>, rolloutId: string | null): void {
     for (const id of machineIds) {
-      if (this.inActiveRollout.has(id) === active) continue;
-      if (active) this.inActiveRollout.add(id);
-      else this.inActiveRollout.delete(id);
-      // The poll hint is part of the answer; a machine with nothing desired still gets the same 404.
-      if (this.desired.has(id)) this.answerChanged(id);
+      this.changedDuringRead?.add(id);
+      this.applyMembership(id, rolloutId);
     }
   }
 
+  private applyMembership(id: string, rolloutId: string | null): void {
+    const before = this.holders.get(id);
+    if ((before ?? null) === rolloutId) return;
+    if (rolloutId === null) this.holders.delete(id);
+    else this.holders.set(id, rolloutId);
+    // The poll hint is part of the answer (only whether a rollout holds the machine, not which);
+    // a machine with nothing desired still gets the same 404.
+    if ((before === undefined) !== (rolloutId === null) && this.desired.has(id)) this.answerChanged(id);
+  }
+
   isInActiveRollout(machineId: string): boolean {
-    return this.inActiveRollout.has(machineId);
+    return this.holders.has(machineId);
   }
 
   /** Records a committed machine change (registration, lifecycle, report). `lastReportAt` undefined keeps the known one. */
   recordMachine(machineId: string, lifecycle: Lifecycle, lastReportAt?: number | null): void {
+    this.changedDuringRead?.add(machineId);
+    this.updateMachine(machineId, lifecycle, lastReportAt);
+  }
+
+  private updateMachine(machineId: string, lifecycle: Lifecycle, lastReportAt?: number | null): void {
     const known = this.machines.get(machineId);
     this.lifecycleCounts[lifecycle] += 1;
     if (!known) {

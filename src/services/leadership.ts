@@ -53,7 +53,7 @@ export class Leadership {
   private token: number | null = null;
   /** Monotonic time at which the last successful renewal (or the acquisition) began. */
   private renewalStartedAt = 0;
-  private eligible: boolean;
+  private readonly eligible: boolean;
   private address: string | null = null;
   private startedAt: number | null = null;
   private started = false;
@@ -129,7 +129,11 @@ export class Leadership {
     this.schedule(0);
   }
 
-  /** Stops heartbeats, ends leader-only work, gives the lease up and removes this process's row. */
+  /**
+   * Stops heartbeats, ends leader-only work, gives the lease up and removes this process's row.
+   * The lose hooks run while the lease is still held, so the work they wait for (an executor step,
+   * the webhook cursor's last save) commits under its token.
+   */
   async stop(): Promise<void> {
     this.started = false;
     this.cancelTimer?.();
@@ -160,13 +164,6 @@ export class Leadership {
         error: String(error),
       });
     }
-  }
-
-  /** Stops taking the lease from now on (this process keeps serving as a replica). */
-  standDown(reason: string): void {
-    if (!this.eligible) return;
-    this.eligible = false;
-    this.options.logger.warn("no longer eligible to lead", { node_id: this.nodeId, reason });
   }
 
   /** One heartbeat now (tests); resolves when it and the hooks it set off have run. */

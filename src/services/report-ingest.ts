@@ -31,7 +31,7 @@ export class ReportIngest {
   private waiting: Waiting[] = [];
   private flushing = false;
 
-  constructor(private readonly deps: Pick<AppDeps, "store" | "now" | "fleet" | "rolloutEvents" | "logger">) {}
+  constructor(private readonly deps: Pick<AppDeps, "store" | "now" | "fleet" | "rolloutEvents" | "views" | "logger">) {}
 
   /** Stores one report; resolves once it has committed. */
   submit(report: IncomingReport): Promise<StoredReport> {
@@ -95,6 +95,8 @@ export class ReportIngest {
       await yieldToEventLoop();
       return this.commit(second);
     }
+    // Their ids are consecutive (one transaction); the views' tail of other processes' reports skips them.
+    this.deps.views.localReportsStored(stored[0]!.reportId, stored[stored.length - 1]!.reportId);
     const reported = new Set<string>();
     for (const result of stored) {
       this.deps.fleet.recordMachine(result.machineId, result.lifecycle, at);

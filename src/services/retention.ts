@@ -2,6 +2,7 @@ import type { AppDeps } from "../context.ts";
 import { agedRowsAfter, deleteUnlessLatest } from "../db/machines.ts";
 import { healthReports, reports } from "../db/schema.ts";
 import { DatabaseUnavailableError, errorLogFields } from "../db/unavailable.ts";
+import { LeaseLostError } from "../domain/lease.ts";
 import { yieldToEventLoop } from "../event-loop.ts";
 
 /** Rows deleted per write transaction (~10 ms), so a pass never holds the write lock or the event loop for long. */
@@ -60,6 +61,8 @@ export function createRetention(
   const tick = () => {
     running = runOnce()
       .catch((error: unknown) => {
+        // The lease moved: the new leader prunes from now on.
+        if (error instanceof LeaseLostError) return;
         // Not this task's fault: the next pass, an interval later, picks up where this one stopped.
         if (error instanceof DatabaseUnavailableError) {
           deps.logger.warn("report retention stopped: database unavailable", errorLogFields(error));

@@ -1,6 +1,7 @@
 import type { RolloutEvents } from "../context.ts";
-import { recordAudit } from "../db/audit.ts";
-import type { Store, Tx } from "../db/database.ts";
+import { latestAuditId, recordAudit, rolloutVersion, rolloutVersions } from "../db/audit.ts";
+import { databaseNow, liveNodes } from "../db/cluster.ts";
+import type { DbOrTx, Store, Tx } from "../db/database.ts";
 import { releaseExists } from "../db/releases.ts";
 import {
   batchMachinesPage,
@@ -57,10 +58,13 @@ import {
   type Strategy,
   type Target,
 } from "../domain/rollout-planning.ts";
+import { LeaseLostError } from "../domain/lease.ts";
+import type { ViewChanges } from "../domain/view-events.ts";
 import { badRequest, conflict, notFound } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { FleetState } from "./fleet-state.ts";
 import { GateState } from "./gate-state.ts";
+import type { FollowingExecutor } from "./view-follower.ts";
 
 export { EXECUTOR_ACTOR };
 
@@ -79,13 +83,28 @@ export const CREATE_CHUNK = 2000;
 const PAGE = 2000;
 /** How often percentage budgets are resolved against the fleet again. */
 const BUDGET_REFRESH_MS = 60_000;
+/** How often the leader looks for creations whose process died and reverts nobody finished (monotonic ms). */
+export const HOUSEKEEPING_INTERVAL_MS = 10_000;
+/** Attempts of a verb whose rollout another process changed between its read and its write. */
+const VERB_ATTEMPTS = 3;
 
 export interface RolloutExecutorDeps {
+  /** Plain writes: what the API asks (creations, verbs, gate changes), which any process may apply. */
   store: Store;
+  /**
+   * Writes of autonomous steps (ticks, judging, batch starts, timeouts, reverts, recovery): checked
+   * against the executor lease in their own transaction, so a process that lost it writes nothing.
+   */
+  fencedWrite: Store["write"];
+  /** This process's `--node-id`: creations record it, so the leader can tell a dead creator's. */
+  nodeId: string;
   logger: Logger;
   now: () => number;
   fleet: FleetState;
 }
+
+/** How a step writes: a verb in a plain transaction, an autonomous step fenced by the lease. */
+type WriteMode = "verb" | "autonomous";
 
 /** A validated rollout request. */
 export interface CreateRolloutInput {
@@ -120,6 +139,12 @@ export type VerbEvent = Exclude<RolloutEvent, { kind: "tick" | "supersede" | "sk
 /** An active rollout as the executor indexes it. */
 interface Indexed {
   state: RolloutState;
+  /**
+   * The rollout's newest audit event id when this state was read or last written (`rolloutVersion`):
+   * every write checks it in its transaction, so a state another process changed meanwhile is
+   * read again instead of being written over.
+   */
+  version: number;
   /** The loaded batch's machines (the map `state.loaded.machines` is). */
   machines: Map<string, MachineState>;
   tags: Map<string, readonly string[]>;
@@ -141,6 +166,14 @@ interface BatchRead {
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** The rollout changed in the database since its in-memory state was read: read it again. */
+class StaleRolloutError extends Error {
+  override name = "StaleRolloutError";
+  constructor(readonly rolloutId: string) {
+    super(`rollout ${rolloutId} changed meanwhile`);
+  }
+}
+
 /**
  * Runs rollouts (SPEC §7, §14). The rules are the pure state machine of
  * `src/domain/rollout-machine.ts`; this service loads each active rollout's state, applies every
@@ -148,9 +181,17 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
  * rollout waits for: the machines of its current batch (so a report touches only its batch) and
  * one wake-up time (so a tick compares one number per rollout). All work — its own steps, the
  * API's creations, verbs and gate changes — runs one at a time on one queue. State lives in the
- * database; the index is rebuilt from it at start.
+ * database; the index is rebuilt from it when this process starts to lead.
+ *
+ * Several processes (SPEC §18): only the process holding the executor lease indexes rollouts and
+ * runs autonomous steps, each fenced by the lease. The API's verbs and creations work on every
+ * process as plain transactions: a process that does not lead reads the rollout, applies the
+ * verb's own transition (starting no machine: that is the leader's), and the leader hears of it
+ * from the change feed and reads that rollout again. Every write checks in its transaction that
+ * the rollout's newest event is still the one its state was read at, so no transition is ever
+ * decided on a state another process has changed.
  */
-export class RolloutExecutor implements RolloutEvents {
+export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
   readonly gates = new GateState();
   /** Machines newly held back, by gate reason, since start (`nixfleet_gate_blocks_total`). */
   readonly gateBlocks = new Map<string, number>();
@@ -158,12 +199,22 @@ export class RolloutExecutor implements RolloutEvents {
   private readonly machineRollout = new Map<string, string>();
   private readonly reported = new Set<string>();
   private readonly toStep = new Set<string>();
+  /** Rollouts the change feed showed events of, with the newest id: read again unless that is known. */
+  private readonly followedRollouts = new Map<string, number>();
+  /** Creations this process is writing now (never discarded as abandoned). */
+  private readonly creating = new Set<string>();
+  /** Rollouts this process is giving their machines' previous generations back now. */
+  private readonly reverting = new Set<string>();
   private queue: Promise<unknown> = Promise.resolve();
   private drainQueued = false;
   private rebuildNeeded = false;
+  private gatesChanged = false;
+  /** Every gate change up to this event id is in `gates` (this process's own, loaded after its commit). */
+  private gatesKnownUpTo = 0;
+  private leading = false;
   private timer: ReturnType<typeof setInterval> | null = null;
-  private stopped = false;
   private budgetsRefreshedAt = 0;
+  private housekeptAt = -Infinity;
   private readonly random: RandomSource;
 
   constructor(
@@ -173,55 +224,68 @@ export class RolloutExecutor implements RolloutEvents {
     this.random = options.random ?? Math.random;
   }
 
-  /**
-   * Rebuilds the index from the database: creations a crash interrupted are discarded, reverts it
-   * interrupted are finished, and every active rollout is looked at again.
-   */
-  async load(): Promise<void> {
-    const { db } = this.deps.store;
-    this.rollouts.clear();
-    this.machineRollout.clear();
-    this.toStep.clear();
-    await this.discardUnfinishedCreations();
-    await this.gates.load(db);
-    this.budgetsRefreshedAt = this.deps.now();
-    for (const id of await rolloutsToRevert(db)) await this.revertAll(id);
-    const active = await rolloutsWithStatus(db, ["scheduled", "running", "paused"]);
-    const batches = await batchesOf(
-      db,
-      active.map((r) => r.id),
-    );
-    const changed = await changedCounts(
-      db,
-      active.map((r) => r.id),
-    );
-    for (const row of active) {
-      const own = batches.filter((b) => b.rolloutId === row.id);
-      this.rollouts.set(row.id, await this.indexed(row, own, changed.get(row.id) ?? 0));
-      this.toStep.add(row.id);
-    }
+  /** True while this process runs the rollouts (it holds the executor lease). */
+  get isLeading(): boolean {
+    return this.leading;
   }
 
-  /** Starts the periodic tick and carries on with whatever was running when the process stopped. */
-  start(): void {
-    if (this.timer || this.stopped) return;
-    this.timer = setInterval(() => this.onTick(), TICK_INTERVAL_MS);
+  /**
+   * This process now leads: the index is rebuilt from the database (under the lease: creations
+   * whose process died are discarded, unfinished reverts are finished) and autonomous steps run
+   * from now on. Resolves once that is done.
+   */
+  async lead(): Promise<void> {
+    if (this.leading) return;
+    this.leading = true;
+    this.rebuildNeeded = true;
+    // Waits for the rebuild only: under steady reports the queue is seldom empty, and a stop
+    // (which runs after this in the leadership's hooks) must not wait for a quiet moment.
+    await this.exclusive(async () => {
+      if (!this.leading || !this.rebuildNeeded) return;
+      this.rebuildNeeded = false;
+      try {
+        await this.load();
+      } catch (error) {
+        this.stepFailed(null, error);
+      }
+    });
     this.scheduleDrain();
   }
 
-  /** Stops the tick and waits for the work in progress. */
+  /** Leads (see `lead`) and starts the periodic tick. */
+  async start(): Promise<void> {
+    await this.lead();
+    this.timer ??= setInterval(() => this.onTick(), TICK_INTERVAL_MS);
+  }
+
+  /**
+   * Stops leading: no tick, no autonomous step; waits for the work in progress and forgets the
+   * index (verbs still work, as on any process). `lead` or `start` may follow again.
+   */
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.leading = false;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    await this.exclusive(async () => this.clearIndex());
     await this.idle();
   }
 
-  /** A report has committed: the machine's rollout looks at it if it may change something. */
+  /** A report has committed (here or, through the reports tail, elsewhere): its rollout looks at it if it may change something. */
   machineReported(machineId: string): void {
-    if (!this.machineRollout.has(machineId)) return;
+    if (!this.leading || !this.machineRollout.has(machineId)) return;
     this.reported.add(machineId);
     this.scheduleDrain();
+  }
+
+  /** A page of the change feed touched these rollouts and gates: the leader reads again what it did not write itself. */
+  followed(changes: ViewChanges): void {
+    if (!this.leading) return;
+    const gates = changes.lastGateEvent !== null && changes.lastGateEvent > this.gatesKnownUpTo;
+    if (gates) this.gatesChanged = true;
+    for (const [id, last] of changes.rollouts) {
+      this.followedRollouts.set(id, Math.max(this.followedRollouts.get(id) ?? 0, last));
+    }
+    if (gates || changes.rollouts.size > 0) this.scheduleDrain();
   }
 
   /** Runs one tick now (deadlines, rollouts to advance) and resolves when the executor is idle. */
@@ -236,16 +300,28 @@ export class RolloutExecutor implements RolloutEvents {
     while (this.drainQueued);
   }
 
+  /**
+   * The gates as they are now, with the machines deploying under each budget: the leader's own
+   * view, or read from the database on a process that does not lead.
+   */
+  async currentGates(): Promise<GateState> {
+    if (!this.leading) await this.exclusive(() => this.gates.load(this.deps.store.db));
+    return this.gates;
+  }
+
   /** The gates holding an active rollout now, as its last step saw them (empty when none or finished). */
   blockedBy(rolloutId: string): readonly string[] {
     return this.rollouts.get(rolloutId)?.blockedBy ?? [];
   }
 
   /**
-   * Plans and records a rollout, then starts it. Over CREATE_CHUNK machines the machines are
-   * written in several transactions with the event loop free in between; the rollout stays
-   * `created` (holding what it has written) until the last one, which makes it running (or
-   * scheduled) and writes `rollout.created`.
+   * Plans and records a rollout, then starts it (on this process when it leads, else the leader
+   * does once it hears of it). Over CREATE_CHUNK machines the machines are written in several
+   * transactions with the event loop free in between; the rollout stays `created` (holding what it
+   * has written) until the last one, which makes it running (or scheduled) and writes
+   * `rollout.created`. Each transaction checks, with what it writes, that no other active rollout
+   * holds its machines (another process may be creating one at the same time): without `supersede`
+   * that is a 409, and what the creation wrote is removed.
    */
   create(input: CreateRolloutInput): Promise<PlannedRollout> {
     return this.exclusive(async () => {
@@ -260,15 +336,9 @@ export class RolloutExecutor implements RolloutEvents {
       );
       if (!resolution.ok) throw badRequest(resolution.error);
       const batches = planBatches(shuffle(resolution.machineIds, this.random), input.batchSizes.parsed);
-      const busy = await this.busy(resolution.machineIds);
-      if (busy.length > 0 && !input.supersede) {
-        const [first] = busy;
-        const more = busy.length > 1 ? ` (and ${busy.length - 1} more)` : "";
-        throw conflict(`machine ${first!.machineId} is already in active rollout ${first!.rolloutId}${more}`);
-      }
       const rolloutId = newRolloutId();
       const now = this.deps.now();
-      const row = rolloutRow(rolloutId, input, batches.length, now);
+      const row = rolloutRow(rolloutId, input, batches.length, now, this.deps.nodeId);
       const created = createRollout(
         {
           id: rolloutId,
@@ -284,30 +354,46 @@ export class RolloutExecutor implements RolloutEvents {
         },
         now,
       );
-      const busyIn = new Map(busy.map((b) => [b.machineId, b.rolloutId]));
       const members = batches.flatMap((ids, batch) => ids.map((id, position) => [id, batch, position] as const));
-      await this.deps.store.write((tx) => insertRolloutHeader(tx, row, batches.length));
-      for (let offset = 0; offset < members.length; offset += CREATE_CHUNK) {
-        const chunk = members.slice(offset, offset + CREATE_CHUNK);
-        await this.insertMembers(rolloutId, chunk, busyIn, input.actor);
-        await yieldToEventLoop();
+      this.creating.add(rolloutId);
+      try {
+        await this.deps.store.write((tx) => insertRolloutHeader(tx, row, batches.length));
+        try {
+          for (let offset = 0; offset < members.length; offset += CREATE_CHUNK) {
+            await this.insertMembers(rolloutId, members.slice(offset, offset + CREATE_CHUNK), input);
+            await yieldToEventLoop();
+          }
+          const before: RolloutState = { ...created.state, status: "created" };
+          const cacheUrl = input.cacheUrl ?? (await releaseCacheUrl(db, input.releaseId))?.cacheUrl ?? null;
+          const version = await this.deps.store.write(async (tx) => {
+            await assertStillCreating(tx, rolloutId);
+            await persistTransition(tx, before, created, now, cacheUrl);
+            return rolloutVersion(tx, rolloutId);
+          });
+          if (this.leading) {
+            this.rollouts.set(rolloutId, {
+              state: created.state,
+              version,
+              machines: new Map(),
+              tags: new Map(),
+              cacheUrl,
+              toJudge: new Set(),
+              wakeAt: created.wakeAt,
+              blockedBy: created.blockedBy,
+              next: null,
+            });
+            this.toStep.add(rolloutId);
+          }
+        } catch (error) {
+          // Nobody was told of it: what was written goes (machines it superseded stay superseded there).
+          await this.deps.store.write((tx) => deleteRollout(tx, rolloutId)).catch(() => undefined);
+          throw error;
+        }
+      } finally {
+        this.creating.delete(rolloutId);
       }
-      const before: RolloutState = { ...created.state, status: "created" };
-      const cacheUrl = input.cacheUrl ?? (await releaseCacheUrl(db, input.releaseId))?.cacheUrl ?? null;
-      await this.deps.store.write((tx) => persistTransition(tx, before, created, now, cacheUrl));
-      this.rollouts.set(rolloutId, {
-        state: created.state,
-        machines: new Map(),
-        tags: new Map(),
-        cacheUrl,
-        toJudge: new Set(),
-        wakeAt: created.wakeAt,
-        blockedBy: created.blockedBy,
-        next: null,
-      });
       this.countBlocks(created);
-      this.deps.fleet.setInActiveRollout(resolution.machineIds, true);
-      this.toStep.add(rolloutId);
+      this.deps.fleet.setInActiveRollout(resolution.machineIds, rolloutId);
       this.scheduleDrain();
       return { rolloutId, batches };
     });
@@ -315,31 +401,29 @@ export class RolloutExecutor implements RolloutEvents {
 
   /** A verb of SPEC §14.1 (or v0.1's resume and cancel); 404 unknown rollout, 409 with the state's reason. */
   verb(rolloutId: string, event: VerbEvent): Promise<void> {
-    return this.exclusive(async () => {
-      const entry = await this.entry(rolloutId);
-      await this.stepAndContinue(entry, event);
-    });
+    return this.exclusive(() => this.applyVerb(rolloutId, async () => event));
   }
 
   /** Skips one undecided machine of a rollout (it leaves the rollout, keeping what it runs). */
   skip(rolloutId: string, machineId: string, actor: string, reason: string | null): Promise<void> {
-    return this.exclusive(async () => {
-      const entry = await this.entry(rolloutId);
-      const machine = entry.machines.get(machineId) ?? (await this.storedMachine(rolloutId, machineId));
-      if (!machine) throw notFound(`machine ${machineId} is not in rollout ${rolloutId}`);
-      await this.stepAndContinue(entry, { kind: "skip", actor, machine, reason });
-    });
+    return this.exclusive(() =>
+      this.applyVerb(rolloutId, async (entry) => {
+        const machine = entry.machines.get(machineId) ?? (await this.storedMachine(rolloutId, machineId));
+        if (!machine) throw notFound(`machine ${machineId} is not in rollout ${rolloutId}`);
+        return { kind: "skip", actor, machine, reason };
+      }),
+    );
   }
 
   /** Deletes a finished rollout with its batches, machines and events. */
   remove(rolloutId: string, actor: string): Promise<void> {
     return this.exclusive(async () => {
-      const rollout = await findRollout(this.deps.store.db, rolloutId);
-      if (!rollout) throw notFound(`rollout ${rolloutId} not found`);
-      if (!canDelete(rollout.status) || rollout.revertPending) {
-        throw conflict(`rollout ${rolloutId} is ${rollout.status}; cancel it before deleting`);
-      }
       await this.deps.store.write(async (tx) => {
+        const rollout = await findRollout(tx, rolloutId);
+        if (!rollout) throw notFound(`rollout ${rolloutId} not found`);
+        if (!canDelete(rollout.status) || rollout.revertPending) {
+          throw conflict(`rollout ${rolloutId} is ${rollout.status}; cancel it before deleting`);
+        }
         await deleteRollout(tx, rolloutId);
         await recordAudit(tx, this.deps.now(), {
           actor,
@@ -358,7 +442,12 @@ export class RolloutExecutor implements RolloutEvents {
    */
   changeGates<T>(write: (tx: Tx, now: number) => Promise<T>): Promise<T> {
     return this.exclusive(async () => {
-      const result = await this.deps.store.write((tx) => write(tx, this.deps.now()));
+      const { result, lastEvent } = await this.deps.store.write(async (tx) => ({
+        result: await write(tx, this.deps.now()),
+        lastEvent: await latestAuditId(tx),
+      }));
+      // The gates are read after this commit: the feed's page with this change need not read them again.
+      this.gatesKnownUpTo = Math.max(this.gatesKnownUpTo, lastEvent);
       await this.gates.loadGates(this.deps.store.db);
       this.budgetsRefreshedAt = this.deps.now();
       for (const id of this.rollouts.keys()) this.toStep.add(id);
@@ -367,23 +456,68 @@ export class RolloutExecutor implements RolloutEvents {
     });
   }
 
+  /**
+   * Applies a verb in a plain transaction, on the leader's indexed state or on one read now; a
+   * rollout another process changed between the read and the write is read again and the verb
+   * asked again. On the leader the rollout then carries on at once.
+   */
+  private async applyVerb(rolloutId: string, eventOf: (entry: Indexed) => Promise<RolloutEvent>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const entry = await this.entry(rolloutId);
+      try {
+        const t = await this.step(entry, await eventOf(entry), [], "verb");
+        return await this.carryOn(entry, t);
+      } catch (error) {
+        if (!(error instanceof StaleRolloutError)) throw error;
+        if (attempt === VERB_ATTEMPTS) throw conflict(`rollout ${rolloutId} kept changing; try again`);
+        if (this.rollouts.get(rolloutId) === entry) await this.reload(rolloutId);
+      }
+    }
+  }
+
+  /**
+   * After a verb, the leader takes the rollout as far as it goes now. The verb has committed
+   * whatever happens here: a lost lease, a change elsewhere or a database fault only leave the
+   * rest to the next tick (or to the next leader).
+   */
+  private async carryOn(entry: Indexed, t: Transition): Promise<void> {
+    if (!this.leading || this.rollouts.get(entry.state.id) !== entry) return;
+    try {
+      await this.continueSteps(entry, t);
+    } catch (error) {
+      this.stepFailed(entry.state.id, error);
+    }
+  }
+
+  /** The rollout's indexed entry when this process leads, else (or when it is not indexed) one read now; 404 when unknown. */
   private async entry(rolloutId: string): Promise<Indexed> {
-    const indexed = this.rollouts.get(rolloutId);
+    const indexed = this.leading ? this.rollouts.get(rolloutId) : undefined;
     if (indexed) return indexed;
-    const row = await findRollout(this.deps.store.db, rolloutId);
-    if (!row) throw notFound(`rollout ${rolloutId} not found`);
-    // A rollout that no longer runs: the state machine refuses every verb with its status.
-    return this.indexed(row, await batchesOf(this.deps.store.db, [rolloutId]), 0);
+    const read = await this.readEntry(this.deps.store.db, rolloutId);
+    if (!read) throw notFound(`rollout ${rolloutId} not found`);
+    return read;
+  }
+
+  /** A rollout's entry read from the database (its version first, so a later change shows), or null. */
+  private async readEntry(db: DbOrTx, rolloutId: string): Promise<Indexed | null> {
+    const version = await rolloutVersion(db, rolloutId);
+    const row = await findRollout(db, rolloutId);
+    if (!row) return null;
+    const changed = isActive(row.status) ? ((await changedCounts(db, [rolloutId])).get(rolloutId) ?? 0) : 0;
+    return this.indexed(db, row, await batchesOf(db, [rolloutId]), changed, version);
   }
 
   private async indexed(
+    db: DbOrTx,
     row: RolloutRow,
     batches: Parameters<typeof rolloutState>[1],
     changed: number,
+    version: number,
   ): Promise<Indexed> {
-    const release = await releaseCacheUrl(this.deps.store.db, row.releaseId);
+    const release = await releaseCacheUrl(db, row.releaseId);
     return {
       state: { ...rolloutState(row, batches, changed), options: rolloutOptions(row, batches.length) },
+      version,
       machines: new Map(),
       tags: new Map(),
       cacheUrl: row.cacheUrl ?? release?.cacheUrl ?? null,
@@ -394,8 +528,12 @@ export class RolloutExecutor implements RolloutEvents {
     };
   }
 
-  private async storedMachine(rolloutId: string, machineId: string): Promise<MachineState | undefined> {
-    const row = await rolloutMachine(this.deps.store.db, rolloutId, machineId);
+  private async storedMachine(
+    rolloutId: string,
+    machineId: string,
+    db: DbOrTx = this.deps.store.db,
+  ): Promise<MachineState | undefined> {
+    const row = await rolloutMachine(db, rolloutId, machineId);
     if (!row) return undefined;
     return {
       id: row.machineId,
@@ -415,24 +553,49 @@ export class RolloutExecutor implements RolloutEvents {
   }
 
   private scheduleDrain(): void {
-    if (this.drainQueued || this.stopped) return;
+    if (this.drainQueued || !this.leading) return;
     this.drainQueued = true;
     void this.exclusive(async () => {
       this.drainQueued = false;
       try {
         await this.drain();
       } catch (error) {
-        // The database is the truth: start over from it on the next tick.
-        this.rebuildNeeded = true;
-        this.deps.logger.error("rollout executor step failed", {
-          error: error instanceof Error ? (error.stack ?? error.message) : String(error),
-        });
+        this.stepFailed(null, error);
       }
     });
   }
 
+  /**
+   * An autonomous step failed. A lost lease is expected (another process leads now): this one
+   * stands down until it leads again. A rollout changed elsewhere is read again. Anything else:
+   * the database is the truth, so the index is rebuilt from it on the next tick.
+   */
+  private stepFailed(rolloutId: string | null, error: unknown): void {
+    if (error instanceof LeaseLostError) {
+      if (!this.leading) return;
+      this.leading = false;
+      this.deps.logger.info("rollout executor stands down: this process no longer leads", {
+        node_id: this.deps.nodeId,
+      });
+      return;
+    }
+    if (error instanceof StaleRolloutError) {
+      this.followedRollouts.set(error.rolloutId, Infinity);
+      this.scheduleDrain();
+      return;
+    }
+    this.rebuildNeeded = true;
+    this.deps.logger.error("rollout executor step failed", {
+      ...(rolloutId === null ? {} : { rollout_id: rolloutId }),
+      error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    });
+  }
+
   private onTick(): void {
-    if (this.rebuildNeeded || this.toStep.size > 0 || this.reported.size > 0) return this.scheduleDrain();
+    if (this.rebuildNeeded || this.toStep.size > 0 || this.reported.size > 0 || this.followedRollouts.size > 0) {
+      return this.scheduleDrain();
+    }
+    if (performance.now() - this.housekeptAt >= HOUSEKEEPING_INTERVAL_MS) return this.scheduleDrain();
     const now = this.deps.now();
     if (this.gates.hasPercentBudgets && now - this.budgetsRefreshedAt >= BUDGET_REFRESH_MS) return this.scheduleDrain();
     for (const entry of this.rollouts.values()) {
@@ -441,13 +604,16 @@ export class RolloutExecutor implements RolloutEvents {
   }
 
   private async drain(): Promise<void> {
+    if (!this.leading) return;
+    const { db } = this.deps.store;
     if (this.rebuildNeeded) {
       this.rebuildNeeded = false;
-      this.reported.clear();
       await this.load();
     }
+    await this.followChanges();
+    if (performance.now() - this.housekeptAt >= HOUSEKEEPING_INTERVAL_MS) await this.housekeep();
     if (this.gates.hasPercentBudgets && this.deps.now() - this.budgetsRefreshedAt >= BUDGET_REFRESH_MS) {
-      await this.gates.loadGates(this.deps.store.db);
+      await this.gates.loadGates(db);
       this.budgetsRefreshedAt = this.deps.now();
       for (const id of this.rollouts.keys()) this.toStep.add(id);
     }
@@ -469,28 +635,138 @@ export class RolloutExecutor implements RolloutEvents {
       for (const [id, machineIds] of work) {
         const entry = this.rollouts.get(id);
         if (!entry) continue;
-        await this.stepAndContinue(entry, { kind: "tick" }, machineIds);
+        try {
+          const t = await this.step(entry, { kind: "tick" }, machineIds, "autonomous");
+          await this.continueSteps(entry, t);
+        } catch (error) {
+          if (!(error instanceof StaleRolloutError)) throw error;
+          await this.reload(id);
+          await this.gates.load(db);
+        }
         await yieldToEventLoop();
       }
     }
   }
 
-  /** One step for `event`, then as many ticks as it asks for (more work, a batch to load). */
-  private async stepAndContinue(entry: Indexed, event: RolloutEvent, reported: string[] = []): Promise<void> {
-    let t = await this.step(entry, event, reported);
+  /**
+   * Rebuilds the index from the database (this process starts to lead, or an unexpected failure
+   * asked for it): creations whose process died are discarded, unfinished reverts are finished,
+   * and every running rollout is looked at again. Each rollout's version is read before its state,
+   * so a change made meanwhile shows at its first write.
+   */
+  private async load(): Promise<void> {
+    const { db } = this.deps.store;
+    this.clearIndex();
+    await this.housekeep();
+    await this.gates.load(db);
+    this.budgetsRefreshedAt = this.deps.now();
+    const running = ["scheduled", "running", "paused"] as const;
+    const versions = await rolloutVersions(
+      db,
+      (await rolloutsWithStatus(db, running)).map((r) => r.id),
+    );
+    const active = await rolloutsWithStatus(db, running);
+    const ids = active.map((r) => r.id);
+    const batches = await batchesOf(db, ids);
+    const changed = await changedCounts(db, ids);
+    for (const row of active) {
+      const own = batches.filter((b) => b.rolloutId === row.id);
+      this.rollouts.set(row.id, await this.indexed(db, row, own, changed.get(row.id) ?? 0, versions.get(row.id) ?? 0));
+      this.toStep.add(row.id);
+    }
+  }
+
+  /**
+   * What the change feed showed: gates changed (read again, every rollout looked at again) and
+   * rollouts with events newer than the state held, which another process wrote (a verb, a
+   * creation, a supersede): those are read again. Budgets then count again from the database.
+   */
+  private async followChanges(): Promise<void> {
+    const { db } = this.deps.store;
+    if (this.gatesChanged) {
+      this.gatesChanged = false;
+      await this.gates.loadGates(db);
+      this.budgetsRefreshedAt = this.deps.now();
+      for (const id of this.rollouts.keys()) this.toStep.add(id);
+    }
+    if (this.followedRollouts.size === 0) return;
+    let reloaded = false;
+    for (const [id, last] of [...this.followedRollouts]) {
+      this.followedRollouts.delete(id);
+      const entry = this.rollouts.get(id);
+      if (entry && last <= entry.version) continue;
+      // Events of a rollout not indexed here: one being created or already finished (nothing to do
+      // unless it runs now), or one this process has not heard of yet.
+      if (!entry && this.creating.has(id)) continue;
+      await this.reload(id);
+      reloaded = true;
+    }
+    if (reloaded) await this.gates.load(db);
+  }
+
+  /** Reads one rollout again: indexed (to be stepped) when it is running, forgotten when it no longer is. */
+  private async reload(rolloutId: string): Promise<void> {
+    const read = await this.readEntry(this.deps.store.db, rolloutId);
+    const old = this.rollouts.get(rolloutId);
+    if (old) this.unindex(old);
+    const status = read?.state.status;
+    if (!read || (status !== "scheduled" && status !== "running" && status !== "paused")) return;
+    this.rollouts.set(rolloutId, read);
+    this.toStep.add(rolloutId);
+  }
+
+  private unindex(entry: Indexed): void {
+    const id = entry.state.id;
+    if (this.rollouts.get(id) === entry) this.rollouts.delete(id);
+    for (const machineId of entry.machines.keys()) {
+      if (this.machineRollout.get(machineId) === id) this.machineRollout.delete(machineId);
+    }
+  }
+
+  private clearIndex(): void {
+    this.rollouts.clear();
+    this.machineRollout.clear();
+    this.toStep.clear();
+    this.reported.clear();
+    this.followedRollouts.clear();
+    this.gatesChanged = false;
+  }
+
+  /**
+   * The leader's periodic look for what a process that died left: creations it never finished
+   * (discarded) and reverts nobody is finishing (finished).
+   */
+  private async housekeep(): Promise<void> {
+    this.housekeptAt = performance.now();
+    await this.discardAbandonedCreations();
+    for (const id of await rolloutsToRevert(this.deps.store.db)) {
+      if (!this.reverting.has(id)) await this.revertAll(id, [-1, -1], "autonomous");
+    }
+  }
+
+  /** After a step: as many ticks as it asks for (more work, a batch to load), then the next batch read ahead. */
+  private async continueSteps(entry: Indexed, first: Transition): Promise<void> {
+    let t = first;
     while (this.rollouts.get(entry.state.id) === entry && (t.more || t.loadBatch !== null || entry.toJudge.size > 0)) {
       await yieldToEventLoop();
-      t = await this.step(entry, { kind: "tick" }, []);
+      t = await this.step(entry, { kind: "tick" }, [], "autonomous");
     }
     await this.readAhead(entry);
   }
 
   /**
-   * One transition: in one transaction, read what the event needs (the reports of the machines it
-   * judges, this millisecond's report times), ask the state machine, write its transition; then,
-   * once committed, update the index, the agents' view and the gates' counts.
+   * One transition: in one transaction, check that the rollout is still as its state was read,
+   * read what the event needs (the reports of the machines it judges, this millisecond's report
+   * times), ask the state machine, write its transition; then, once committed, update the index,
+   * the agents' view and the gates' counts. A verb writes in a plain transaction; an autonomous
+   * step through the lease's fenced write.
    */
-  private async step(entry: Indexed, event: RolloutEvent, reported: readonly string[]): Promise<Transition> {
+  private async step(
+    entry: Indexed,
+    event: RolloutEvent,
+    reported: readonly string[],
+    mode: WriteMode,
+  ): Promise<Transition> {
     await this.ensureLoaded(entry);
     // A tick with nothing to judge often changes nothing (a gate changed elsewhere, a stale wake-up):
     // asked first without a transaction, it costs no write when that is so.
@@ -498,20 +774,28 @@ export class RolloutExecutor implements RolloutEvents {
       const now = this.deps.now();
       const dry = next(entry.state, event, this.context(entry, now, new Map()));
       if (!("refused" in dry) && changesNothing(entry.state, dry)) {
-        await this.applied(entry, dry);
+        await this.applied(entry, dry, null, mode);
         return dry;
       }
     }
-    const { t, reverted } = await this.deps.store.write(async (tx) => {
+    const id = entry.state.id;
+    const { t, reverted, version } = await this.writer(mode)(async (tx) => {
+      if ((await rolloutVersion(tx, id)) !== entry.version) throw new StaleRolloutError(id);
       const now = this.deps.now();
       const input = event.kind === "tick" ? await this.tickEvent(tx, entry, now, reported) : event;
       const recent = await reportTimesSince(tx, now);
       const result = next(entry.state, input, this.context(entry, now, recent));
       if ("refused" in result) throw conflict(result.refused);
-      return { t: result, reverted: await persistTransition(tx, entry.state, result, now, entry.cacheUrl) };
+      const reverted = await persistTransition(tx, entry.state, result, now, entry.cacheUrl);
+      return { t: result, reverted, version: await rolloutVersion(tx, id) };
     });
-    await this.applied(entry, t, reverted);
+    entry.version = version;
+    await this.applied(entry, t, reverted, mode);
     return t;
+  }
+
+  private writer(mode: WriteMode): Store["write"] {
+    return mode === "verb" ? (fn) => this.deps.store.write(fn) : this.deps.fencedWrite;
   }
 
   private hasReportsToJudge(entry: Indexed, reported: readonly string[]): boolean {
@@ -552,12 +836,14 @@ export class RolloutExecutor implements RolloutEvents {
           tags: entry.tags.get(id) ?? [],
         };
       },
-      maxChanges: MAX_CHANGES_PER_STEP,
+      // A process that does not lead applies a verb's own transition and starts no machine: what
+      // the gates let start, and when, is decided by the leader alone.
+      maxChanges: this.leading ? MAX_CHANGES_PER_STEP : 0,
     };
   }
 
   /** After a transition committed: the index, the agents' view, the budgets' counts, the rollouts it frees. */
-  private async applied(entry: Indexed, t: Transition, reverted: RevertedChunk | null = null): Promise<void> {
+  private async applied(entry: Indexed, t: Transition, reverted: RevertedChunk | null, mode: WriteMode): Promise<void> {
     const loaded = t.state.loaded;
     let freed = false;
     for (const { before, after } of t.changes) {
@@ -576,7 +862,7 @@ export class RolloutExecutor implements RolloutEvents {
     entry.blockedBy = t.blockedBy;
     for (const d of t.desire)
       this.deps.fleet.setDesired(d.machineId, { storePath: d.storePath, cacheUrl: entry.cacheUrl });
-    if (t.released.length > 0) this.deps.fleet.setInActiveRollout(t.released, false);
+    if (t.released.length > 0) this.deps.fleet.setInActiveRollout(t.released, null);
     this.countBlocks(t);
     if (freed && this.gates.hasBudgets) {
       for (const [id, other] of this.rollouts) {
@@ -586,7 +872,7 @@ export class RolloutExecutor implements RolloutEvents {
     if (t.releaseAll) await this.finished(entry);
     if (reverted) {
       this.restored(reverted);
-      if (!reverted.done) await this.revertAll(entry.state.id, reverted.after);
+      if (!reverted.done) await this.revertAll(entry.state.id, reverted.after, mode);
     }
   }
 
@@ -609,19 +895,29 @@ export class RolloutExecutor implements RolloutEvents {
       if (this.machineRollout.get(machineId) === id) this.machineRollout.delete(machineId);
       this.gates.stopped(machineId);
     }
-    this.deps.fleet.setInActiveRollout(await memberIds(this.deps.store.db, id), false);
+    this.deps.fleet.setInActiveRollout(await memberIds(this.deps.store.db, id), null);
   }
 
-  /** Gives every machine the rollout changed its previous generation back, REVERT_CHUNK machines per transaction. */
-  private async revertAll(rolloutId: string, from: readonly [number, number] = [-1, -1]): Promise<void> {
-    for (let after = from; ;) {
-      await yieldToEventLoop();
-      const chunk = await this.deps.store.write((tx) =>
-        revertChunk(tx, rolloutId, REVERT_CHUNK, this.deps.now(), EXECUTOR_ACTOR, after),
-      );
-      this.restored(chunk);
-      if (chunk.done) return;
-      after = chunk.after;
+  /**
+   * Gives every machine the rollout changed its previous generation back, REVERT_CHUNK machines per
+   * transaction: the rest of a verb's revert in plain transactions, the leader's in fenced ones.
+   * Two processes reverting one rollout at once (the leader finishing a revert it thinks abandoned)
+   * give each machine its generation back once: a chunk reverts only machines not reverted yet.
+   */
+  private async revertAll(rolloutId: string, from: readonly [number, number], mode: WriteMode): Promise<void> {
+    this.reverting.add(rolloutId);
+    try {
+      for (let after = from; ;) {
+        await yieldToEventLoop();
+        const chunk = await this.writer(mode)((tx) =>
+          revertChunk(tx, rolloutId, REVERT_CHUNK, this.deps.now(), EXECUTOR_ACTOR, after),
+        );
+        this.restored(chunk);
+        if (chunk.done) return;
+        after = chunk.after;
+      }
+    } finally {
+      this.reverting.delete(rolloutId);
     }
   }
 
@@ -630,15 +926,19 @@ export class RolloutExecutor implements RolloutEvents {
     const index = currentBatchIndex(entry.state);
     if (index === null || entry.state.loaded?.index === index || !isActive(entry.state.status)) return;
     const { id, options } = entry.state;
-    for (const machineId of entry.machines.keys()) {
-      if (this.machineRollout.get(machineId) === id) this.machineRollout.delete(machineId);
+    // Only an indexed rollout hears of its machines' reports (a verb's own read does not).
+    const indexed = this.rollouts.get(id) === entry;
+    if (indexed) {
+      for (const machineId of entry.machines.keys()) {
+        if (this.machineRollout.get(machineId) === id) this.machineRollout.delete(machineId);
+      }
     }
     const read = entry.next?.index === index ? entry.next : await this.readBatch(entry, index);
     entry.next = null;
     entry.tags = read.tags;
     entry.toJudge.clear();
     for (const machine of read.machines) {
-      this.machineRollout.set(machine.id, id);
+      if (indexed) this.machineRollout.set(machine.id, id);
       if (machine.state === "deploying" || machine.state === "healthy") entry.toJudge.add(machine.id);
     }
     const loaded = loadedBatch(index, read.machines, options.healthTimeoutMs);
@@ -707,73 +1007,116 @@ export class RolloutExecutor implements RolloutEvents {
     return { candidates, inRelease };
   }
 
-  /** Those of `ids` already held by an active rollout, read PAGE at a time. */
-  private async busy(ids: readonly string[]): Promise<{ machineId: string; rolloutId: string }[]> {
-    const busy: { machineId: string; rolloutId: string }[] = [];
-    for (let offset = 0; offset < ids.length; offset += PAGE) {
-      busy.push(...(await machinesInActiveRollouts(this.deps.store.db, ids.slice(offset, offset + PAGE))));
-      if (offset + PAGE < ids.length) await yieldToEventLoop();
-    }
-    return busy;
-  }
-
-  /** Writes machines of a new rollout; those another rollout holds leave it there (supersede) in the same transaction. */
+  /**
+   * Writes machines of a new rollout. In the same transaction it checks that the rollout is still
+   * being created and which of the machines another active rollout holds: with `supersede` those
+   * leave it there (the holder's transition, on the leader's state of it when that is current,
+   * else on one read in this transaction), without it the creation is refused (409).
+   */
   private async insertMembers(
     rolloutId: string,
     chunk: readonly (readonly [string, number, number])[],
-    busyIn: ReadonlyMap<string, string>,
-    actor: string,
+    input: CreateRolloutInput,
   ): Promise<void> {
-    const byRollout = new Map<string, string[]>();
-    for (const [machineId] of chunk) {
-      const holder = busyIn.get(machineId);
-      if (holder) byRollout.set(holder, [...(byRollout.get(holder) ?? []), machineId]);
-    }
-    const superseded: { entry: Indexed; t: Transition }[] = [];
+    const ids = chunk.map(([machineId]) => machineId);
+    const superseded: { entry: Indexed; t: Transition; version: number }[] = [];
     await this.deps.store.write(async (tx) => {
+      await assertStillCreating(tx, rolloutId);
+      const busy = (await machinesInActiveRollouts(tx, ids)).filter((b) => b.rolloutId !== rolloutId);
+      if (!input.supersede) refuseBusy(busy);
       await insertRolloutMachines(tx, rolloutId, chunk);
+      const byRollout = new Map<string, string[]>();
+      for (const { machineId, rolloutId: holder } of busy)
+        byRollout.set(holder, [...(byRollout.get(holder) ?? []), machineId]);
       const now = this.deps.now();
       for (const [holder, machineIds] of byRollout) {
-        const entry = this.rollouts.get(holder);
+        const indexed = this.leading ? this.rollouts.get(holder) : undefined;
+        const current = indexed !== undefined && (await rolloutVersion(tx, holder)) === indexed.version;
+        const entry = current ? indexed : await this.readEntry(tx, holder);
         if (!entry) continue;
         const machines: MachineState[] = [];
         for (const machineId of machineIds) {
-          const machine = entry.machines.get(machineId) ?? (await this.storedMachine(holder, machineId));
+          const machine = entry.machines.get(machineId) ?? (await this.storedMachine(holder, machineId, tx));
           if (machine) machines.push(machine);
         }
         const recent = await reportTimesSince(tx, now);
-        const event: RolloutEvent = { kind: "supersede", actor, by: rolloutId, machines };
+        const event: RolloutEvent = { kind: "supersede", actor: input.actor, by: rolloutId, machines };
         const t = next(entry.state, event, this.context(entry, now, recent));
         if ("refused" in t) continue;
         await persistTransition(tx, entry.state, t, now, entry.cacheUrl);
-        superseded.push({ entry, t });
+        if (current) superseded.push({ entry: indexed, t, version: await rolloutVersion(tx, holder) });
+        else if (this.leading) this.followedRollouts.set(holder, Infinity);
       }
     });
-    for (const { entry, t } of superseded) {
-      await this.applied(entry, t);
+    for (const { entry, t, version } of superseded) {
+      entry.version = version;
+      await this.applied(entry, t, null, "verb");
       this.toStep.add(entry.state.id);
     }
   }
 
-  /** A crash during a creation leaves a rollout `created` that no client was told about: it is removed. */
-  private async discardUnfinishedCreations(): Promise<void> {
-    for (const row of await rolloutsWithStatus(this.deps.store.db, ["created"])) {
-      await this.deps.store.write(async (tx) => {
+  /**
+   * Creations nobody will finish are discarded (no client was told of them): those `created` by a
+   * process that is no longer listed in the cluster (it died mid-creation), and this process's own
+   * from before a restart (a `--node-id` is reused). Under the lease: only the leader does this.
+   */
+  private async discardAbandonedCreations(): Promise<void> {
+    const { db } = this.deps.store;
+    const created = await rolloutsWithStatus(db, ["created"]);
+    if (created.length === 0) return;
+    const live = new Set((await liveNodes(db, await databaseNow(db))).map((node) => node.nodeId));
+    let discarded = false;
+    for (const row of created) {
+      if (this.creating.has(row.id)) continue;
+      const creator = row.createdOn;
+      if (creator !== null && creator !== this.deps.nodeId && live.has(creator)) continue;
+      await this.deps.fencedWrite(async (tx) => {
+        if ((await findRollout(tx, row.id))?.status !== "created") return;
         await deleteRollout(tx, row.id);
         await recordAudit(tx, this.deps.now(), {
           actor: EXECUTOR_ACTOR,
           action: "rollout.discarded",
           target: row.id,
           rolloutId: row.id,
-          detail: { release_id: row.releaseId, reason: "its creation was interrupted by a restart" },
+          detail: {
+            release_id: row.releaseId,
+            reason:
+              creator === null || creator === this.deps.nodeId
+                ? "its creation was interrupted by a restart"
+                : `its creation was interrupted: process ${creator} stopped`,
+          },
         });
+        discarded = true;
       });
     }
+    // The agents' view may have its machines as held (it was read while they were).
+    if (discarded) await this.deps.fleet.refreshMembership(db);
   }
 }
 
-/** The row of a new rollout (status `created` until its machines are written). */
-function rolloutRow(id: string, input: CreateRolloutInput, batchCount: number, now: number): RolloutRow {
+/** Refuses a creation whose machines another active rollout holds (409 naming the first). */
+function refuseBusy(busy: readonly { machineId: string; rolloutId: string }[]): void {
+  if (busy.length === 0) return;
+  const [first] = busy;
+  const more = busy.length > 1 ? ` (and ${busy.length - 1} more)` : "";
+  throw conflict(`machine ${first!.machineId} is already in active rollout ${first!.rolloutId}${more}`);
+}
+
+/** A creation's transaction goes on only while its rollout is still `created` (nobody discarded it). */
+async function assertStillCreating(tx: DbOrTx, rolloutId: string): Promise<void> {
+  if ((await findRollout(tx, rolloutId))?.status !== "created") {
+    throw conflict(`the creation of rollout ${rolloutId} was interrupted; create it again`);
+  }
+}
+
+/** The row of a new rollout (status `created` until its machines are written by process `nodeId`). */
+function rolloutRow(
+  id: string,
+  input: CreateRolloutInput,
+  batchCount: number,
+  now: number,
+  nodeId: string,
+): RolloutRow {
   return {
     id,
     releaseId: input.releaseId,
@@ -797,5 +1140,6 @@ function rolloutRow(id: string, input: CreateRolloutInput, batchCount: number, n
     supersede: input.supersede ?? false,
     pauseReason: null,
     revertPending: false,
+    createdOn: nodeId,
   };
 }

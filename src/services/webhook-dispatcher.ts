@@ -17,6 +17,7 @@ import {
 } from "../db/webhooks.ts";
 import { actionMatches } from "../domain/event-filter.ts";
 import { webhookPayload } from "../domain/stream-event.ts";
+import { LeaseLostError } from "../domain/lease.ts";
 import { nextAttemptAt } from "../domain/webhooks.ts";
 import type { Logger } from "../logger.ts";
 import type { ChangeFeed, FeedFollower } from "./change-feed.ts";
@@ -43,10 +44,13 @@ const MAX_QUEUED_EVENTS = 5000;
 const RESTART_DELAY_MS = 1000;
 
 export interface WebhookDispatcherDeps {
+  /** Writes fenced by the executor lease (SPEC §18): a process that lost it records nothing. */
   store: Store;
   logger: Logger;
   now: () => number;
   feed: ChangeFeed;
+  /** Whether this process leads now: asked before every attempt, whose HTTP call no transaction can fence. */
+  isLeader: () => boolean;
 }
 
 export interface WebhookDispatcherOptions {
@@ -68,7 +72,10 @@ interface LoadedWebhook {
  * the request that caused an event never waits for it and a restart neither loses nor doubles
  * one. Due deliveries are POSTed, signed as Standard Webhooks (by its reference library), with
  * bounded concurrency, a timeout and no redirects; each attempt is logged, and a failure is
- * retried with backoff for 24 h. Only one process should run it (SPEC §18: the leader).
+ * retried with backoff for 24 h. Only the leader runs it (SPEC §18), and asks before each attempt
+ * whether it still leads; an attempt in flight when the lease moves may still reach its receiver,
+ * and its record is then refused, so the new leader sends it again: delivery is at least once
+ * (receivers de-duplicate by `webhook-id`, the same on every attempt).
  */
 export class WebhookDispatcher {
   private webhooks: LoadedWebhook[] = [];
@@ -120,6 +127,9 @@ export class WebhookDispatcher {
     this.follower?.close();
     await this.following;
     await Promise.allSettled(this.inFlight.values());
+    // After a lost lease the save would be refused: the saved cursor is at most a few seconds old,
+    // and queueing an event again is a no-op.
+    if (!this.deps.isLeader()) return;
     await this.deps.store
       .write((tx) => saveCursor(tx, DISPATCHER_CURSOR, this.cursor, this.deps.now()))
       .catch((error: unknown) => this.deps.logger.warn("webhook cursor not saved", { error: String(error) }));
@@ -133,18 +143,19 @@ export class WebhookDispatcher {
       await this.pruneNowAndThen();
       due = await dueDeliveries(this.deps.store.db, this.deps.now(), MAX_CONCURRENT_DELIVERIES * 4);
     } catch (error) {
-      this.deps.logger.warn("webhook queue not read", { error: String(error) });
+      if (!(error instanceof LeaseLostError)) this.deps.logger.warn("webhook queue not read", { error: String(error) });
       return;
     }
     const started: Promise<void>[] = [];
     for (const delivery of due) {
-      if (!this.running || this.inFlight.size >= MAX_CONCURRENT_DELIVERIES) break;
+      if (!this.running || !this.deps.isLeader() || this.inFlight.size >= MAX_CONCURRENT_DELIVERIES) break;
       const perWebhook = this.inFlightPerWebhook.get(delivery.webhookId) ?? 0;
       if (this.inFlight.has(delivery.id) || perWebhook >= MAX_CONCURRENT_PER_WEBHOOK) continue;
       this.inFlightPerWebhook.set(delivery.webhookId, perWebhook + 1);
       const attempt = this.attempt(delivery)
         .catch((error: unknown) => {
-          // The attempt was not recorded: the delivery stays due and is tried again.
+          // Not recorded: the delivery stays due and is tried again (by the new leader, when the lease moved).
+          if (error instanceof LeaseLostError) return;
           this.deps.logger.error("webhook attempt not recorded", { delivery_id: delivery.id, error: String(error) });
         })
         .finally(() => {
@@ -176,6 +187,8 @@ export class WebhookDispatcher {
         }
         return;
       } catch (error) {
+        // The lease moved: this dispatcher is being stopped.
+        if (error instanceof LeaseLostError) return;
         this.deps.logger.warn("webhook dispatcher fell behind; resuming from its cursor", {
           cursor: this.cursor,
           error: String(error),

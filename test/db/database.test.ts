@@ -197,6 +197,48 @@ test("a failed write rolls back and does not block the next one", async () => {
   expect((await store.client.execute("SELECT v FROM t")).rows.map((r) => r[0])).toEqual(["kept"]);
 });
 
+test("a write refused by another process's lock leaves no connection reading an old snapshot: the next reads see what the other committed, the next write goes through", async () => {
+  const path = join(dir, "stale-snapshot.db");
+  const a = await openStore(path, undefined, { writeWaitMs: 50 });
+  opened.push(a);
+  const b = await open(path);
+  await a.client.execute("CREATE TABLE t (v TEXT)");
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let holding!: () => void;
+  const held = new Promise<void>((resolve) => (holding = resolve));
+  const other = b.write(async (tx) => {
+    await tx.run(sql`INSERT INTO t VALUES ('b')`);
+    holding();
+    await released;
+  });
+  await held;
+  const refused = await a.write((tx) => tx.run(sql`INSERT INTO t VALUES ('a')`)).catch((error: unknown) => error);
+  expect(refused).toMatchObject({ trouble: "database locked" });
+  release();
+  await other;
+  // A connection its failed BEGIN IMMEDIATE left in the pool would still read the table as empty.
+  for (let i = 0; i < 3; i++) {
+    expect((await a.client.execute("SELECT v FROM t")).rows.map((r) => r[0])).toEqual(["b"]);
+  }
+  await a.write((tx) => tx.run(sql`INSERT INTO t VALUES ('a')`));
+  expect((await a.client.execute("SELECT v FROM t ORDER BY v")).rows.map((r) => r[0])).toEqual(["a", "b"]);
+});
+
+test("commit listeners hear the ids of the audit events each transaction wrote, through either write path", async () => {
+  const store = await open(join(dir, "audit-ids.db"));
+  const heard: unknown[] = [];
+  store.onCommit((ids) => heard.push(ids));
+  const audit = (n: number) =>
+    sql`insert into audit_events (timestamp, actor, action, target, detail)
+      select 0, 'test', 'register', 'm-' || value, '{}' from json_each(${JSON.stringify(Array.from({ length: n }, (_, i) => i))})`;
+  await store.write((tx) => tx.run(audit(2)));
+  await store.write((tx) => tx.run(sql`select 1`));
+  await store.writeStatements((session) => session.run(audit(3)));
+  await store.writeStatements((session) => session.run(sql`select 1`));
+  expect(heard).toEqual([[1, 2], null, [3, 5], null]);
+});
+
 test("writeStatements has the writer's settings and busy timeout and commits what the next read sees", async () => {
   const store = await open(join(dir, "statements.db"));
   await store.client.execute("CREATE TABLE t (v TEXT, n INTEGER)");

@@ -1,28 +1,35 @@
-// GET /api/v1/cluster and the leader-only rules, with several in-process control planes on one
-// database file, each on its own connections as separate processes would be. Their heartbeats are
-// not started (the tests tick them): the local driver runs SQLite on this thread, so a transaction
-// held open by one would block another's on the same thread until the busy timeout. Real
-// processes and their timers are in test/e2e/cluster.test.ts.
+// GET /api/v1/cluster and what several control planes on one database do (SPEC §18), with
+// in-process control planes on one database file, each on its own connections as separate
+// processes would be. Their heartbeats are not started unless a test needs the lead hooks (the
+// tests tick them and sync the views), and a test lets one control plane's writes finish before
+// it sends another a request: the local driver runs SQLite on this thread, so one that meets
+// another's lock blocks the thread for its busy timeout. Real processes and their timers are in
+// test/e2e/cluster.test.ts.
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { createControlPlane, type ControlPlane } from "../../src/control-plane.ts";
 import { openStore, type Store } from "../../src/db/database.ts";
+import { eq, sql } from "drizzle-orm";
 import { insertRelease } from "../../src/db/releases.ts";
-import { machines, machineTags, rollouts } from "../../src/db/schema.ts";
+import { auditEvents, leases, machines, machineTags, rollouts } from "../../src/db/schema.ts";
 import { silentLogger } from "../../src/logger.ts";
 import type { ClusterConfig } from "../../src/config.ts";
 import { createHarness, type Harness } from "../support/harness.ts";
 import { createTestKey } from "../support/keys.ts";
 import { reportBody } from "../support/machines.ts";
+import { storePath } from "../support/rollouts.ts";
 
 let h: Harness;
 let readonly: string;
 let deploy: string;
+let adminKey: string;
+const admin = () => adminKey;
 const others: { controlPlane: ControlPlane; store: Store }[] = [];
 
 beforeEach(async () => {
   h = await createHarness();
   readonly = await createTestKey(h, "readonly");
   deploy = await createTestKey(h, "deploy");
+  adminKey = await createTestKey(h, "admin");
 });
 
 afterEach(async () => {
@@ -77,11 +84,14 @@ async function cluster(controlPlane: ControlPlane) {
   };
 }
 
-async function rolloutRequest() {
-  const storePath = "/nix/store/00000000000000000000000000000000-nixos-system-web-01";
+/** Active machines `web-01…` tagged web, and a release for them; the body of a rollout over them. */
+async function rolloutRequest(count = 1) {
+  const ids = Array.from({ length: count }, (_, i) => `web-${String(i + 1).padStart(2, "0")}`);
   await h.store.write(async (tx) => {
-    await tx.insert(machines).values({ machineId: "web-01", lifecycle: "active", registeredAt: 0 });
-    await tx.insert(machineTags).values({ machineId: "web-01", tag: "web" });
+    await tx
+      .insert(machines)
+      .values(ids.map((machineId) => ({ machineId, lifecycle: "active" as const, registeredAt: 0 })));
+    await tx.insert(machineTags).values(ids.map((machineId) => ({ machineId, tag: "web" })));
     await insertRelease(tx, {
       id: "rel-1",
       flakeRef: null,
@@ -89,10 +99,51 @@ async function rolloutRequest() {
       cacheUrl: null,
       createdAt: 0,
       createdBy: "apikey:ci",
-      entries: [{ hostname: "web-01", storePath, platform: "x86_64-linux", tags: [] }],
+      entries: ids.map((hostname) => ({
+        hostname,
+        storePath: storePath(hostname),
+        platform: "x86_64-linux",
+        tags: [],
+      })),
     });
   });
+  for (const cp of [h.controlPlane, ...others.map((o) => o.controlPlane)]) await cp.deps.fleet.load(cp.deps.store.db);
   return { release_id: "rel-1", strategy: "all_at_once", target: { tags: ["web"] } };
+}
+
+/** A healthy report of `id` running its release entry, through `cp`. */
+async function healthyReport(cp: ControlPlane, id: string) {
+  const now = new Date(h.controlPlane.deps.now()).toISOString();
+  const res = await call(cp, `/api/v1/machines/${id}/report`, {
+    json: reportBody(id, {
+      current_generation: storePath(id),
+      timestamp: now,
+      health: { results: [], all_passed: true, timestamp: now },
+    }),
+  });
+  expect(res.status).toBe(200);
+}
+
+async function rolloutOf(cp: ControlPlane, id: string) {
+  const res = await call(cp, `/api/v1/rollouts/${id}`, { key: readonly });
+  expect(res.status).toBe(200);
+  return (await res.json()) as any;
+}
+
+/** Audit actions of a rollout, oldest first. */
+async function actionsOf(rolloutId: string): Promise<string[]> {
+  const rows = await h.store.db
+    .select({ action: auditEvents.action })
+    .from(auditEvents)
+    .where(eq(auditEvents.rolloutId, rolloutId))
+    .orderBy(auditEvents.id);
+  return rows.map((r) => r.action);
+}
+
+/** The leader hears what the feed carries, then runs what it asks for. */
+async function leaderFollows() {
+  await h.controlPlane.deps.views.sync();
+  await h.controlPlane.deps.rolloutExecutor.tick();
 }
 
 test("GET /api/v1/cluster needs a readonly key", async () => {
@@ -137,104 +188,249 @@ test("three processes on one database: every one answers the same list, one lead
   expect(replica.deps.leadership.role).toBe("replica");
 });
 
-test("a rollout change asked of a process that does not lead is a 503 naming why; nothing is written", async () => {
-  const body = await rolloutRequest();
+test("a creation and every verb work on a process that does not lead: plain transactions, and the leader carries on from the feed", async () => {
   const standby = await another({ nodeId: "standby", leaseSeconds: 5, executor: true });
   const replica = await another({ nodeId: "replica", leaseSeconds: 5, executor: false });
-  for (const follower of [standby, replica]) {
-    const res = await call(follower, "/api/v1/rollouts", { key: deploy, json: body });
-    expect(res.status).toBe(503);
-    expect(res.headers.get("retry-after")).toBe("5");
-    const nodeId = follower.deps.leadership.nodeId;
-    expect(await res.json()).toEqual({
-      error: `node ${nodeId} does not hold the executor lease: rollout changes are made by the leading control plane (GET /api/v1/cluster)`,
-    });
-    // Authentication still comes first.
-    expect((await call(follower, "/api/v1/rollouts", { json: body })).status).toBe(401);
-  }
-  expect(await h.store.db.select().from(rollouts)).toEqual([]);
-  const created = await call(h.controlPlane, "/api/v1/rollouts", { key: deploy, json: body });
-  expect(created.status).toBe(201);
-});
-
-test("a report to a process that does not lead is stored but does not wake its executor", async () => {
-  const standby = await another({ nodeId: "standby", leaseSeconds: 5, executor: true });
-  const woken: string[] = [];
-  const executor = standby.deps.rolloutExecutor;
-  executor.machineReported = (id: string) => void woken.push(id);
-  const res = await call(standby, "/api/v1/machines/web-01/report", { json: reportBody("web-01") });
-  expect(res.status).toBe(200);
-  expect(woken).toEqual([]);
-  const leaderExecutor = h.controlPlane.deps.rolloutExecutor;
-  leaderExecutor.machineReported = (id: string) => void woken.push(id);
-  await h.request("/api/v1/machines/web-02/report", { json: reportBody("web-02") });
-  expect(woken).toEqual(["web-02"]);
-});
-
-test("when the leader stops cleanly, a standby takes the lease at once and runs rollouts", async () => {
-  const body = await rolloutRequest();
-  const standby = await another({ nodeId: "standby", leaseSeconds: 5, executor: true });
-  await h.controlPlane.stop();
-  await standby.deps.leadership.tick();
-  expect(standby.deps.leadership.role).toBe("leader");
-  expect((await cluster(standby)).leader).toMatchObject({ node_id: "standby", fencing_token: 2 });
-  const created = await call(standby, "/api/v1/rollouts", { key: deploy, json: body });
-  expect(created.status).toBe(201);
-  await standby.deps.rolloutExecutor.idle();
-  const [rollout] = await h.store.db.select().from(rollouts);
-  expect(rollout?.status).toBe("running");
-  expect(standby.deps.fleet.desiredGeneration("web-01")?.poll_hint).toBe(5);
-});
-
-test("a standby that takes over answers polls with what the old leader set after the standby started", async () => {
-  const admin = await createTestKey(h, "admin");
-  const standby = await another({ nodeId: "standby", leaseSeconds: 5, executor: true });
-  const storePath = "/nix/store/00000000000000000000000000000000-nixos-system-web-09";
-  const deployed = await h.request("/api/v1/machines/web-09/notify-deploy", {
-    key: admin,
-    json: { store_path: storePath },
+  const body = await rolloutRequest(2);
+  const created = await call(replica, "/api/v1/rollouts", {
+    key: deploy,
+    json: { ...body, strategy: "staged", batch_sizes: ["1", "100%"], health_timeout: 60 },
   });
-  expect(deployed.status).toBe(200);
-  // Its own view does not follow the leader's writes yet (phase 2: the change feed)...
-  expect((await call(standby, "/api/v1/machines/web-09/desired-generation")).status).toBe(404);
-  await h.controlPlane.stop();
-  // ...but it reads the fleet again when it takes the lease (only this store writes from here on).
-  standby.start("http://127.0.0.1:2");
-  for (let i = 0; i < 200 && standby.deps.fleet.desiredGeneration("web-09") === null; i++) await Bun.sleep(10);
-  const poll = await call(standby, "/api/v1/machines/web-09/desired-generation");
-  expect(poll.status).toBe(200);
-  expect(await poll.json()).toMatchObject({ hash: storePath });
-  expect(standby.deps.leadership.role).toBe("leader");
+  expect(created.status).toBe(201);
+  const { rollout_id: id, batches } = (await created.json()) as {
+    rollout_id: string;
+    batches: { machine_ids: string[] }[];
+  };
+  const [first, second] = [batches[0]!.machine_ids[0]!, batches[1]!.machine_ids[0]!];
+  // The replica wrote the creation and nothing more: no machine starts but by the leader.
+  expect((await rolloutOf(replica, id)).batches[0].status).toBe("pending");
+  await leaderFollows();
+  expect((await rolloutOf(replica, id)).batches[0].machine_states[first].state).toBe("deploying");
+
+  const paused = await call(standby, `/api/v1/rollouts/${id}/pause`, { key: deploy, json: { reason: "look first" } });
+  expect(paused.status).toBe(200);
+  expect(((await paused.json()) as any).status).toBe("paused");
+  // Refused by the state as it is in the database, wherever asked.
+  expect((await call(replica, `/api/v1/rollouts/${id}/pause`, { key: deploy, method: "POST" })).status).toBe(409);
+  await leaderFollows();
+  h.advance(1000);
+  await healthyReport(h.controlPlane, first);
+  await h.controlPlane.deps.rolloutExecutor.idle();
+  // Paused: the batch is judged, the next does not start.
+  const afterReport = await rolloutOf(h.controlPlane, id);
+  expect([afterReport.status, afterReport.batches[0].status, afterReport.batches[1].status]).toEqual([
+    "paused",
+    "succeeded",
+    "pending",
+  ]);
+
+  expect((await call(replica, `/api/v1/rollouts/${id}/resume`, { key: deploy, method: "POST" })).status).toBe(200);
+  await leaderFollows();
+  expect((await rolloutOf(h.controlPlane, id)).batches[1].machine_states[second].state).toBe("deploying");
+  expect(
+    (await call(replica, `/api/v1/rollouts/${id}/machines/${second}/skip`, { key: deploy, method: "POST" })).status,
+  ).toBe(200);
+  await leaderFollows();
+  expect((await rolloutOf(h.controlPlane, id)).status).toBe("completed");
+  expect((await call(standby, `/api/v1/rollouts/${id}`, { key: admin(), method: "DELETE" })).status).toBe(204);
+  expect(await actionsOf(id)).toEqual([
+    "rollout.created",
+    "batch.deploying",
+    `machine.deploying`,
+    "rollout.paused",
+    "machine.healthy",
+    "batch.succeeded",
+    "rollout.resumed",
+    "batch.deploying",
+    "machine.deploying",
+    "machine.skipped",
+    "batch.succeeded",
+    "rollout.completed",
+    "rollout.deleted",
+  ]);
 });
 
-test("a report sent to a process that does not lead counts for the leader's rollout when it judges the batch", async () => {
-  const body = await rolloutRequest();
-  const standby = await another({ nodeId: "standby", leaseSeconds: 5, executor: true });
+test("a verb applied elsewhere while the leader holds the rollout's old state: the leader reads it again and writes nothing over it", async () => {
+  const replica = await another({ nodeId: "replica", leaseSeconds: 5, executor: false });
+  const body = await rolloutRequest(1);
   const created = await call(h.controlPlane, "/api/v1/rollouts", {
     key: deploy,
     json: { ...body, health_timeout: 60 },
   });
+  const { rollout_id: id } = (await created.json()) as { rollout_id: string };
+  await h.controlPlane.deps.rolloutExecutor.idle();
+  expect((await call(replica, `/api/v1/rollouts/${id}/abort`, { key: deploy, method: "POST" })).status).toBe(200);
+  // The leader has not followed the feed: its state says running. The timeout passes.
+  h.advance(61_000);
+  await h.controlPlane.deps.rolloutExecutor.tick();
+  const rollout = await rolloutOf(h.controlPlane, id);
+  expect(rollout.status).toBe("aborted");
+  expect(await actionsOf(id)).toEqual([
+    "rollout.created",
+    "batch.deploying",
+    "machine.deploying",
+    "machine.reverted",
+    "rollout.aborted",
+  ]);
+});
+
+test("a report to a process that does not lead counts for the leader's rollout at once, through the reports tail", async () => {
+  const standby = await another({ nodeId: "standby", leaseSeconds: 5, executor: true });
+  const body = await rolloutRequest(1);
+  const created = await call(h.controlPlane, "/api/v1/rollouts", {
+    key: deploy,
+    json: { ...body, health_timeout: 600 },
+  });
   expect(created.status).toBe(201);
-  const { rollout_id: rolloutId } = (await created.json()) as { rollout_id: string };
+  const { rollout_id: id } = (await created.json()) as { rollout_id: string };
   await h.controlPlane.deps.rolloutExecutor.idle();
   h.advance(1000);
-  const storePath = "/nix/store/00000000000000000000000000000000-nixos-system-web-01";
-  const reported = await call(standby, "/api/v1/machines/web-01/report", {
-    json: reportBody("web-01", {
-      current_generation: storePath,
-      health: { results: [], all_passed: true, timestamp: "2026-11-27T10:00:01Z" },
-    }),
-  });
-  expect(reported.status).toBe(200);
-  await h.controlPlane.deps.rolloutExecutor.tick();
-  const rolloutOf = async () =>
-    (await (await h.request(`/api/v1/rollouts/${rolloutId}`, { key: readonly })).json()) as any;
-  // The leader has not heard of it...
-  expect((await rolloutOf()).batches[0].machine_health).toEqual({ "web-01": "pending" });
-  // ...until it judges the batch at its timeout, from the database.
-  h.advance(60_000);
-  await h.controlPlane.deps.rolloutExecutor.tick();
-  const rollout = await rolloutOf();
+  await healthyReport(standby, "web-01");
+  // Long before the health timeout: as soon as the leader tails the reports.
+  await leaderFollows();
+  const rollout = await rolloutOf(h.controlPlane, id);
   expect(rollout.batches[0].machine_health).toEqual({ "web-01": "healthy" });
   expect(rollout.status).toBe("completed");
+});
+
+test("views follow without a takeover: a standby answers polls with what the leader set", async () => {
+  const standby = await another({ nodeId: "standby", leaseSeconds: 5, executor: true });
+  const path = storePath("web-09");
+  const deployed = await h.request("/api/v1/machines/web-09/notify-deploy", {
+    key: admin(),
+    json: { store_path: path },
+  });
+  expect(deployed.status).toBe(200);
+  await standby.deps.views.sync();
+  const poll = await call(standby, "/api/v1/machines/web-09/desired-generation");
+  expect(poll.status).toBe(200);
+  expect(await poll.json()).toMatchObject({ hash: path });
+  expect(standby.deps.leadership.role).toBe("standby");
+});
+
+test("when the leader stops cleanly, a standby takes the lease at once and runs the rollouts it followed", async () => {
+  const standby = await another({ nodeId: "standby", leaseSeconds: 60, executor: true });
+  const body = await rolloutRequest(1);
+  const created = await call(standby, "/api/v1/rollouts", { key: deploy, json: { ...body, health_timeout: 60 } });
+  expect(created.status).toBe(201);
+  await h.controlPlane.stop();
+  standby.start("http://127.0.0.1:2");
+  await standby.deps.leadership.tick();
+  expect(standby.deps.leadership.role).toBe("leader");
+  expect((await cluster(standby)).leader).toMatchObject({ node_id: "standby", fencing_token: 2 });
+  await standby.deps.rolloutExecutor.idle();
+  const [rollout] = await h.store.db.select().from(rollouts);
+  expect(rollout?.status).toBe("running");
+  expect(standby.deps.fleet.desiredGeneration("web-01")).toEqual({
+    hash: storePath("web-01"),
+    cache_url: null,
+    poll_hint: 5,
+  });
+});
+
+test("one process loses the lease and takes it again: its executor stops, and starts again from what the database says", async () => {
+  const standby = await another({ nodeId: "standby", leaseSeconds: 60, executor: true });
+  const body = await rolloutRequest(2);
+  h.controlPlane.start("http://127.0.0.1:1");
+  const created = await call(h.controlPlane, "/api/v1/rollouts", {
+    key: deploy,
+    json: { ...body, strategy: "staged", batch_sizes: ["1", "100%"], health_timeout: 60 },
+  });
+  const { rollout_id: id, batches } = (await created.json()) as {
+    rollout_id: string;
+    batches: { machine_ids: string[] }[];
+  };
+  const [first, second] = [batches[0]!.machine_ids[0]!, batches[1]!.machine_ids[0]!];
+  await h.controlPlane.deps.rolloutExecutor.idle();
+  const leader = h.controlPlane.deps.rolloutExecutor;
+  expect(leader.isLeading).toBe(true);
+
+  // The lease runs out (as if the leader had been paused) and the standby takes it.
+  await h.store.write((tx) => tx.update(leases).set({ expiresAt: 0 }));
+  await standby.deps.leadership.tick();
+  expect(standby.deps.leadership.role).toBe("leader");
+  await h.controlPlane.deps.leadership.tick();
+  expect(h.controlPlane.deps.leadership.role).toBe("standby");
+  await leader.idle();
+  expect(leader.isLeading).toBe(false);
+  // No autonomous step from the old leader: the report it hears is left to the new one.
+  h.advance(1000);
+  await healthyReport(h.controlPlane, first);
+  await leader.tick();
+  expect((await rolloutOf(h.controlPlane, id)).batches[0].machine_states[first].state).toBe("deploying");
+
+  // The new leader is stopped; the old one takes the lease back and carries on from the database.
+  await standby.stop();
+  await h.controlPlane.deps.leadership.tick();
+  expect(h.controlPlane.deps.leadership.role).toBe("leader");
+  await leader.idle();
+  expect(leader.isLeading).toBe(true);
+  const rollout = await rolloutOf(h.controlPlane, id);
+  expect(rollout.batches[0].status).toBe("succeeded");
+  expect(rollout.batches[1].machine_states[second].state).toBe("deploying");
+  expect((await actionsOf(id)).filter((a) => a === "batch.succeeded")).toHaveLength(1);
+});
+
+test("gates set through a process that does not lead reach the leader; budgets show what deploys from any process", async () => {
+  const replica = await another({ nodeId: "replica", leaseSeconds: 5, executor: false });
+  const body = await rolloutRequest(2);
+  const put = await call(replica, "/api/v1/budgets/web", {
+    key: admin(),
+    method: "PUT",
+    json: { tags: ["web"], max_unavailable: "1" },
+  });
+  expect(put.status).toBe(200);
+  await h.controlPlane.deps.views.sync();
+  const created = await call(replica, "/api/v1/rollouts", { key: deploy, json: { ...body, health_timeout: 60 } });
+  expect(created.status).toBe(201);
+  await leaderFollows();
+  const budgets = await call(replica, "/api/v1/budgets", { key: readonly });
+  expect(((await budgets.json()) as any[]).map((b) => [b.name, b.in_flight])).toEqual([["web", 1]]);
+  const { rollout_id: id } = (await created.json()) as { rollout_id: string };
+  expect((await rolloutOf(replica, id)).blocked_by).toEqual(["budget:web"]);
+
+  const frozen = await call(replica, "/api/v1/freeze", { key: admin(), method: "PUT", json: { reason: "incident" } });
+  expect(frozen.status).toBe(200);
+  expect(((await (await call(h.controlPlane, "/api/v1/freeze", { key: readonly })).json()) as any).frozen).toBe(false);
+  await leaderFollows();
+  expect(((await (await call(h.controlPlane, "/api/v1/freeze", { key: readonly })).json()) as any).frozen).toBe(true);
+});
+
+test("two processes creating rollouts over the same machine: the check is in each creation's transaction, the second is refused", async () => {
+  const replica = await another({ nodeId: "replica", leaseSeconds: 5, executor: false });
+  const body = await rolloutRequest(1);
+  expect((await call(h.controlPlane, "/api/v1/rollouts", { key: deploy, json: body })).status).toBe(201);
+  await h.controlPlane.deps.rolloutExecutor.idle();
+  const refused = await call(replica, "/api/v1/rollouts", { key: deploy, json: body });
+  expect(refused.status).toBe(409);
+  expect(((await refused.json()) as { error: string }).error).toMatch(
+    /^machine web-01 is already in active rollout r-/,
+  );
+  // What the refused creation had written is gone.
+  expect(await h.store.db.select({ id: rollouts.id }).from(rollouts)).toHaveLength(1);
+});
+
+test("creations left `created` are discarded by the leader only when their process is gone", async () => {
+  const replica = await another({ nodeId: "replica", leaseSeconds: 5, executor: false });
+  await replica.deps.leadership.tick();
+  await rolloutRequest(1);
+  await h.store.write(async (tx) => {
+    for (const [id, createdOn] of [
+      ["r-on-replica", "replica"],
+      ["r-on-ghost", "ghost"],
+    ]) {
+      await tx.run(sql`insert into rollouts (id, release_id, strategy, status, on_failure, failure_threshold,
+        health_timeout, target, batch_sizes, created_at, updated_at, created_by, created_on)
+        values (${id}, 'rel-1', 'all_at_once', 'created', 'pause', '0', 300, '{"tags":["web"]}', '["100%"]', 1, 1, 'apikey:ci', ${createdOn})`);
+    }
+  });
+  const leader = h.controlPlane.deps.rolloutExecutor;
+  await leader.stop();
+  await leader.lead();
+  const left = await h.store.db.select({ id: rollouts.id }).from(rollouts);
+  expect(left.map((r) => r.id)).toEqual(["r-on-replica"]);
+  const [discarded] = await h.store.db.select().from(auditEvents).where(eq(auditEvents.target, "r-on-ghost"));
+  expect(JSON.parse(discarded!.detail)).toMatchObject({
+    reason: "its creation was interrupted: process ghost stopped",
+  });
 });

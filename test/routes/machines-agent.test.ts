@@ -41,7 +41,7 @@ describe("GET /api/v1/machines/{id}/desired-generation", () => {
   test("poll_hint is 5 while the machine is in an active rollout", async () => {
     await register("web-01");
     await h.request(machinePath("web-01", "/notify-deploy"), { key: admin, json: { store_path: STORE_PATH } });
-    h.controlPlane.deps.fleet.setInActiveRollout(["web-01"], true);
+    h.controlPlane.deps.fleet.setInActiveRollout(["web-01"], "r-test");
     expect(await (await h.request(machinePath("web-01", "/desired-generation"))).json()).toEqual({
       hash: STORE_PATH,
       cache_url: null,

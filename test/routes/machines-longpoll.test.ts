@@ -64,7 +64,7 @@ describe("ETag and If-None-Match", () => {
   test("the ETag follows the whole body: store path, cache URL and poll hint", async () => {
     await notifyDeploy("web-01", A);
     const first = (await poll("web-01")).headers.get("etag");
-    h.controlPlane.deps.fleet.setInActiveRollout(["web-01"], true);
+    h.controlPlane.deps.fleet.setInActiveRollout(["web-01"], "r-test");
     const inRollout = (await poll("web-01")).headers.get("etag");
     await notifyDeploy("web-01", B);
     const second = (await poll("web-01")).headers.get("etag");

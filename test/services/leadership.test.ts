@@ -259,16 +259,23 @@ test("--no-executor: a replica heartbeats but never takes the lease, even a free
   expect((await liveNodes(replica.store.db, dbNow)).map((n) => [n.nodeId, n.eligible])).toEqual([["replica", false]]);
 });
 
-test("standDown: a standby stops competing for the lease", async () => {
+test("a process that lost the lease stays eligible: it takes the lease again later and its lead hooks run again", async () => {
   const a = await node("a");
   const b = await node("b");
   await a.leadership.join();
+  a.leadership.start("http://a:1");
   await b.leadership.join();
-  b.leadership.standDown("test");
-  await a.leadership.stop();
+  b.leadership.start("http://b:1");
+  dbNow += LEASE_MS;
   await b.leadership.tick();
-  expect(b.leadership.role).toBe("replica");
-  expect((await findLease(b.store.db, EXECUTOR_LEASE))?.holder).toBeNull();
+  await a.leadership.tick();
+  expect([a.leadership.role, b.leadership.role]).toEqual(["standby", "leader"]);
+  await b.leadership.stop();
+  await a.leadership.tick();
+  expect(a.leadership.role).toBe("leader");
+  expect(a.leadership.fencingToken).toBe(3);
+  expect(a.events).toEqual(["lead", "lose", "lead"]);
+  expect(await a.leadership.write(async (tx) => insertMarker(tx, "a leading again"))).toBe("written");
 });
 
 test("heartbeat rows: listed until two lease times after the last heartbeat, then deleted by anyone's heartbeat", async () => {

@@ -152,7 +152,13 @@ describe("retries", () => {
     const elsewhere = new WebhookReceiver();
     const hanging = new WebhookReceiver(() => new Promise<Response>(() => {}));
     const own = new WebhookDispatcher(
-      { store: h.store, logger: silentLogger, now: h.controlPlane.deps.now, feed: h.controlPlane.deps.feed },
+      {
+        store: h.store,
+        logger: silentLogger,
+        now: h.controlPlane.deps.now,
+        feed: h.controlPlane.deps.feed,
+        isLeader: () => true,
+      },
       { timeoutMs: 200 },
     );
     try {

@@ -12,7 +12,7 @@ export function storePath(host: string, version = 1): string {
   let hash = "";
   let seed = [...`${host}#${version}`].reduce((a, ch) => (a * 31 + ch.charCodeAt(0)) >>> 0, 7);
   for (let i = 0; i < 32; i++) {
-    seed = (seed * 1103515245 + 12345) >>> 0;
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
     hash += NIX_BASE32_ALPHABET[seed % 32];
   }
   return `/nix/store/${hash}-nixos-system-${host}`;

@@ -1,0 +1,1 @@
+ALTER TABLE `rollouts` ADD `created_on` text;
