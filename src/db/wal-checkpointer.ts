@@ -91,6 +91,8 @@ export class WalCheckpointer {
   private restartBackoffMs = 0;
   /** The trouble last logged (one line per episode), null while passes go well. */
   private reported: "held back" | "failed" | null = null;
+  /** Its statements, one per mode (see `statement`). */
+  private readonly statements = new Map<CheckpointMode, PreparedRows>();
 
   private constructor(
     private readonly connection: AsyncConnection,
@@ -119,8 +121,7 @@ export class WalCheckpointer {
 
   /** One checkpoint in `mode`, off the event loop. */
   async checkpoint(mode: CheckpointMode): Promise<CheckpointResult> {
-    const statement = await this.connection.prepare(`PRAGMA wal_checkpoint(${mode})`);
-    const [busy, walFrames, checkpointedFrames] = (await statement.raw(true).all())[0]!.map(Number);
+    const [busy, walFrames, checkpointedFrames] = (await (await this.statement(mode)).all())[0]!.map(Number);
     // SQLite reports -1 frames when the checkpoint could not look at the WAL (busy).
     return {
       busy: busy !== 0,
@@ -144,6 +145,25 @@ export class WalCheckpointer {
 
   close(): void {
     this.connection.close();
+    // The driver closes the connection once its last statement is collected.
+    this.statements.clear();
+  }
+
+  /**
+   * The statement of `mode`, prepared once and kept while the connection is open. A statement
+   * collected by the garbage collector is finalized on the event loop, and finalizing takes its
+   * connection's mutex, which a checkpoint holds while it steps on the driver's thread: one
+   * statement per pass left to the collector stalled the event loop for a whole restart's wait
+   * whenever a collection came during one, and the readers the restart waited for could not
+   * move on meanwhile, so it gave up.
+   */
+  private async statement(mode: CheckpointMode): Promise<PreparedRows> {
+    let statement = this.statements.get(mode);
+    if (statement === undefined) {
+      statement = (await this.connection.prepare(`PRAGMA wal_checkpoint(${mode})`)).raw(true);
+      this.statements.set(mode, statement);
+    }
+    return statement;
   }
 
   private schedule(): void {
