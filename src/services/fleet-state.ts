@@ -56,8 +56,12 @@ export class FleetState {
   private readonly holders = new Map<string, string>();
   private readonly machines = new Map<string, MachineSummary>();
   private readonly lifecycleCounts = emptyLifecycleCounts();
-  /** While a refresh reads the database: the machines this process changed meanwhile. */
-  private changedDuringRead: Set<string> | null = null;
+  /**
+   * Per refresh reading the database now, the machines this process changed meanwhile. Several
+   * may be out at once (the follower's re-read and the executor's read of the memberships), and
+   * each must hear of every change.
+   */
+  private readonly readsInFlight = new Set<Set<string>>();
 
   /** `answerChanged` is told, synchronously, each machine whose agent answer (body or 404) changed. */
   constructor(private readonly answerChanged: (machineId: string) => void = () => {}) {}
@@ -127,12 +131,18 @@ export class FleetState {
 
   private async readUnlessChanged<T>(read: () => Promise<T>): Promise<{ result: T; changed: ReadonlySet<string> }> {
     const changed = new Set<string>();
-    this.changedDuringRead = changed;
+    this.readsInFlight.add(changed);
     try {
       return { result: await read(), changed };
     } finally {
-      if (this.changedDuringRead === changed) this.changedDuringRead = null;
+      this.readsInFlight.delete(changed);
     }
+  }
+
+  private changedWhileReading(machineId: string): void {
+    // Every report passes here: with no read out (nearly always) this costs a size check only.
+    if (this.readsInFlight.size === 0) return;
+    for (const changed of this.readsInFlight) changed.add(machineId);
   }
 
   private applyFollowed(row: FollowedMachine): void {
@@ -170,7 +180,7 @@ export class FleetState {
 
   /** Records a committed change of a machine's desired generation (null = cleared). */
   setDesired(machineId: string, desired: DesiredGeneration | null): void {
-    this.changedDuringRead?.add(machineId);
+    this.changedWhileReading(machineId);
     this.applyDesired(machineId, desired);
   }
 
@@ -189,7 +199,7 @@ export class FleetState {
   /** Records committed rollout membership changes: `rolloutId` now holds the machines (created), or null: none does (left, finished). */
   setInActiveRollout(machineIds: Iterable<string>, rolloutId: string | null): void {
     for (const id of machineIds) {
-      this.changedDuringRead?.add(id);
+      this.changedWhileReading(id);
       this.applyMembership(id, rolloutId);
     }
   }
@@ -210,7 +220,7 @@ export class FleetState {
 
   /** Records a committed machine change (registration, lifecycle, report). `lastReportAt` undefined keeps the known one. */
   recordMachine(machineId: string, lifecycle: Lifecycle, lastReportAt?: number | null): void {
-    this.changedDuringRead?.add(machineId);
+    this.changedWhileReading(machineId);
     this.updateMachine(machineId, lifecycle, lastReportAt);
   }
 

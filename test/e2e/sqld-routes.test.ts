@@ -80,6 +80,12 @@ test.skipIf(!sqldBinary())(
     await expectOk("PATCH", "/api/v1/machines/web-04/lifecycle", { lifecycle: "active" });
     await expectOk("POST", "/api/v1/machines/web-04/notify-deploy", { store_path: storePathOf("web-04", 9) });
     await expectOk("DELETE", "/api/v1/machines/web-04/desired-generation");
+    // web-01's desired generation is read at the end of the day, so it gets one now that no later
+    // step can take away. Without it, whether web-01 had one depended on the rollouts' shuffles:
+    // held back by the budget in the first rollout (web-03 its first batch, web-01 last of the
+    // second), the abort does not touch it, and the second rollout's canary may be another host
+    // (SPEC §14.1: abort restores only the machines the rollout changed; cancel keeps what they have).
+    await expectOk("POST", "/api/v1/machines/web-01/notify-deploy", { store_path: storePathOf("web-01", 9) });
 
     const entries = (version: number) =>
       hosts.map((hostname) => ({ hostname, store_path: storePathOf(hostname, version), platform: "x86_64-linux" }));

@@ -289,6 +289,29 @@ describe("promote, abort, retry, skip", () => {
     expect(del.status).toBe(204);
   });
 
+  test("abort leaves a machine the rollout never changed as it was: held back by a gate, it still desires nothing", async () => {
+    const { ids, releaseId } = await fleet(2);
+    const created = await api.createOk({
+      release_id: releaseId,
+      strategy: "all_at_once",
+      max_in_flight: "1",
+      target: { tags: ["web"] },
+    });
+    const states = await api.states(created.rollout_id);
+    const deploying = ids.find((id) => states[id] === "deploying")!;
+    const held = ids.find((id) => states[id] === "waiting(max_in_flight)")!;
+    expect([deploying, held].sort()).toEqual([...ids].sort());
+    expect((await api.desired(held)).status).toBe(404);
+    expect((await api.verb(created.rollout_id, "abort")).status).toBe(200);
+    expect((await api.desired(deploying)).hash).toBe(storePath(deploying, 0));
+    expect((await api.desired(held)).status).toBe(404);
+    const reverted = await h.store.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.rolloutId, created.rollout_id), eq(auditEvents.action, "machine.reverted")));
+    expect(reverted.map((a) => a.target)).toEqual([deploying]);
+  });
+
   test("retry: only the failed batch's unhealthy machines deploy again", async () => {
     const { releaseId } = await fleet(3);
     const created = await api.createOk({ release_id: releaseId, strategy: "all_at_once", target: { tags: ["web"] } });

@@ -201,3 +201,29 @@ test("a machine this process changes while a re-read is in flight keeps what thi
   await reading;
   expect(bFleet().getDesired("web-1")?.storePath).toBe(storePath("web-1", 2));
 });
+
+test("two re-reads in flight at once: a change this process makes while both are out is kept by each", async () => {
+  const path = storePath("web-1");
+  expect((await onA("/api/v1/machines/web-1/notify-deploy", { json: { store_path: path } })).status).toBe(200);
+  await sync();
+  // The follower's re-read of web-1 is held before its statements run (it will see `path`), while
+  // the executor's read of the memberships (after a discarded creation) starts and ends.
+  let release = () => {};
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const db = b.store.db;
+  const heldDb = new Proxy(db, {
+    get: (target, prop) =>
+      prop === "values"
+        ? async (...args: Parameters<typeof db.values>) => {
+            await gate;
+            return target.values(...args);
+          }
+        : Reflect.get(target, prop, target),
+  });
+  const reading = bFleet().refreshMachines(heldDb, new Map([["web-1", new Set<string>()]]));
+  await bFleet().refreshMembership(db);
+  bFleet().setDesired("web-1", { storePath: storePath("web-1", 2), cacheUrl: null });
+  release();
+  await reading;
+  expect(bFleet().getDesired("web-1")?.storePath).toBe(storePath("web-1", 2));
+});
