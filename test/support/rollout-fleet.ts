@@ -8,8 +8,9 @@ export function storePathOf(host: string, version = 1): string {
   let hash = "";
   let seed = [...`${host}#${version}`].reduce((a, ch) => (a * 31 + ch.charCodeAt(0)) >>> 0, 7);
   for (let i = 0; i < 32; i++) {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    hash += NIX_BASE32_ALPHABET[seed % 32];
+    // Math.imul: a plain multiply passes 2^53 and loses the low bits, giving all-zero hashes.
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    hash += NIX_BASE32_ALPHABET[seed >>> 27];
   }
   return `/nix/store/${hash}-nixos-system-${host}`;
 }
