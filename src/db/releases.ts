@@ -1,5 +1,6 @@
 import { and, desc, eq, exists, inArray, sql } from "drizzle-orm";
 import { yieldToEventLoop } from "../event-loop.ts";
+import { deleteInTurns } from "./bulk-delete.ts";
 import type { DbOrTx } from "./database.ts";
 import { releaseEntries, releases, rollouts } from "./schema.ts";
 
@@ -149,6 +150,6 @@ export async function releaseHasRollouts(db: DbOrTx, id: string): Promise<boolea
 
 /** Deletes a release and its entries; call it inside `store.write`. */
 export async function deleteRelease(tx: DbOrTx, id: string): Promise<void> {
-  await tx.delete(releaseEntries).where(eq(releaseEntries.releaseId, id));
+  await deleteInTurns(tx, releaseEntries, eq(releaseEntries.releaseId, id));
   await tx.delete(releases).where(eq(releases.id, id));
 }

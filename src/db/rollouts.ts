@@ -13,6 +13,7 @@ import {
   type Transition,
 } from "../domain/rollout-machine.ts";
 import { auditInsert } from "./audit.ts";
+import { deleteInTurns } from "./bulk-delete.ts";
 import { jsonList, jsonRows, selectJson } from "./bulk-json.ts";
 import type { DbOrTx } from "./database.ts";
 import {
@@ -705,7 +706,7 @@ export async function reportTimesSince(db: DbOrTx, since: number): Promise<Map<s
 /** Deletes a rollout with its batches, machines and events (its audit rows stay). */
 export async function deleteRollout(tx: DbOrTx, id: string): Promise<void> {
   await tx.delete(rolloutEvents).where(eq(rolloutEvents.rolloutId, id));
-  await tx.delete(rolloutMachines).where(eq(rolloutMachines.rolloutId, id));
+  await deleteInTurns(tx, rolloutMachines, eq(rolloutMachines.rolloutId, id));
   await tx.delete(rolloutBatches).where(eq(rolloutBatches.rolloutId, id));
   await tx.delete(rollouts).where(eq(rollouts.id, id));
 }
