@@ -36,13 +36,25 @@ const errorOf = (body: unknown) => (body as { error: string }).error;
 describe("refusals name the status", () => {
   test("every §14.1 verb on a completed, cancelled or aborted rollout is 409 naming its status", async () => {
     const { ids, releaseId } = await fleet(3);
-    const completed = await api.createOk({ release_id: releaseId, strategy: "all_at_once", target: { hosts: [ids[0]!] } });
+    const completed = await api.createOk({
+      release_id: releaseId,
+      strategy: "all_at_once",
+      target: { hosts: [ids[0]!] },
+    });
     h.advance(1);
     await api.report(ids[0]!);
     expect((await api.get(completed.rollout_id)).status).toBe("completed");
-    const cancelled = await api.createOk({ release_id: releaseId, strategy: "all_at_once", target: { hosts: [ids[1]!] } });
+    const cancelled = await api.createOk({
+      release_id: releaseId,
+      strategy: "all_at_once",
+      target: { hosts: [ids[1]!] },
+    });
     expect((await api.verb(cancelled.rollout_id, "cancel")).status).toBe(200);
-    const aborted = await api.createOk({ release_id: releaseId, strategy: "all_at_once", target: { hosts: [ids[2]!] } });
+    const aborted = await api.createOk({
+      release_id: releaseId,
+      strategy: "all_at_once",
+      target: { hosts: [ids[2]!] },
+    });
     expect((await api.verb(aborted.rollout_id, "abort")).status).toBe(200);
     for (const [rollout, status, machine] of [
       [completed.rollout_id, "completed", ids[0]!],
@@ -60,7 +72,11 @@ describe("refusals name the status", () => {
 
   test("running: resume and retry are 409 naming running; a skip of a machine not in the rollout is 404", async () => {
     const { ids, releaseId } = await fleet(2);
-    const created = await api.createOk({ release_id: releaseId, strategy: "all_at_once", target: { hosts: [ids[0]!] } });
+    const created = await api.createOk({
+      release_id: releaseId,
+      strategy: "all_at_once",
+      target: { hosts: [ids[0]!] },
+    });
     for (const verb of ["resume", "retry"]) {
       const res = await api.verb(created.rollout_id, verb);
       expect(res.status).toBe(409);
@@ -251,7 +267,63 @@ describe("gates around a soak", () => {
     expect(await res.json()).toMatchObject({ limit: 2 });
     const created = await api.createOk({ release_id: releaseId, strategy: "all_at_once", target: { tags: ["db"] } });
     const states = Object.values(await api.states(created.rollout_id)).sort();
-    expect(states).toEqual(["deploying", "deploying", "waiting(budget:db)", "waiting(budget:db)", "waiting(budget:db)"]);
+    expect(states).toEqual([
+      "deploying",
+      "deploying",
+      "waiting(budget:db)",
+      "waiting(budget:db)",
+      "waiting(budget:db)",
+    ]);
     expect((await api.get(created.rollout_id)).blocked_by).toEqual(["budget:db"]);
+  });
+});
+
+describe("edges", () => {
+  test("a percentage budget set before its machines existed is a percentage of them once a rollout starts", async () => {
+    const put = await h.request("/api/v1/budgets/db", {
+      method: "PUT",
+      key: api.keys.admin,
+      json: { tags: ["db"], max_unavailable: "50%" },
+    });
+    expect(await put.json()).toMatchObject({ limit: 0 });
+    const { releaseId } = await fleet(4, "db", ["db"]);
+    const created = await api.createOk({ release_id: releaseId, strategy: "all_at_once", target: { tags: ["db"] } });
+    const states = Object.values(await api.states(created.rollout_id)).sort();
+    expect(states).toEqual(["deploying", "deploying", "waiting(budget:db)", "waiting(budget:db)"]);
+    const budgets = (await (await h.request("/api/v1/budgets", { key: api.keys.readonly })).json()) as unknown[];
+    expect(budgets).toMatchObject([{ name: "db", limit: 2, in_flight: 2 }]);
+  });
+
+  test("skip by a percent-encoded machine id", async () => {
+    const ids = ["a/b", "c d%", "é"];
+    await api.machines(ids, ["web"], NOW - 1000);
+    const releaseId = await api.release(ids);
+    const created = await api.createOk({ release_id: releaseId, strategy: "all_at_once", target: { tags: ["web"] } });
+    for (const id of ids) {
+      const res = await api.verb(created.rollout_id, `machines/${encodeURIComponent(id)}/skip`, { reason: "r" });
+      expect(res.status, id).toBe(200);
+    }
+    expect((await api.get(created.rollout_id)).status).toBe("completed");
+  });
+
+  test("two aborts at once: one wins, the other is 409", async () => {
+    const { releaseId } = await fleet(3);
+    const created = await api.createOk({ release_id: releaseId, strategy: "all_at_once", target: { tags: ["web"] } });
+    const results = await Promise.all([
+      api.verb(created.rollout_id, "abort"),
+      api.verb(created.rollout_id, "abort"),
+      api.verb(created.rollout_id, "pause"),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409]);
+  });
+
+  test("skipped after deploying, then abort: the skipped machine keeps the release", async () => {
+    const { releaseId } = await fleet(2);
+    const created = await api.createOk({ release_id: releaseId, strategy: "all_at_once", target: { tags: ["web"] } });
+    const [a, b] = created.batches[0]!.machine_ids;
+    expect((await api.verb(created.rollout_id, `machines/${a}/skip`)).status).toBe(200);
+    expect((await api.verb(created.rollout_id, "abort")).status).toBe(200);
+    expect((await api.desired(a!)).hash).toBe(storePath(a!));
+    expect((await api.desired(b!)).hash).toBe(storePath(b!, 0));
   });
 });
