@@ -326,4 +326,26 @@ describe("edges", () => {
     expect((await api.desired(a!)).hash).toBe(storePath(a!));
     expect((await api.desired(b!)).hash).toBe(storePath(b!, 0));
   });
+
+  test("a budget counts only active rollouts: cancel, abort and skip free its room at once", async () => {
+    await h.request("/api/v1/budgets/web", {
+      method: "PUT",
+      key: api.keys.admin,
+      json: { tags: ["web"], max_unavailable: "10" },
+    });
+    const inFlight = async () =>
+      ((await (await h.request("/api/v1/budgets", { key: api.keys.readonly })).json()) as { in_flight: number }[])[0]!
+        .in_flight;
+    const { ids, releaseId } = await fleet(3);
+    const first = await api.createOk({ release_id: releaseId, strategy: "all_at_once", target: { hosts: [ids[0]!] } });
+    const second = await api.createOk({ release_id: releaseId, strategy: "all_at_once", target: { hosts: [ids[1]!] } });
+    const third = await api.createOk({ release_id: releaseId, strategy: "all_at_once", target: { hosts: [ids[2]!] } });
+    expect(await inFlight()).toBe(3);
+    await api.verb(first.rollout_id, "cancel");
+    expect(await inFlight()).toBe(2);
+    await api.verb(second.rollout_id, "abort");
+    expect(await inFlight()).toBe(1);
+    await api.verb(third.rollout_id, `machines/${ids[2]}/skip`);
+    expect(await inFlight()).toBe(0);
+  });
 });
