@@ -371,6 +371,12 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
             return rolloutVersion(tx, rolloutId);
           });
           if (this.leading) {
+            // A percentage budget is of the machines having its tags now: machines registered or
+            // tagged since it was last resolved would otherwise wait up to BUDGET_REFRESH_MS.
+            if (this.gates.hasPercentBudgets) {
+              await this.gates.loadGates(db);
+              this.budgetsRefreshedAt = this.deps.now();
+            }
             this.rollouts.set(rolloutId, {
               state: created.state,
               version,
