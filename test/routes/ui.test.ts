@@ -168,6 +168,26 @@ test("sessions live in the database: a session survives a restart of the control
   expect(await page.text()).toContain("ops · admin");
 });
 
+test("an id the API refuses (over 128 characters) is a 400 page naming the problem, not a 500", async () => {
+  const token = tokenOf(await logIn(admin));
+  const long = "x".repeat(129);
+  for (const path of [
+    `/ui/machines/${long}`,
+    `/ui/releases/${long}`,
+    `/ui/rollouts/${long}`,
+    `/ui/rollouts/${long}/trace`,
+    `/ui/rollouts/${long}/batches/0`,
+    `/ui/rollouts/${long}/abort`,
+    `/ui/rollouts/${long}/progress`,
+  ]) {
+    const res = await h.request(path, withCookie(token));
+    expect({ path, status: res.status }).toEqual({ path, status: 400 });
+    expect(await res.text()).toContain("at most 128 characters");
+  }
+  const stream = await h.request(`/ui/rollouts/${long}/events`, withCookie(token));
+  expect(stream.status).toBe(400);
+});
+
 test("logout needs the session's CSRF token; it deletes the session", async () => {
   const token = tokenOf(await logIn(admin));
   const post = (
