@@ -168,7 +168,7 @@ test("sessions live in the database: a session survives a restart of the control
   expect(await page.text()).toContain("ops · admin");
 });
 
-test("an id the API refuses (over 128 characters) is a 400 page naming the problem, not a 500", async () => {
+test("an id or cursor the API refuses is a 400 page naming the problem, not a 500", async () => {
   const token = tokenOf(await logIn(admin));
   const long = "x".repeat(129);
   for (const path of [
@@ -186,6 +186,9 @@ test("an id the API refuses (over 128 characters) is a 400 page naming the probl
   }
   const stream = await h.request(`/ui/rollouts/${long}/events`, withCookie(token));
   expect(stream.status).toBe(400);
+  const badCursor = await h.request("/ui/machines?cursor=%ff", withCookie(token));
+  expect(badCursor.status).toBe(400);
+  expect(await badCursor.text()).toContain("X-Next-Cursor");
 });
 
 test("logout needs the session's CSRF token; it deletes the session", async () => {
