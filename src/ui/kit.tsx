@@ -75,7 +75,7 @@ export interface PageOptions {
 export interface UiKit {
   /** The session the cookie names, with a client that calls the API as its key; null when there is none. */
   openSession(c: UiContext, options?: PageOptions): Promise<View | null>;
-  /** A page for signed-in users: no session → the login page; an API 404 → a not-found page. */
+  /** A page for signed-in users: no session → the login page; an API 4xx → a page saying so, with its status. */
   page(
     section: Section,
     build: (c: UiContext, view: View) => Promise<JSX.Element | Response>,
@@ -121,11 +121,10 @@ export function createUiKit(app: App, deps: AppDeps): UiKit {
       const built = await build(c, view);
       return built instanceof Response ? built : render(c, built);
     } catch (error) {
-      if (error instanceof FleetApiError && error.status === 404) {
-        return render(c, <NotFound view={view} section={section} message={error.message} />, 404);
-      }
-      if (error instanceof FleetApiError && error.status === 401) return c.redirect("/ui/login", 303);
-      throw error;
+      if (!(error instanceof FleetApiError) || error.status >= 500) throw error;
+      if (error.status === 401) return c.redirect("/ui/login", 303);
+      const status = pageStatus(error);
+      return render(c, <NotFound view={view} section={section} message={error.message} status={status} />, status);
     }
   };
 

@@ -100,11 +100,22 @@ export function LoginPage({ error, notice }: { error?: string; notice?: string }
   );
 }
 
-/** A page the API answered 404 for. */
-export function NotFound({ view, section, message }: { view: View; section: Section; message: string }) {
+/** A page the API refused to fill: 404 for an unknown id, else its 4xx (an id it cannot take, a role too low). */
+export function NotFound({
+  view,
+  section,
+  message,
+  status,
+}: {
+  view: View;
+  section: Section;
+  message: string;
+  status: number;
+}) {
+  const title = status === 404 ? "Not found" : "Cannot show this page";
   return (
-    <Layout view={view} section={section} title="Not found">
-      <h1>Not found</h1>
+    <Layout view={view} section={section} title={title}>
+      <h1>{title}</h1>
       <p class="muted">{message}</p>
     </Layout>
   );

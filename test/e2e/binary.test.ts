@@ -52,7 +52,18 @@ test("the binary starts on a fresh database, answers /health with ok, checkpoint
 
 test("the binary refuses bad configuration with one line", async () => {
   const result = await runToExit([binary, "--listen", "nope"], { cwd: dir });
-  expect(result.code).not.toBe(0);
+  expect(result.code).toBe(2);
   expect(result.stderr.trim().split("\n")).toHaveLength(1);
   expect(result.stderr).toContain("--listen");
+});
+
+test("`serve` takes the server's flags, --no-executor included: a replica that never leads", async () => {
+  const replica = await startServer(
+    [binary, "serve", "--listen", "127.0.0.1:0", "--db-path", join(dir, "replica.db"), "--no-executor"],
+    { cwd: dir },
+  );
+  const started = replica.stderrLines.map((line) => tryParse(line)).find((entry) => entry?.msg === "listening");
+  expect(started).toMatchObject({ role: "replica" });
+  replica.proc.kill("SIGTERM");
+  expect(await replica.exited).toBe(0);
 });

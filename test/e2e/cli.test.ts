@@ -79,6 +79,16 @@ describe("login", () => {
   });
 });
 
+test("logout deletes the saved login; commands then have no control plane", async () => {
+  const other = join(dir, "logout.json");
+  expect((await cli(["login", "--url", server.url, "--config", other], { stdin: `${adminKey}\n` })).code).toBe(0);
+  expect((await cli(["status", "--config", other])).code).toBe(0);
+  const out = await cli(["logout", "--config", other]);
+  expect(out.code, out.stderr).toBe(0);
+  expect(existsSync(other)).toBe(false);
+  expectOneLine(await cli(["status", "--config", other]), 2, "no control plane configured");
+});
+
 describe("exit codes", () => {
   test("0 with a summary that parses as the API's FleetSummary", async () => {
     const summary = await json(FleetSummary, ["status"]);
@@ -156,6 +166,30 @@ describe("day-to-day commands", () => {
       "web-02",
     ]);
     expect(shown.machine_id).toBe("web-02");
+  });
+
+  test("machines notify-deploy and clear-desired set what the agent polls; releases delete", async () => {
+    const pinned = await json(z.object({ machine_id: z.string(), store_path: z.string() }), [
+      "machines",
+      "notify-deploy",
+      "web-02",
+      STORE_B,
+    ]);
+    expect(pinned).toEqual({ machine_id: "web-02", store_path: STORE_B });
+    const poll = await fetch(`${server.url}/api/v1/machines/web-02/desired-generation`);
+    expect(((await poll.json()) as { hash: string }).hash).toBe(STORE_B);
+    const cleared = await cli(["machines", "clear-desired", "web-02", "--json"]);
+    expect(cleared.code, cleared.stderr).toBe(0);
+    expect(cleared.stdout).toBe("");
+    expect((await fetch(`${server.url}/api/v1/machines/web-02/desired-generation`)).status).toBe(404);
+
+    const release = await json(CreatedRelease, ["releases", "create", "--platform", "x86_64-linux"], {
+      stdin: JSON.stringify({ "web-02": STORE_A }),
+    });
+    const deleted = await cli(["releases", "delete", release.id]);
+    expect(deleted.code, deleted.stderr).toBe(0);
+    expect(deleted.stdout).toContain(release.id);
+    expectOneLine(await cli(["releases", "show", release.id]), 3, "404");
   });
 
   test("releases from `nix eval --json` output on stdin and from a manifest file; show, list, diff", async () => {

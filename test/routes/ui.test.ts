@@ -149,6 +149,48 @@ test("revoking the key ends its sessions at once; a session also ends after 12 h
   h.advance(-12 * 3600 * 1000);
 });
 
+test("a session ends when its key expires, before its 12 hours are up", async () => {
+  const start = Date.parse("2026-11-27T10:00:00Z");
+  const key = await createTestKey(h, "readonly", { name: "expiring", expiresAt: start + 3600 * 1000 });
+  const token = tokenOf(await logIn(key));
+  h.advance(3600 * 1000 - 1000);
+  expect((await h.request("/ui", withCookie(token))).status).toBe(200);
+  h.advance(2000);
+  expect((await h.request("/ui", withCookie(token))).status).toBe(303);
+  h.advance(-(3600 * 1000 + 1000));
+});
+
+test("sessions live in the database: a session survives a restart of the control plane", async () => {
+  const token = tokenOf(await logIn(admin));
+  await h.restart();
+  const page = await h.request("/ui", withCookie(token));
+  expect(page.status).toBe(200);
+  expect(await page.text()).toContain("ops · admin");
+});
+
+test("an id or cursor the API refuses is a 400 page naming the problem, not a 500", async () => {
+  const token = tokenOf(await logIn(admin));
+  const long = "x".repeat(129);
+  for (const path of [
+    `/ui/machines/${long}`,
+    `/ui/releases/${long}`,
+    `/ui/rollouts/${long}`,
+    `/ui/rollouts/${long}/trace`,
+    `/ui/rollouts/${long}/batches/0`,
+    `/ui/rollouts/${long}/abort`,
+    `/ui/rollouts/${long}/progress`,
+  ]) {
+    const res = await h.request(path, withCookie(token));
+    expect({ path, status: res.status }).toEqual({ path, status: 400 });
+    expect(await res.text()).toContain("at most 128 characters");
+  }
+  const stream = await h.request(`/ui/rollouts/${long}/events`, withCookie(token));
+  expect(stream.status).toBe(400);
+  const badCursor = await h.request("/ui/machines?cursor=%ff", withCookie(token));
+  expect(badCursor.status).toBe(400);
+  expect(await badCursor.text()).toContain("X-Next-Cursor");
+});
+
 test("logout needs the session's CSRF token; it deletes the session", async () => {
   const token = tokenOf(await logIn(admin));
   const post = (
