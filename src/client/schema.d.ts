@@ -5049,6 +5049,8 @@ export interface operations {
   getRolloutEventStream: {
     parameters: {
       query?: {
+        /** @description Only events about this machine (the event's target) */
+        machine?: string;
         /** @description Only these actions; repeat for several (any matches). `rollout.*` is every action under `rollout.` */
         action?: string | string[];
         /** @description Resume after this event id, for clients that cannot send the `Last-Event-ID` header; the header wins when both are sent */
