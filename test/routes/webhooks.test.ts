@@ -111,6 +111,9 @@ describe("GET /api/v1/webhooks/{id}", () => {
     const unknown = await h.request("/api/v1/webhooks/wh-nope", { key: admin });
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toEqual({ error: "webhook wh-nope not found" });
+    const tooLong = await h.request(`/api/v1/webhooks/${"w".repeat(129)}`, { key: admin });
+    expect(tooLong.status).toBe(400);
+    expect((await tooLong.json()).error).toStartWith("id:");
   });
 });
 
