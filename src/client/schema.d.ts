@@ -683,7 +683,8 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get?: never;
+    /** One webhook (without its secret) */
+    get: operations["getWebhook"];
     put?: never;
     post?: never;
     /** Remove a webhook with its queued deliveries and delivery log */
@@ -5048,6 +5049,8 @@ export interface operations {
   getRolloutEventStream: {
     parameters: {
       query?: {
+        /** @description Only events about this machine (the event's target) */
+        machine?: string;
         /** @description Only these actions; repeat for several (any matches). `rollout.*` is every action under `rollout.` */
         action?: string | string[];
         /** @description Resume after this event id, for clients that cannot send the `Last-Event-ID` header; the header wins when both are sent */
@@ -5200,6 +5203,64 @@ export interface operations {
       };
       /** @description Request body over the limit: 1 MiB (release creation: --max-release-body-mib) */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  getWebhook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The webhook */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Webhook"];
+        };
+      };
+      /** @description Malformed request: the message names the field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing, unknown, revoked or expired API key */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The API key lacks the role, or the client certificate is for another machine */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Unknown resource */
+      404: {
         headers: {
           [name: string]: unknown;
         };

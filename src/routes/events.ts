@@ -63,20 +63,22 @@ const ResumeHeaders = z.object({
 
 const ScopeId = z.string().min(1, "must not be empty").max(128, "must be at most 128 characters").optional();
 
+const MachineFilter = ScopeId.openapi({
+  param: { name: "machine", in: "query" },
+  description: "Only events about this machine (the event's target)",
+});
+
 const FleetStreamQuery = z.object({
   rollout: ScopeId.openapi({
     param: { name: "rollout", in: "query" },
     description: "Only events of this rollout (its own and its machines')",
   }),
-  machine: ScopeId.openapi({
-    param: { name: "machine", in: "query" },
-    description: "Only events about this machine (the event's target)",
-  }),
+  machine: MachineFilter,
   action: ActionFilter,
   ...ResumeQuery,
 });
 
-const RolloutStreamQuery = z.object({ action: ActionFilter, ...ResumeQuery });
+const RolloutStreamQuery = z.object({ machine: MachineFilter, action: ActionFilter, ...ResumeQuery });
 
 const SSE_DESCRIPTION =
   "Server-Sent Events: per event `id:` (the event id), `event:` (the action) and one `data:` line with a `StreamEvent` JSON; a `: heartbeat` comment every 15 s while idle. A reader that falls 1000 events behind is disconnected and resumes with `Last-Event-ID`.";
@@ -165,10 +167,10 @@ export function registerEventRoutes(app: OpenAPIHono<AppEnv>, { deps, requireRol
 
   app.openapi({ ...streamRolloutEventsRoute, middleware: [requireRole("readonly")] }, async (c) => {
     const { id } = c.req.valid("param");
-    const { action, last_event_id } = c.req.valid("query");
+    const { machine, action, last_event_id } = c.req.valid("query");
     if (!(await findRollout(deps.store.db, id))) throw notFound(`rollout ${id} not found`);
     const after = Number(c.req.valid("header")["last-event-id"] ?? last_event_id ?? 0);
-    return stream(c, { rolloutId: id, actions: action }, after) as never;
+    return stream(c, { rolloutId: id, machineId: machine, actions: action }, after) as never;
   });
 }
 

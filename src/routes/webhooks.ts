@@ -128,6 +128,17 @@ export const listWebhooksRoute = createRoute({
   responses: { 200: json(z.array(WebhookSchema), "Webhooks, oldest first"), ...errorResponses(401, 403) },
 });
 
+export const getWebhookRoute = createRoute({
+  method: "get",
+  path: "/api/v1/webhooks/{id}",
+  operationId: "getWebhook",
+  tags: ["webhooks"],
+  summary: "One webhook (without its secret)",
+  security: bearerSecurity,
+  request: { params: WebhookIdParams },
+  responses: { 200: json(WebhookSchema, "The webhook"), ...errorResponses(400, 401, 403, 404) },
+});
+
 export const deleteWebhookRoute = createRoute({
   method: "delete",
   path: "/api/v1/webhooks/{id}",
@@ -225,6 +236,13 @@ export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>, { deps, requireR
 
   app.openapi({ ...listWebhooksRoute, middleware: [requireRole("admin")] }, async (c) => {
     return c.json((await listWebhooks(deps.store.db)).map(toWebhook), 200);
+  });
+
+  app.openapi({ ...getWebhookRoute, middleware: [requireRole("admin")] }, async (c) => {
+    const { id } = c.req.valid("param");
+    const webhook = await findWebhook(deps.store.db, id);
+    if (!webhook) throw webhookNotFound(id);
+    return c.json(toWebhook(webhook), 200);
   });
 
   app.openapi({ ...deleteWebhookRoute, middleware: [requireRole("admin")] }, async (c) => {

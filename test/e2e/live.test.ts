@@ -76,16 +76,18 @@ test("an event stream resumes after a server restart with no gap and no duplicat
   await stop(second);
 }, 60_000);
 
-test("held polls and idle streams outlive the runtime's 10 s idle timeout; SIGTERM ends them at once", async () => {
+test("held polls and idle streams outlive the runtime's 10 s idle timeout; an idle stream gets a heartbeat at 15 s; SIGTERM ends them at once", async () => {
   const server = await start();
   const stream = await openStream(server.url);
-  const poll = fetch(new URL("/api/v1/machines/held-1/desired-generation?wait=13", server.url), {
+  const poll = fetch(new URL("/api/v1/machines/held-1/desired-generation?wait=17", server.url), {
     headers: { "If-None-Match": '"none"' },
   });
-  await Bun.sleep(12_000);
+  await Bun.sleep(16_000);
   await register(server.url, "after-the-quiet");
   const [message] = await stream.take(1);
   expect(JSON.parse(message!.data).target).toBe("after-the-quiet");
+  // One heartbeat comment came in the quiet 16 s (every 15 s), before the event.
+  expect(stream.comments).toEqual(["connected", "heartbeat"]);
   const answer = await poll;
   expect(answer.status).toBe(304);
   expect(answer.headers.get("etag")).toBe('"none"');

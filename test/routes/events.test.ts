@@ -250,7 +250,7 @@ describe("GET /api/v1/rollouts/{id}/stream", () => {
     expect(rest.every((m) => JSON.parse(m.data).rollout_id === rollout_id)).toBe(true);
   });
 
-  test("?action= narrows it; Last-Event-ID resumes it", async () => {
+  test("?action= and ?machine= narrow it; Last-Event-ID resumes it", async () => {
     await audit(
       { action: "rollout.created", target: "r-1", rolloutId: "r-1" },
       { action: "batch.deploying", target: "r-1", rolloutId: "r-1" },
@@ -283,6 +283,21 @@ describe("GET /api/v1/rollouts/{id}/stream", () => {
     expect(batches.map((m) => m.event)).toEqual(["batch.deploying", "batch.succeeded"]);
     const resumed = await open("/api/v1/rollouts/r-1/stream", { "Last-Event-ID": batches[0]!.id! });
     expect((await resumed.take(1))[0]!.event).toBe("batch.succeeded");
+    // ?machine= too: the same filters as the fleet stream's, with the rollout fixed.
+    await audit(
+      { action: "machine.deploying", target: "web-01", rolloutId: "r-1" },
+      { action: "machine.deploying", target: "web-02", rolloutId: "r-1" },
+      { action: "register", target: "web-02" },
+      { action: "machine.healthy", target: "web-02", rolloutId: "r-1" },
+    );
+    const machine = await (await open("/api/v1/rollouts/r-1/stream?machine=web-02")).take(2);
+    expect(machine.map((m) => `${m.event} ${JSON.parse(m.data).target}`)).toEqual([
+      "machine.deploying web-02",
+      "machine.healthy web-02",
+    ]);
+    const bad = await h.request("/api/v1/rollouts/r-1/stream?machine=", { key: readonly });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error).toStartWith("machine:");
   });
 
   test("404 for an unknown rollout, 401 without a key", async () => {

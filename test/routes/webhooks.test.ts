@@ -87,6 +87,7 @@ describe("POST /api/v1/webhooks", () => {
     const calls: [string, string][] = [
       ["POST", "/api/v1/webhooks"],
       ["GET", "/api/v1/webhooks"],
+      ["GET", `/api/v1/webhooks/${id}`],
       ["DELETE", `/api/v1/webhooks/${id}`],
       ["GET", `/api/v1/webhooks/${id}/deliveries`],
       ["POST", `/api/v1/webhooks/${id}/deliveries/msg_x/redeliver`],
@@ -96,6 +97,23 @@ describe("POST /api/v1/webhooks", () => {
       expect((await h.request(path, { method, ...body })).status).toBe(401);
       for (const key of [deploy, readonly]) expect((await h.request(path, { method, key, ...body })).status).toBe(403);
     }
+  });
+});
+
+describe("GET /api/v1/webhooks/{id}", () => {
+  test("200 with the webhook as listed (no secret); 404 naming it when unknown", async () => {
+    const created = await (await createWebhook({ url: receiver.url, events: ["batch.*"], secret: SECRET })).json();
+    const res = await h.request(`/api/v1/webhooks/${created.id}`, { key: admin });
+    expect(res.status).toBe(200);
+    const { secret, ...shown } = created;
+    expect(secret).toBe(SECRET);
+    expect(await res.json()).toEqual(shown);
+    const unknown = await h.request("/api/v1/webhooks/wh-nope", { key: admin });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual({ error: "webhook wh-nope not found" });
+    const tooLong = await h.request(`/api/v1/webhooks/${"w".repeat(129)}`, { key: admin });
+    expect(tooLong.status).toBe(400);
+    expect((await tooLong.json()).error).toStartWith("id:");
   });
 });
 

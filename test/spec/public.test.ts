@@ -91,6 +91,7 @@ test("GET /openapi.json → an OpenAPI 3.1 document with every SPEC route", asyn
     "get /api/v1/rollouts/{id}/stream",
     "post /api/v1/webhooks",
     "get /api/v1/webhooks",
+    "get /api/v1/webhooks/{id}",
     "delete /api/v1/webhooks/{id}",
     "get /api/v1/webhooks/{id}/deliveries",
     "post /api/v1/webhooks/{id}/deliveries/{delivery}/redeliver",

@@ -221,3 +221,33 @@ test("what the document declares is what the server does: a JSON body sent as te
     await Promise.all(twins.map(({ h }) => h.close()));
   }
 });
+
+test("the store-path rule is stated on a release entry's store_path, and its pattern is the rule the server applies (SPEC §13)", async () => {
+  const storePath = (
+    schemas.ReleaseEntryInput as { properties: Record<string, Schema & { description?: string; pattern?: string }> }
+  ).properties.store_path!;
+  expect(storePath.description).toContain("/nix/store/");
+  expect(storePath.description).toContain("32 characters of Nix's base-32 alphabet");
+  expect(storePath.description).toContain("refused with 400");
+  const pattern = new RegExp(storePath.pattern!);
+  const h = await createHarness();
+  try {
+    const key = await createTestKey(h, "admin");
+    for (const path of [
+      "/nix/store/0c3i5jwm4cc1p2ix2ql1sd8nm3w1wmw9-nixos-system-web-01-24.11",
+      "/nix/store/0c3i5jwm4cc1p2ix2ql1sd8nm3w1wmw9-nixos-system-web-01-24.11/bin",
+      "/nix/store/0c3i5jwm4cc1p2ix2ql1sd8nm3w1wmw-nixos-system-web-01-24.11",
+      "/nix/store/0c3i5jwm4cc1p2ix2ql1sd8nm3w1wmwe-nixos-system-web-01-24.11",
+      "/nix/store/0c3i5jwm4cc1p2ix2ql1sd8nm3w1wmw9-.hidden",
+      "nixos-system-web-01-24.11",
+    ]) {
+      const res = await h.request("/api/v1/releases", {
+        key,
+        json: { entries: [{ hostname: "web-01", store_path: path, platform: "x86_64-linux" }] },
+      });
+      expect([path, res.status]).toEqual([path, pattern.test(path) ? 201 : 400]);
+    }
+  } finally {
+    await h.close();
+  }
+});
