@@ -275,7 +275,9 @@ export class WebhookDispatcher {
     } catch (cause) {
       error = describeFailure(cause, this.timeoutMs);
     }
-    const next = error === null ? null : nextAttemptAt(windowStartedAt, attemptedAt, this.random);
+    // The wait counts from the failure: an attempt that timed out after 10 s would otherwise be
+    // due again at once.
+    const next = error === null ? null : nextAttemptAt(windowStartedAt, this.deps.now(), this.random);
     await this.deps.store.write((tx) =>
       recordAttempt(tx, {
         deliveryId: delivery.id,

@@ -187,6 +187,37 @@ describe("retries", () => {
       hanging.stop();
     }
   });
+  test("the wait before a retry counts from the failure, not from when the attempt began", async () => {
+    // The receiver takes the clock 10 s on, then never answers: the attempt fails at its timeout.
+    const slow = new WebhookReceiver(() => {
+      h.advance(10_000);
+      return new Promise<Response>(() => {});
+    });
+    const own = new WebhookDispatcher(
+      {
+        store: h.store,
+        logger: silentLogger,
+        now: h.controlPlane.deps.now,
+        feed: h.controlPlane.deps.feed,
+        isLeader: () => true,
+      },
+      { timeoutMs: 200 },
+    );
+    try {
+      await own.start();
+      await addWebhook(["register"], slow.url);
+      await emit();
+      await attemptsReach(1);
+      const [attempt] = await attemptRows();
+      const [delivery] = await deliveryRows();
+      const failedAt = attempt!.attemptedAt + 10_000;
+      // At least the shortest wait (5 s, less 25 % jitter) after the failure.
+      expect(delivery!.nextAttemptAt!).toBeGreaterThanOrEqual(failedAt + 3_750);
+    } finally {
+      await own.stop();
+      slow.stop();
+    }
+  });
 });
 
 describe("queue and cursor", () => {
