@@ -80,7 +80,7 @@ export const MAX_CHANGES_PER_STEP = 500;
 /** Machines a rollout's creation writes per transaction. */
 export const CREATE_CHUNK = 2000;
 /** Machines a finished rollout releases (indexes, gates' counts, agents' view) per turn of the event loop. */
-const RELEASE_CHUNK = 2000;
+export const RELEASE_CHUNK = 2000;
 /** Machines read per query when a batch is loaded, reports judged per step. */
 const PAGE = 2000;
 /** How often percentage budgets are resolved against the fleet again. */

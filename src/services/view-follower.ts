@@ -15,7 +15,7 @@ const MACHINES_PER_READ = 500;
  * Machine ids of a rollout that began or ended read per statement (with the event loop free
  * between): a 99 500-machine rollout's in one read, and its map, held it for ~50 ms.
  */
-const MEMBERS_PER_READ = 5000;
+export const MEMBERS_PER_READ = 2000;
 /** Report ids looked at per statement of the tail; a longer way is walked in steps, the event loop free between. */
 const REPORT_IDS_PER_READ = 20_000;
 /** Events the follower may fall behind the feed before it reads them from the database instead. */
