@@ -364,12 +364,13 @@ export async function rolloutMachine(
   return rows[0];
 }
 
-/** Every machine id of a rollout that has not left it. */
-export async function memberIds(db: DbOrTx, rolloutId: string): Promise<string[]> {
+/** A rollout's machine ids that have not left it, in id order after `after`, at most `limit`. */
+export async function memberIdsPage(db: DbOrTx, rolloutId: string, after: string, limit: number): Promise<string[]> {
   return selectJson<string[]>(
     db,
-    sql`select json_group_array(machine_id) from ${rolloutMachines}
-      where rollout_id = ${rolloutId} and health not in ('skipped', 'superseded')`,
+    sql`select json_group_array(machine_id) from (select machine_id from ${rolloutMachines}
+      where rollout_id = ${rolloutId} and machine_id > ${after} and health not in ('skipped', 'superseded')
+      order by machine_id limit ${limit})`,
   );
 }
 

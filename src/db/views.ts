@@ -58,11 +58,17 @@ export async function heldBy(db: DbOrTx, pairs: readonly (readonly [string, stri
   );
 }
 
-/** Every machine of a rollout, whatever its state there. */
-export async function rolloutMachineIds(db: DbOrTx, rolloutId: string): Promise<string[]> {
+/** A rollout's machines, whatever their state there, in id order after `after`, at most `limit`. */
+export async function rolloutMachineIdsPage(
+  db: DbOrTx,
+  rolloutId: string,
+  after: string,
+  limit: number,
+): Promise<string[]> {
   return selectJson<string[]>(
     db,
-    sql`select json_group_array(machine_id) from ${rolloutMachines} where rollout_id = ${rolloutId}`,
+    sql`select json_group_array(machine_id) from (select machine_id from ${rolloutMachines}
+      where rollout_id = ${rolloutId} and machine_id > ${after} order by machine_id limit ${limit})`,
   );
 }
 

@@ -204,6 +204,19 @@ export class FleetState {
     }
   }
 
+  /**
+   * Records that the finished rollout `rolloutId` no longer holds the machines, leaving alone any
+   * this view already sees held by another (a later rollout another process created): a finished
+   * rollout's machines are released a page at a time, other work running in between.
+   */
+  releasedBy(machineIds: Iterable<string>, rolloutId: string): void {
+    for (const id of machineIds) {
+      if (this.holders.get(id) !== rolloutId) continue;
+      this.changedWhileReading(id);
+      this.applyMembership(id, null);
+    }
+  }
+
   private applyMembership(id: string, rolloutId: string | null): void {
     const before = this.holders.get(id);
     if ((before ?? null) === rolloutId) return;

@@ -12,7 +12,7 @@ import {
   insertRolloutHeader,
   insertRolloutMachines,
   machinesInActiveRollouts,
-  memberIds,
+  memberIdsPage,
   newRolloutId,
   persistTransition,
   releaseCacheUrl,
@@ -79,6 +79,8 @@ export const TICK_INTERVAL_MS = 250;
 export const MAX_CHANGES_PER_STEP = 500;
 /** Machines a rollout's creation writes per transaction. */
 export const CREATE_CHUNK = 2000;
+/** Machines a finished rollout releases (indexes, gates' counts, agents' view) per turn of the event loop. */
+export const RELEASE_CHUNK = 2000;
 /** Machines read per query when a batch is loaded, reports judged per step. */
 const PAGE = 2000;
 /** How often percentage budgets are resolved against the fleet again. */
@@ -893,15 +895,28 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
     for (const [gate, n] of t.gateBlocks) this.gateBlocks.set(gate, (this.gateBlocks.get(gate) ?? 0) + n);
   }
 
-  /** The rollout finished: it no longer holds its machines. */
+  /**
+   * The rollout finished: it no longer holds its machines. Released RELEASE_CHUNK machines per turn
+   * of the event loop: all 99 500 of a fleet-wide rollout at once held it for ~120 ms.
+   */
   private async finished(entry: Indexed): Promise<void> {
     const id = entry.state.id;
     if (this.rollouts.get(id) === entry) this.rollouts.delete(id);
-    for (const machineId of entry.machines.keys()) {
-      if (this.machineRollout.get(machineId) === id) this.machineRollout.delete(machineId);
-      this.gates.stopped(machineId);
+    const loaded = [...entry.machines.keys()];
+    for (let i = 0; i < loaded.length; i += RELEASE_CHUNK) {
+      if (i > 0) await yieldToEventLoop();
+      for (const machineId of loaded.slice(i, i + RELEASE_CHUNK)) {
+        if (this.machineRollout.get(machineId) === id) this.machineRollout.delete(machineId);
+        this.gates.stopped(machineId);
+      }
     }
-    this.deps.fleet.setInActiveRollout(await memberIds(this.deps.store.db, id), null);
+    for (let after = ""; ;) {
+      const page = await memberIdsPage(this.deps.store.db, id, after, RELEASE_CHUNK);
+      this.deps.fleet.releasedBy(page, id);
+      if (page.length < RELEASE_CHUNK) return;
+      after = page.at(-1)!;
+      await yieldToEventLoop();
+    }
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { AuditRow } from "../db/audit.ts";
 import type { DbOrTx } from "../db/database.ts";
-import { latestReportId, reportTimesInRanges, rolloutMachineIds } from "../db/views.ts";
+import { latestReportId, reportTimesInRanges, rolloutMachineIdsPage } from "../db/views.ts";
 import { foreignRanges, viewChanges, type IdRange, type ViewChanges } from "../domain/view-events.ts";
 import { yieldToEventLoop } from "../event-loop.ts";
 import type { Logger } from "../logger.ts";
@@ -11,6 +11,11 @@ import type { FleetState } from "./fleet-state.ts";
 export const REPORT_TAIL_INTERVAL_MS = FEED_POLL_INTERVAL_MS;
 /** Machines read back per statement. */
 const MACHINES_PER_READ = 500;
+/**
+ * Machine ids of a rollout that began or ended read per statement (with the event loop free
+ * between): a 99 500-machine rollout's in one read, and its map, held it for ~50 ms.
+ */
+export const MEMBERS_PER_READ = 2000;
 /** Report ids looked at per statement of the tail; a longer way is walked in steps, the event loop free between. */
 const REPORT_IDS_PER_READ = 20_000;
 /** Events the follower may fall behind the feed before it reads them from the database instead. */
@@ -161,8 +166,12 @@ export class ViewFollower {
     const changes = viewChanges(foreign);
     const machines = new Map(changes.machines);
     for (const rolloutId of changes.memberships) {
-      for (const machineId of await rolloutMachineIds(this.deps.db, rolloutId)) {
-        machines.set(machineId, new Set([...(machines.get(machineId) ?? []), rolloutId]));
+      for (let after = ""; ;) {
+        const page = await rolloutMachineIdsPage(this.deps.db, rolloutId, after, MEMBERS_PER_READ);
+        for (const machineId of page) machines.set(machineId, new Set([...(machines.get(machineId) ?? []), rolloutId]));
+        if (page.length < MEMBERS_PER_READ) break;
+        after = page.at(-1)!;
+        await yieldToEventLoop();
       }
     }
     const entries = [...machines];

@@ -4,8 +4,10 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { and, count, eq, sql } from "drizzle-orm";
 import { auditEvents, desiredGenerations, rolloutMachines, rollouts } from "../../src/db/schema.ts";
-import { CREATE_CHUNK, MAX_CHANGES_PER_STEP } from "../../src/services/rollout-executor.ts";
+import { CREATE_CHUNK, MAX_CHANGES_PER_STEP, RELEASE_CHUNK } from "../../src/services/rollout-executor.ts";
 import { REVERT_CHUNK } from "../../src/db/rollouts.ts";
+import { MEMBERS_PER_READ } from "../../src/services/view-follower.ts";
+import { addPeer } from "../support/cluster.ts";
 import { createHarness, type Harness } from "../support/harness.ts";
 import { createTestKey } from "../support/keys.ts";
 import { RolloutApi, storePath } from "../support/rollouts.ts";
@@ -37,6 +39,7 @@ async function countWhere(rolloutId: string, action: string): Promise<number> {
 test("a rollout over more machines than a chunk: created whole, started and reverted in steps, polls answered between them", async () => {
   expect(N).toBeGreaterThan(MAX_CHANGES_PER_STEP);
   expect(N).toBeGreaterThan(REVERT_CHUNK);
+  expect(N).toBeGreaterThan(RELEASE_CHUNK);
   await api.machines(ids, ["fleet"], h.controlPlane.deps.now() - 1000);
   const releaseId = await api.release(ids);
   // A timer armed now fires between two steps: the start does not hold the event loop until it is done.
@@ -64,13 +67,45 @@ test("a rollout over more machines than a chunk: created whole, started and reve
   expect(await countWhere(id, "rollout.created")).toBe(1);
   for (const machine of [ids[0]!, ids[N - 1]!]) expect((await api.desired(machine)).hash).toBe(storePath(machine));
 
+  const { fleet } = h.controlPlane.deps;
+  expect(ids.filter((machine) => !fleet.isInActiveRollout(machine))).toEqual([]);
+  expect((await api.desired(ids[N - 1]!)).poll_hint).toBe(5);
+
   const aborted = await api.verb(id, "abort", { reason: "bulk" });
   expect(aborted.status).toBe(200);
   expect(await countWhere(id, "machine.reverted")).toBe(N);
   // They had no desired generation before: they get their reported one back.
   for (const machine of [ids[0]!, ids[N - 1]!]) expect((await api.desired(machine)).hash).toBe(storePath(machine, 0));
+  // Released page by page, every one of them: no agent keeps the rollout's poll hint.
+  expect(ids.filter((machine) => fleet.isInActiveRollout(machine))).toEqual([]);
+  for (const machine of [ids[0]!, ids[N - 1]!]) expect((await api.desired(machine)).poll_hint).toBeNull();
   const [pending] = await h.store.db.select({ revertPending: rollouts.revertPending }).from(rollouts);
   expect(pending!.revertPending).toBe(false);
+}, 60_000);
+
+test("a replica reads the machines of a rollout that begins or ends page by page: those no event names are held, then released", async () => {
+  expect(N).toBeGreaterThan(MEMBERS_PER_READ);
+  await api.machines(ids, ["fleet"], h.controlPlane.deps.now() - 1000);
+  const releaseId = await api.release(ids);
+  const replica = await addPeer(h, { nodeId: "replica", leaseSeconds: 5, executor: false });
+  try {
+    const held = () => ids.filter((machine) => replica.controlPlane.deps.fleet.isInActiveRollout(machine));
+    // Only the canary starts: the other machines are named by no event of their own, only by `rollout.created`.
+    const created = await api.createOk({
+      release_id: releaseId,
+      strategy: "staged",
+      batch_sizes: ["1", "100%"],
+      health_timeout: 3600,
+      target: { tags: ["fleet"] },
+    });
+    await replica.controlPlane.deps.views.sync();
+    expect(held()).toEqual(ids);
+    expect((await api.verb(created.rollout_id, "cancel")).status).toBe(200);
+    await replica.controlPlane.deps.views.sync();
+    expect(held()).toEqual([]);
+  } finally {
+    await replica.close();
+  }
 }, 60_000);
 
 test("a creation a crash interrupted is discarded at start; its machines are free again", async () => {

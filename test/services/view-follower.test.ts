@@ -227,3 +227,14 @@ test("two re-reads in flight at once: a change this process makes while both are
   await reading;
   expect(bFleet().getDesired("web-1")?.storePath).toBe(storePath("web-1", 2));
 });
+
+test("a finished rollout's machines are released only where this view still sees that rollout holding them", async () => {
+  const fleet = bFleet();
+  fleet.setInActiveRollout(["web-1", "web-2"], "r-old");
+  // While the old rollout's machines were released page by page, the follower saw a newer rollout take web-2.
+  fleet.setInActiveRollout(["web-2"], "r-new");
+  fleet.releasedBy(["web-1", "web-2", "web-3"], "r-old");
+  expect(fleet.holderOf("web-1")).toBeUndefined();
+  expect(fleet.holderOf("web-2")).toBe("r-new");
+  expect(fleet.holderOf("web-3")).toBeUndefined();
+});
