@@ -209,7 +209,7 @@ pkgs.testers.nixosTest {
         assert "<html" in page.lower(), page[:300]
 
     with subtest("keys recover, run on the host as the service user, prints a new admin key"):
-        # `keys recover` (SPEC §13) comes with the hardening work; it writes to the live database.
+        # `keys recover` (SPEC §13) writes to the live database beside the running service.
         recovered = plain.succeed(
             "runuser -u nixfleet-cp -- nixfleet-control-plane keys recover "
             "--db-path /var/lib/nixfleet-cp/state.db --name vm-test"

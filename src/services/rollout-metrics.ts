@@ -25,7 +25,7 @@ export function registerRolloutMetrics(registry: Registry, db: DbOrTx, executor:
   });
   new Gauge({
     name: "nixfleet_rollouts_active",
-    help: "Rollouts still holding their machines (created, running or paused)",
+    help: "Rollouts still holding their machines (created, scheduled, running or paused)",
     registers: [registry],
     async collect() {
       const counts = await byStatus();

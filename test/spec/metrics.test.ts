@@ -1,6 +1,7 @@
 // SPEC §9, black box: metric names, types and label sets exactly; `path` is the route template.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createHarness, type Harness } from "../support/harness.ts";
+import { codeSpans, readmeTable } from "../support/readme.ts";
 
 const STORE_PATH = "/nix/store/0c3i5jwm4cc1p2ix2ql1sd8nm3w1wmw9-nixos-system-web-01-24.11";
 
@@ -105,6 +106,30 @@ test("every SPEC metric exists with its type and exactly its labels", async () =
   expect(of("nixfleet_http_request_duration_seconds_bucket").some((s) => s.labels.le === "+Inf")).toBe(true);
   for (const s of of("nixfleet_rollouts_total")) expect(Object.keys(s.labels)).toEqual(["status"]);
   expect(of("nixfleet_rollouts_active")).toEqual([{ name: "nixfleet_rollouts_active", labels: {}, value: 0 }]);
+});
+
+test("the README's metric table lists exactly what /metrics exposes, with the types and labels", async () => {
+  expect((await report("readme-01")).status).toBe(200);
+  const { types, samples } = await scrape();
+  const documented = readmeTable("metric").map(([name, type, labels]) => ({
+    name: codeSpans(name!)[0]!,
+    type: type!,
+    labels: codeSpans(labels!).sort(),
+  }));
+  const sorted = <T>(values: T[]) => [...values].sort();
+  expect(sorted(documented.map((m) => `${m.name} ${m.type}`))).toEqual(
+    sorted([...types].map(([name, type]) => `${name} ${type}`)),
+  );
+  for (const metric of documented) {
+    const series = samples.filter((s) => s.name === metric.name || s.name.startsWith(`${metric.name}_`));
+    // A counter with labels shows no series before its first count.
+    if (series.length === 0) continue;
+    const labels = new Set(series.flatMap((s) => Object.keys(s.labels)).filter((label) => label !== "le"));
+    expect({ metric: metric.name, labels: sorted([...labels]) }).toEqual({
+      metric: metric.name,
+      labels: metric.labels,
+    });
+  }
 });
 
 test("the path label is the route template, never the raw path, whatever the id or the status", async () => {

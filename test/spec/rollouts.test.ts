@@ -692,6 +692,35 @@ describe("execution", () => {
     ]);
   });
 
+  // Seed page: a release is "referenced by rollouts multiple times (e.g., staging then prod, or
+  // rollback to a previous release)", each machine's store path read from the release entries.
+  test("one release referenced by several rollouts: staging then prod, and later a rollback to it", async () => {
+    await fleet(["stage-1"], ["web", "staging"]);
+    await fleet(["prod-1", "prod-2"], ["web", "prod"]);
+    const hosts = ["stage-1", "prod-1", "prod-2"];
+    const first = await release(hosts, { version: 1 });
+    const second = await release(hosts, { version: 2 });
+
+    const rollOut = async (releaseId: string, version: number, tags: string[]) => {
+      const created = await createOk({ release_id: releaseId, strategy: "all_at_once", target: { tags } });
+      h.advance(1000);
+      for (const id of created.batches[0].machine_ids) await healthy(id, version);
+      expect((await get(created.rollout_id)).status).toBe("completed");
+      return created.batches[0].machine_ids as string[];
+    };
+    expect(await rollOut(first, 1, ["staging"])).toEqual(["stage-1"]);
+    expect((await rollOut(first, 1, ["prod"])).sort()).toEqual(["prod-1", "prod-2"]);
+    await rollOut(second, 2, ["web"]);
+    for (const id of hosts) expect((await desired(id)).body.hash).toBe(sp(id, 2));
+
+    await rollOut(first, 1, ["web"]);
+    for (const id of hosts)
+      expect((await desired(id)).body).toEqual({ hash: sp(id, 1), cache_url: null, poll_hint: null });
+    const res = await h.request(`/api/v1/rollouts?status=completed`, { key: readonly });
+    const completed: any[] = await res.json();
+    expect(completed.filter((r) => r.release_id === first)).toHaveLength(3);
+  });
+
   test("cancel keeps what machines have; poll_hint goes back to null", async () => {
     const ids = names("web", 3);
     await fleet(ids);

@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OPTIONS } from "../../src/config.ts";
+import { codeSpans, readmeTable } from "../support/readme.ts";
 
 const root = join(import.meta.dir, "..", "..");
 const modulePath = join(root, "nix", "module.nix");
@@ -364,6 +365,22 @@ describe.skipIf(!nixInstantiate)("nix-instantiate", () => {
       type: "integer between 1 and 1024 (both inclusive)",
       default: 1,
     });
+  });
+
+  test("README's option table lists every option of the module with its default", () => {
+    const options = evaluated!.disabled.options;
+    const documented: Record<string, string> = {};
+    for (const [names, def] of readmeTable("option")) {
+      for (const name of codeSpans(names!)) documented[name] = def!;
+    }
+    expect(Object.keys(documented).sort()).toEqual(options.map((o) => o.name).sort());
+    for (const option of options) {
+      const shown = option.name === "package" ? "`nix/package.nix`" : `\`${JSON.stringify(option.default)}\``;
+      expect({ option: option.name, default: documented[option.name] }).toEqual({
+        option: option.name,
+        default: shown,
+      });
+    }
   });
 
   test("every server flag of src/config.ts has a module option, whose default is the server's", () => {
