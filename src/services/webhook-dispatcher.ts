@@ -86,6 +86,9 @@ export class WebhookDispatcher {
   private follower: FeedFollower | null = null;
   private following: Promise<void> | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
+  /** Between `start` and `stop`: a start that failed is tried again (see `retryTimer`). */
+  private wanted = false;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly inFlightPerWebhook = new Map<string, number>();
   private readonly fetch: typeof fetch;
@@ -101,16 +104,33 @@ export class WebhookDispatcher {
     this.timeoutMs = options.timeoutMs ?? DELIVERY_TIMEOUT_MS;
   }
 
-  /** Starts following the feed from the saved cursor (the newest event, the first time) and delivering. */
+  /**
+   * Starts following the feed from the saved cursor (the newest event, the first time) and
+   * delivering. A start the database refuses (busy, unreachable) is tried again shortly until
+   * `stop`: delivery must not stay off while this process leads.
+   */
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    const { db } = this.deps.store;
-    const saved = await readCursor(db, DISPATCHER_CURSOR);
-    this.cursor = saved ?? (await latestAuditId(db));
-    if (saved === null)
-      await this.deps.store.write((tx) => saveCursor(tx, DISPATCHER_CURSOR, this.cursor, this.deps.now()));
-    await this.loadWebhooks();
+    this.wanted = true;
+    try {
+      const { db } = this.deps.store;
+      const saved = await readCursor(db, DISPATCHER_CURSOR);
+      this.cursor = saved ?? (await latestAuditId(db));
+      if (saved === null)
+        await this.deps.store.write((tx) => saveCursor(tx, DISPATCHER_CURSOR, this.cursor, this.deps.now()));
+      await this.loadWebhooks();
+    } catch (error) {
+      this.running = false;
+      // The lease moved: this dispatcher is being stopped.
+      if (error instanceof LeaseLostError || !this.wanted) return;
+      this.deps.logger.warn("webhook dispatcher did not start; trying again", { error: String(error) });
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = null;
+        if (this.wanted) void this.start();
+      }, RESTART_DELAY_MS);
+      return;
+    }
     // Stopped while starting: stop() found nothing to wait for, so nothing may start now.
     if (!this.running) return;
     this.following = this.follow();
@@ -120,6 +140,9 @@ export class WebhookDispatcher {
 
   /** Stops following and delivering; waits for attempts in flight and saves the cursor. */
   async stop(): Promise<void> {
+    this.wanted = false;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     if (!this.running) return;
     this.running = false;
     if (this.timer) clearInterval(this.timer);

@@ -238,3 +238,17 @@ test("a finished rollout's machines are released only where this view still sees
   expect(fleet.holderOf("web-2")).toBe("r-new");
   expect(fleet.holderOf("web-3")).toBeUndefined();
 });
+
+test("a re-read that fails (the database busy) is tried again: the view catches up, the fleet metrics with it", async () => {
+  const fleet = bFleet();
+  const refresh = fleet.refreshMachines.bind(fleet);
+  let failures = 1;
+  fleet.refreshMachines = (db, candidates) =>
+    failures-- > 0 ? Promise.reject(new Error("SQLITE_BUSY: database is locked")) : refresh(db, candidates);
+  expect((await onA("/api/v1/machines/web-1/register", { json: { lifecycle: "maintenance" } })).status).toBe(201);
+  await sync();
+  expect(failures).toBeLessThan(0);
+  const metrics = await (await b.request("/metrics")).text();
+  expect(metrics).toContain("nixfleet_fleet_size 1");
+  expect(metrics).toContain('nixfleet_machines_by_lifecycle{lifecycle="maintenance"} 1');
+});

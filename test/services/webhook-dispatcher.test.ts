@@ -4,6 +4,7 @@ import { recordAudit } from "../../src/db/audit.ts";
 import { webhookAttempts, webhookDeliveries } from "../../src/db/schema.ts";
 import { RETRY_WINDOW_MS } from "../../src/domain/webhooks.ts";
 import { WebhookDispatcher } from "../../src/services/webhook-dispatcher.ts";
+import { DatabaseUnavailableError } from "../../src/db/unavailable.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { createHarness, type Harness } from "../support/harness.ts";
 import { createTestKey } from "../support/keys.ts";
@@ -250,6 +251,40 @@ describe("queue and cursor", () => {
     const events = receiver.received.map((r) => JSON.parse(r.body).data.id as number);
     expect(new Set(events).size).toBe(5);
     expect(events).toEqual([...events].sort((a, b) => a - b));
+  });
+
+  test("a start that fails (the database busy) is tried again: delivery does not stay off while this process leads", async () => {
+    // A cursor saved by an earlier run: the start's first read is of it.
+    await dispatcher.start();
+    await dispatcher.stop();
+    let failures = 1;
+    const db = new Proxy(h.store.db, {
+      get(target, property, receiver) {
+        if (property === "select" && failures-- > 0) {
+          return () => {
+            throw new DatabaseUnavailableError("database locked", "SQLITE_BUSY");
+          };
+        }
+        return Reflect.get(target, property, receiver);
+      },
+    });
+    const own = new WebhookDispatcher({
+      store: { ...h.store, db },
+      logger: silentLogger,
+      now: h.controlPlane.deps.now,
+      feed: h.controlPlane.deps.feed,
+      isLeader: () => true,
+    });
+    try {
+      await own.start();
+      expect(failures).toBe(0);
+      await addWebhook();
+      await emit(1);
+      await receiver.waitFor(1, 4000);
+      expect(receiver.received).toHaveLength(1);
+    } finally {
+      await own.stop();
+    }
   });
 
   test("a dispatcher that falls far behind reads the rest from the database", async () => {
