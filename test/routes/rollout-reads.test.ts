@@ -20,8 +20,7 @@ import { createControlPlane } from "../../src/control-plane.ts";
 import { openStore } from "../../src/db/database.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { createHarness, type Harness } from "../support/harness.ts";
-import { createTestKey } from "../support/keys.ts";
-import { RolloutApi, storePath } from "../support/rollouts.ts";
+import { createRolloutApi, type RolloutApi, storePath } from "../support/rollouts.ts";
 import { sqldBinary, startSqld } from "../support/sqld.ts";
 
 let h: Harness;
@@ -29,11 +28,7 @@ let api: RolloutApi;
 
 beforeEach(async () => {
   h = await createHarness();
-  api = new RolloutApi(h, {
-    admin: await createTestKey(h, "admin", { name: "root" }),
-    deploy: await createTestKey(h, "deploy", { name: "ci" }),
-    readonly: await createTestKey(h, "readonly", { name: "viewer" }),
-  });
+  api = await createRolloutApi(h);
 });
 afterEach(() => h.close());
 

@@ -16,7 +16,7 @@ import { silentLogger } from "../../src/logger.ts";
 import { NIX_BASE32_ALPHABET } from "../../src/domain/store-path.ts";
 import { CreatedRollout, Rollout, RolloutSummary } from "../../src/routes/rollouts/index.ts";
 import { createHarness, type Harness } from "../support/harness.ts";
-import { createTestKey } from "../support/keys.ts";
+import { createRoleKeys } from "../support/keys.ts";
 
 let h: Harness;
 let admin: string;
@@ -25,9 +25,7 @@ let readonly: string;
 
 beforeEach(async () => {
   h = await createHarness();
-  admin = await createTestKey(h, "admin", { name: "root" });
-  deploy = await createTestKey(h, "deploy", { name: "ci" });
-  readonly = await createTestKey(h, "readonly", { name: "viewer" });
+  ({ admin, deploy, readonly } = await createRoleKeys(h));
 });
 afterEach(() => h.close());
 
