@@ -14,6 +14,11 @@ export function Badge({ state, label, title }: { state: string; label?: string; 
   );
 }
 
+/** A machine's id as a link to its page. */
+export function MachineLink({ id }: { id: string }) {
+  return <a href={`/ui/machines/${encodeURIComponent(id)}`}>{id}</a>;
+}
+
 export function Tags({ tags }: { tags: string[] }) {
   return (
     <>

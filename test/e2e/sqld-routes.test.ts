@@ -6,7 +6,7 @@ import { createControlPlane, type ControlPlane } from "../../src/control-plane.t
 import { openStore, type Store } from "../../src/db/database.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { reportBody } from "../support/machines.ts";
-import { storePathOf } from "../support/rollout-fleet.ts";
+import { storePath } from "../support/rollout-fleet.ts";
 import { sqldBinary, startSqld, type Sqld } from "../support/sqld.ts";
 
 let sqld: Sqld;
@@ -78,17 +78,17 @@ test.skipIf(!sqldBinary())(
     await expectOk("DELETE", "/api/v1/machines/web-01/tags/extra");
     await expectOk("PATCH", "/api/v1/machines/web-04/lifecycle", { lifecycle: "maintenance" });
     await expectOk("PATCH", "/api/v1/machines/web-04/lifecycle", { lifecycle: "active" });
-    await expectOk("POST", "/api/v1/machines/web-04/notify-deploy", { store_path: storePathOf("web-04", 9) });
+    await expectOk("POST", "/api/v1/machines/web-04/notify-deploy", { store_path: storePath("web-04", 9) });
     await expectOk("DELETE", "/api/v1/machines/web-04/desired-generation");
     // web-01's desired generation is read at the end of the day, so it gets one now that no later
     // step can take away. Without it, whether web-01 had one depended on the rollouts' shuffles:
     // held back by the budget in the first rollout (web-03 its first batch, web-01 last of the
     // second), the abort does not touch it, and the second rollout's canary may be another host
     // (SPEC §14.1: abort restores only the machines the rollout changed; cancel keeps what they have).
-    await expectOk("POST", "/api/v1/machines/web-01/notify-deploy", { store_path: storePathOf("web-01", 9) });
+    await expectOk("POST", "/api/v1/machines/web-01/notify-deploy", { store_path: storePath("web-01", 9) });
 
     const entries = (version: number) =>
-      hosts.map((hostname) => ({ hostname, store_path: storePathOf(hostname, version), platform: "x86_64-linux" }));
+      hosts.map((hostname) => ({ hostname, store_path: storePath(hostname, version), platform: "x86_64-linux" }));
     const first = (await expectOk("POST", "/api/v1/releases", { flake_ref: "github:x/y", entries: entries(1) })).body
       .id as string;
     const second = (await expectOk("POST", "/api/v1/releases", { entries: entries(2) })).body.id as string;

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { releaseEntries, releases } from "../../src/db/schema.ts";
 import { createRetention, type RetentionResult } from "../../src/services/retention.ts";
+import { turnsDuring } from "../support/event-loop.ts";
 import { createHarness, type Harness } from "../support/harness.ts";
 import { createTestKey } from "../support/keys.ts";
 
@@ -17,28 +18,6 @@ beforeEach(async () => {
   admin = await createTestKey(h, "admin");
 });
 afterEach(() => h.close());
-
-/**
- * Runs `work` and counts the turns of the event loop that other work got meanwhile: none (or
- * one, at the end) when `work` holds the loop from start to finish.
- */
-async function turnsDuring(work: () => Promise<unknown>): Promise<number> {
-  let turns = 0;
-  let running = true;
-  const other = (async () => {
-    while (running) {
-      await new Promise((resolve) => setImmediate(resolve));
-      turns++;
-    }
-  })();
-  try {
-    await work();
-  } finally {
-    running = false;
-    await other;
-  }
-  return turns;
-}
 
 const host = (i: number) => `host-${String(i).padStart(5, "0")}`;
 

@@ -6,8 +6,7 @@ import { eq } from "drizzle-orm";
 import { auditEvents } from "../../src/db/schema.ts";
 import { Budget, Freeze, MaintenanceWindow } from "../../src/routes/gates.ts";
 import { createHarness, type Harness } from "../support/harness.ts";
-import { createTestKey } from "../support/keys.ts";
-import { RolloutApi } from "../support/rollouts.ts";
+import { createRolloutApi, type RolloutApi } from "../support/rollouts.ts";
 
 let h: Harness;
 let api: RolloutApi;
@@ -15,11 +14,7 @@ const NOW = Date.parse("2026-11-27T10:00:00Z");
 
 beforeEach(async () => {
   h = await createHarness({ startTime: NOW });
-  api = new RolloutApi(h, {
-    admin: await createTestKey(h, "admin", { name: "root" }),
-    deploy: await createTestKey(h, "deploy", { name: "ci" }),
-    readonly: await createTestKey(h, "readonly", { name: "viewer" }),
-  });
+  api = await createRolloutApi(h);
 });
 afterEach(() => h.close());
 
@@ -38,8 +33,7 @@ async function audit(target: string): Promise<string[]> {
 }
 
 async function fleet(ids: string[], tags: string[]) {
-  await api.machines(ids, tags, NOW - 1000);
-  return api.release(ids);
+  return (await api.fleet(ids, tags, NOW - 1000)).releaseId;
 }
 
 describe("budgets", () => {

@@ -4,7 +4,7 @@ import { silentLogger } from "../../src/logger.ts";
 import { createHarness, type Harness } from "../support/harness.ts";
 import { createTestKey } from "../support/keys.ts";
 import { machinePath } from "../support/machines.ts";
-import { storePathOf, webFleet } from "../support/rollout-fleet.ts";
+import { storePath, webFleet } from "../support/rollout-fleet.ts";
 
 let h: Harness;
 let admin: string;
@@ -20,8 +20,8 @@ const B = "/nix/store/33333333333333333333333333333333-nixos-system-web-01";
 
 const poll = (id: string, headers: Record<string, string> = {}, query = "", signal?: AbortSignal) =>
   h.request(machinePath(id, `/desired-generation${query}`), { headers, signal });
-const notifyDeploy = (id: string, storePath: string) =>
-  h.request(machinePath(id, "/notify-deploy"), { key: admin, json: { store_path: storePath } });
+const notifyDeploy = (id: string, path: string) =>
+  h.request(machinePath(id, "/notify-deploy"), { key: admin, json: { store_path: path } });
 
 /** Resolves "pending" when `response` has not settled by the time the event loop has turned a few times. */
 async function settled(response: Promise<Response>, ms = 50): Promise<Response | "pending"> {
@@ -167,7 +167,7 @@ describe("?wait= long-poll", () => {
     const report = await h.request(machinePath(canary!, "/report"), {
       json: {
         machine_id: canary,
-        current_generation: storePathOf(canary!),
+        current_generation: storePath(canary!),
         success: true,
         message: "switched",
         timestamp: now,
@@ -178,7 +178,7 @@ describe("?wait= long-poll", () => {
     await executor.idle();
     const res = await held;
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ hash: storePathOf(second!), cache_url: null, poll_hint: 5 });
+    expect(await res.json()).toEqual({ hash: storePath(second!), cache_url: null, poll_hint: 5 });
   });
 
   test("a change and its undoing before the poll is answered keep it waiting (A → B → A)", async () => {

@@ -5,7 +5,7 @@ import { auditEvents, releaseEntries, releases, rollouts } from "../../src/db/sc
 import { getReleaseEntries, getRelease, releaseExists } from "../../src/db/releases.ts";
 import { CreatedRelease, Release, ReleaseDiff } from "../../src/routes/releases.ts";
 import { createHarness, type Harness } from "../support/harness.ts";
-import { createTestKey } from "../support/keys.ts";
+import { createRoleKeys, createTestKey } from "../support/keys.ts";
 
 const HASH_A = "0c3i5jwm4cc1p2ix2ql1sd8nm3w1wmw9";
 const HASH_B = "1b9p07z77phvv2hf6gm9f28syp39f1ag";
@@ -24,9 +24,7 @@ let readonly: string;
 
 beforeEach(async () => {
   h = await createHarness();
-  admin = await createTestKey(h, "admin", { name: "root" });
-  deploy = await createTestKey(h, "deploy", { name: "ci" });
-  readonly = await createTestKey(h, "readonly", { name: "viewer" });
+  ({ admin, deploy, readonly } = await createRoleKeys(h));
 });
 afterEach(() => h.close());
 

@@ -7,8 +7,7 @@ import { auditEvents } from "../../src/db/schema.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { RolloutTrace } from "../../src/routes/rollouts/index.ts";
 import { createHarness, type Harness } from "../support/harness.ts";
-import { createTestKey } from "../support/keys.ts";
-import { RolloutApi, storePath } from "../support/rollouts.ts";
+import { createRolloutApi, names, type RolloutApi, storePath } from "../support/rollouts.ts";
 
 let h: Harness;
 let api: RolloutApi;
@@ -16,21 +15,11 @@ const NOW = Date.parse("2026-11-27T10:00:00Z");
 
 beforeEach(async () => {
   h = await createHarness({ startTime: NOW });
-  api = new RolloutApi(h, {
-    admin: await createTestKey(h, "admin", { name: "root" }),
-    deploy: await createTestKey(h, "deploy", { name: "ci" }),
-    readonly: await createTestKey(h, "readonly", { name: "viewer" }),
-  });
+  api = await createRolloutApi(h);
 });
 afterEach(() => h.close());
 
-const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i + 1}`);
-
-async function fleet(n: number, prefix = "web", tags = ["web"]) {
-  const ids = names(prefix, n);
-  await api.machines(ids, tags, NOW - 1000);
-  return { ids, releaseId: await api.release(ids) };
-}
+const fleet = (n: number, prefix = "web", tags = ["web"]) => api.fleet(names(prefix, n), tags, NOW - 1000);
 
 describe("POST /api/v1/rollouts: the §14.2 options", () => {
   test("are stored and shown; absent ones have their v0.1 defaults", async () => {

@@ -19,9 +19,9 @@ import { MACHINES_PER_PAGE, MACHINES_PER_SCAN } from "../../src/routes/rollouts/
 import { createControlPlane } from "../../src/control-plane.ts";
 import { openStore } from "../../src/db/database.ts";
 import { silentLogger } from "../../src/logger.ts";
+import { turnsDuring } from "../support/event-loop.ts";
 import { createHarness, type Harness } from "../support/harness.ts";
-import { createTestKey } from "../support/keys.ts";
-import { RolloutApi, storePath } from "../support/rollouts.ts";
+import { createRolloutApi, type RolloutApi, storePath } from "../support/rollouts.ts";
 import { sqldBinary, startSqld } from "../support/sqld.ts";
 
 let h: Harness;
@@ -29,11 +29,7 @@ let api: RolloutApi;
 
 beforeEach(async () => {
   h = await createHarness();
-  api = new RolloutApi(h, {
-    admin: await createTestKey(h, "admin", { name: "root" }),
-    deploy: await createTestKey(h, "deploy", { name: "ci" }),
-    readonly: await createTestKey(h, "readonly", { name: "viewer" }),
-  });
+  api = await createRolloutApi(h);
 });
 afterEach(() => h.close());
 
@@ -196,25 +192,6 @@ async function wholeRollout(id: string, withEvents: boolean): Promise<string> {
         }
       : {}),
   });
-}
-
-/** Runs `work` and counts the turns of the event loop other work got meanwhile. */
-async function turnsDuring(work: () => Promise<unknown>): Promise<number> {
-  let turns = 0;
-  let running = true;
-  const other = (async () => {
-    while (running) {
-      await new Promise((resolve) => setImmediate(resolve));
-      turns++;
-    }
-  })();
-  try {
-    await work();
-  } finally {
-    running = false;
-    await other;
-  }
-  return turns;
 }
 
 describe("the full body (machines=all, the default)", () => {

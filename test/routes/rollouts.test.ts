@@ -13,10 +13,10 @@ import {
   rollouts,
 } from "../../src/db/schema.ts";
 import { silentLogger } from "../../src/logger.ts";
-import { NIX_BASE32_ALPHABET } from "../../src/domain/store-path.ts";
 import { CreatedRollout, Rollout, RolloutSummary } from "../../src/routes/rollouts/index.ts";
 import { createHarness, type Harness } from "../support/harness.ts";
-import { createTestKey } from "../support/keys.ts";
+import { createRoleKeys } from "../support/keys.ts";
+import { storePath } from "../support/rollouts.ts";
 
 let h: Harness;
 let admin: string;
@@ -25,24 +25,11 @@ let readonly: string;
 
 beforeEach(async () => {
   h = await createHarness();
-  admin = await createTestKey(h, "admin", { name: "root" });
-  deploy = await createTestKey(h, "deploy", { name: "ci" });
-  readonly = await createTestKey(h, "readonly", { name: "viewer" });
+  ({ admin, deploy, readonly } = await createRoleKeys(h));
 });
 afterEach(() => h.close());
 
 const executor = () => h.controlPlane.deps.rolloutExecutor;
-
-/** A valid store path, distinct per (host, version). */
-function storePath(host: string, version = 1): string {
-  let hash = "";
-  let seed = [...`${host}#${version}`].reduce((a, ch) => (a * 31 + ch.charCodeAt(0)) >>> 0, 7);
-  for (let i = 0; i < 32; i++) {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    hash += NIX_BASE32_ALPHABET[seed % 32];
-  }
-  return `/nix/store/${hash}-nixos-system-${host}`;
-}
 
 interface MachineSpec {
   id: string;

@@ -8,8 +8,7 @@ import { BATCH_PAGE_SIZE } from "../../src/ui/pages/rollout-machines.tsx";
 import { TRACE_PAGE_SIZE } from "../../src/ui/pages/rollout-trace.tsx";
 import { csrfTokenOf } from "../../src/ui/session.ts";
 import { createHarness, type Harness } from "../support/harness.ts";
-import { createTestKey } from "../support/keys.ts";
-import { RolloutApi, storePath } from "../support/rollouts.ts";
+import { createRolloutApi, type RolloutApi, storePath } from "../support/rollouts.ts";
 
 const NOW = Date.parse("2026-11-27T10:00:00Z");
 const SAME_ORIGIN = { origin: "http://localhost", host: "localhost" };
@@ -19,11 +18,7 @@ let api: RolloutApi;
 
 beforeEach(async () => {
   h = await createHarness({ startTime: NOW });
-  api = new RolloutApi(h, {
-    admin: await createTestKey(h, "admin", { name: "root" }),
-    deploy: await createTestKey(h, "deploy", { name: "ci" }),
-    readonly: await createTestKey(h, "readonly", { name: "viewer" }),
-  });
+  api = await createRolloutApi(h);
 });
 afterEach(() => h.close());
 

@@ -3,7 +3,7 @@
 import { createHash } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { createHarness, type Harness } from "../support/harness.ts";
-import { createTestKey } from "../support/keys.ts";
+import { createRoleKeys } from "../support/keys.ts";
 
 let h: Harness;
 let admin: string;
@@ -12,9 +12,7 @@ let readonly: string;
 
 beforeEach(async () => {
   h = await createHarness();
-  admin = await createTestKey(h, "admin", { name: "root" });
-  deploy = await createTestKey(h, "deploy", { name: "ci" });
-  readonly = await createTestKey(h, "readonly", { name: "viewer" });
+  ({ admin, deploy, readonly } = await createRoleKeys(h));
 });
 afterEach(() => h.close());
 

@@ -24,3 +24,12 @@ export async function createTestKey(
   );
   return raw;
 }
+
+/** One key per role, named the way the route tests name them: root (admin), ci (deploy), viewer (readonly). */
+export async function createRoleKeys(h: Harness): Promise<{ admin: string; deploy: string; readonly: string }> {
+  return {
+    admin: await createTestKey(h, "admin", { name: "root" }),
+    deploy: await createTestKey(h, "deploy", { name: "ci" }),
+    readonly: await createTestKey(h, "readonly", { name: "viewer" }),
+  };
+}

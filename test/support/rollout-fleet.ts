@@ -4,7 +4,7 @@ import { NIX_BASE32_ALPHABET } from "../../src/domain/store-path.ts";
 import type { Harness } from "./harness.ts";
 
 /** A valid store path, distinct per (host, version). */
-export function storePathOf(host: string, version = 1): string {
+export function storePath(host: string, version = 1): string {
   let hash = "";
   let seed = [...`${host}#${version}`].reduce((a, ch) => (a * 31 + ch.charCodeAt(0)) >>> 0, 7);
   for (let i = 0; i < 32; i++) {
@@ -38,7 +38,7 @@ export async function webFleet(h: Harness, n: number, version = 1): Promise<{ id
       createdBy: "apikey:ci",
       entries: ids.map((hostname) => ({
         hostname,
-        storePath: storePathOf(hostname, version),
+        storePath: storePath(hostname, version),
         platform: "x86_64-linux",
         tags: [],
       })),

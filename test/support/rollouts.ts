@@ -3,20 +3,15 @@
 import { expect } from "bun:test";
 import { insertRelease } from "../../src/db/releases.ts";
 import { machineTags, machines } from "../../src/db/schema.ts";
-import { NIX_BASE32_ALPHABET } from "../../src/domain/store-path.ts";
 import { CreatedRollout, Rollout } from "../../src/routes/rollouts/index.ts";
 import type { Harness } from "./harness.ts";
+import { createRoleKeys } from "./keys.ts";
+import { storePath } from "./rollout-fleet.ts";
 
-/** A valid store path, distinct per (host, version). */
-export function storePath(host: string, version = 1): string {
-  let hash = "";
-  let seed = [...`${host}#${version}`].reduce((a, ch) => (a * 31 + ch.charCodeAt(0)) >>> 0, 7);
-  for (let i = 0; i < 32; i++) {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    hash += NIX_BASE32_ALPHABET[seed % 32];
-  }
-  return `/nix/store/${hash}-nixos-system-${host}`;
-}
+export { storePath };
+
+/** `prefix-1` … `prefix-n`. */
+export const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i + 1}`);
 
 export type Outcome = "healthy" | "failed-report" | "failed-check" | "old-generation";
 
@@ -47,6 +42,16 @@ export class RolloutApi {
       }
     });
     await this.h.controlPlane.deps.fleet.load(this.h.store.db);
+  }
+
+  /** Active machines `ids` with `tags` (see `machines`) and a release with an entry for each. */
+  async fleet(
+    ids: string[],
+    tags: string[],
+    lastReportAt: number | null,
+  ): Promise<{ ids: string[]; releaseId: string }> {
+    await this.machines(ids, tags, lastReportAt);
+    return { ids, releaseId: await this.release(ids) };
   }
 
   async release(hosts: string[], version = 1): Promise<string> {
@@ -146,4 +151,9 @@ export class RolloutApi {
     this.h.advance(ms);
     await this.executor.tick();
   }
+}
+
+/** A RolloutApi with a key of each role (see `createRoleKeys`). */
+export async function createRolloutApi(h: Harness): Promise<RolloutApi> {
+  return new RolloutApi(h, await createRoleKeys(h));
 }

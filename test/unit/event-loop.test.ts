@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
 import { parseJsonInTurns } from "../../src/event-loop.ts";
+import { turnsDuring } from "../support/event-loop.ts";
 
 /** What a parse gives: its value, or the kind of error it throws. */
 async function outcome(parse: () => unknown): Promise<unknown> {
@@ -21,18 +22,10 @@ const large = (count: number) => Array.from({ length: count }, (_, i) => entry(i
 test("a large manifest parses to what JSON.parse gives, in turns of the event loop", async () => {
   const text = JSON.stringify({ flake_ref: "github:x/y", entries: large(30_000), cache_url: null, other: [1, [2, 3]] });
   expect(text.length).toBeGreaterThan(4 << 20);
-  let turns = 0;
-  let counting = true;
-  const count = async () => {
-    while (counting) {
-      await new Promise((resolve) => setImmediate(resolve));
-      turns++;
-    }
-  };
-  const counter = count();
-  const parsed = await parseJsonInTurns(text);
-  counting = false;
-  await counter;
+  let parsed: unknown;
+  const turns = await turnsDuring(async () => {
+    parsed = await parseJsonInTurns(text);
+  });
   expect(parsed).toEqual(JSON.parse(text));
   // Other work ran while it parsed (an 18 MiB manifest in one JSON.parse held the loop ~100 ms).
   expect(turns).toBeGreaterThan(3);

@@ -478,46 +478,55 @@ export const listRolloutsRoute = createRoute({
   },
 });
 
-export const getRolloutRoute = createRoute({
-  method: "get",
-  path: "/api/v1/rollouts/{id}",
+/** A read of one rollout, or of a part of it (`path` below it), answered with `schema`. */
+function rolloutReadRoute<Query extends z.ZodObject, Schema extends z.ZodType>(read: {
+  path: string;
+  operationId: string;
+  summary: string;
+  query: Query;
+  description: string;
+  schema: Schema;
+}) {
+  return createRoute({
+    method: "get",
+    path: `/api/v1/rollouts/{id}${read.path}`,
+    operationId: read.operationId,
+    tags: ["rollouts"],
+    summary: read.summary,
+    security: bearerSecurity,
+    request: { params: RolloutIdParams, query: read.query },
+    responses: {
+      200: { description: read.description, content: json(read.schema) },
+      ...errorResponses(400, 401, 403, 404),
+    },
+  });
+}
+
+export const getRolloutRoute = rolloutReadRoute({
+  path: "",
   operationId: "getRollout",
-  tags: ["rollouts"],
   summary: "One rollout: its batches with each machine's state and reason (or counted), what blocks it, its events",
-  security: bearerSecurity,
-  request: { params: RolloutIdParams, query: RolloutFormQuery },
-  responses: {
-    200: { description: "The rollout", content: json(RolloutView) },
-    ...errorResponses(400, 401, 403, 404),
-  },
+  query: RolloutFormQuery,
+  description: "The rollout",
+  schema: RolloutView,
 });
 
-export const listRolloutMachinesRoute = createRoute({
-  method: "get",
-  path: "/api/v1/rollouts/{id}/machines",
+export const listRolloutMachinesRoute = rolloutReadRoute({
+  path: "/machines",
   operationId: "listRolloutMachines",
-  tags: ["rollouts"],
   summary: "A rollout's machines with their state and reason, batch by batch in the order they start (paged)",
-  security: bearerSecurity,
-  request: { params: RolloutIdParams, query: RolloutMachinesQuery },
-  responses: {
-    200: { description: "A page of the rollout's machines", content: json(RolloutMachinePage) },
-    ...errorResponses(400, 401, 403, 404),
-  },
+  query: RolloutMachinesQuery,
+  description: "A page of the rollout's machines",
+  schema: RolloutMachinePage,
 });
 
-export const traceRolloutRoute = createRoute({
-  method: "get",
-  path: "/api/v1/rollouts/{id}/trace",
+export const traceRolloutRoute = rolloutReadRoute({
+  path: "/trace",
   operationId: "getRolloutTrace",
-  tags: ["rollouts"],
   summary: "Every transition of the rollout and of each of its machines, in order (paged)",
-  security: bearerSecurity,
-  request: { params: RolloutIdParams, query: TraceQuery },
-  responses: {
-    200: { description: "A page of the rollout's transitions", content: json(RolloutTrace) },
-    ...errorResponses(400, 401, 403, 404),
-  },
+  query: TraceQuery,
+  description: "A page of the rollout's transitions",
+  schema: RolloutTrace,
 });
 
 /** A verb on a rollout (deploy role), answered with the rollout (`?machines=none`: counted). */

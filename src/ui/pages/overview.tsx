@@ -1,7 +1,7 @@
 /** @jsxImportSource hono/jsx */
 import type { Schema } from "../../client/index.ts";
 import { duration } from "../../domain/format.ts";
-import { Ago, Badge, Table, Tags } from "../components.tsx";
+import { Ago, Badge, Table, Tags, MachineLink } from "../components.tsx";
 import { Layout } from "../layout.tsx";
 import type { View } from "../view.ts";
 
@@ -144,7 +144,7 @@ export function OverviewPage({ view, summary, errors }: { view: View; summary: S
             {errors.map((m) => (
               <tr>
                 <td>
-                  <a href={`/ui/machines/${encodeURIComponent(m.machine_id)}`}>{m.machine_id}</a>
+                  <MachineLink id={m.machine_id} />
                 </td>
                 <td>
                   <Badge state={m.lifecycle} />

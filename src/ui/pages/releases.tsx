@@ -1,7 +1,7 @@
 /** @jsxImportSource hono/jsx */
 import type { Schema } from "../../client/index.ts";
 import { when } from "../../domain/format.ts";
-import { Ago, StorePath, Table, Tags } from "../components.tsx";
+import { Ago, StorePath, Table, Tags, MachineLink } from "../components.tsx";
 import { Layout } from "../layout.tsx";
 import type { View } from "../view.ts";
 
@@ -68,7 +68,7 @@ export function ReleasePage({ view, release }: { view: View; release: Schema<"Re
         {shown.map((e) => (
           <tr>
             <td>
-              <a href={`/ui/machines/${encodeURIComponent(e.hostname)}`}>{e.hostname}</a>
+              <MachineLink id={e.hostname} />
             </td>
             <td class="muted">{e.platform}</td>
             <td>

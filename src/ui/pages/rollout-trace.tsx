@@ -1,6 +1,6 @@
 /** @jsxImportSource hono/jsx */
 import type { Schema } from "../../client/index.ts";
-import { Table } from "../components.tsx";
+import { Table, MachineLink } from "../components.tsx";
 import { Layout } from "../layout.tsx";
 import type { View } from "../view.ts";
 import { rolloutPath } from "./rollouts.tsx";
@@ -37,13 +37,7 @@ export function TracePage({ view, trace, after }: { view: View; trace: Schema<"R
             <td class="num muted">{e.id}</td>
             <td>{e.timestamp.slice(0, 19).replace("T", " ")}</td>
             <td>{e.action}</td>
-            <td>
-              {e.machine_id ? (
-                <a href={`/ui/machines/${encodeURIComponent(e.machine_id)}`}>{e.machine_id}</a>
-              ) : (
-                <span class="muted">-</span>
-              )}
-            </td>
+            <td>{e.machine_id ? <MachineLink id={e.machine_id} /> : <span class="muted">-</span>}</td>
             <td class="num">{e.batch_index ?? <span class="muted">-</span>}</td>
             <td class="wrap">{e.reason ?? ""}</td>
             <td class="muted">{e.actor}</td>

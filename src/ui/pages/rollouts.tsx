@@ -11,7 +11,7 @@ import {
   stateCounts,
   STATE_ORDER,
 } from "../../domain/rollout-progress.ts";
-import { Ago, Badge, Progress, ProgressLabel, PostButton, Csrf, Table } from "../components.tsx";
+import { Ago, Badge, Progress, ProgressLabel, PostButton, Csrf, Table, MachineLink } from "../components.tsx";
 import { Layout } from "../layout.tsx";
 import { verbsFor } from "../rollout-verbs.ts";
 import { mayAct, type View } from "../view.ts";
@@ -160,7 +160,7 @@ export function MachineRow(props: {
   return (
     <tr data-machine={id}>
       <td>
-        <a href={`/ui/machines/${encodeURIComponent(id)}`}>{id}</a>
+        <MachineLink id={id} />
       </td>
       <td>
         <Badge state={machine.state} />
