@@ -1,72 +1,51 @@
 import type { RolloutEvents } from "../context.ts";
-import { latestAuditId, recordAudit, rolloutVersion, rolloutVersions } from "../db/audit.ts";
-import { databaseNow, liveNodes } from "../db/cluster.ts";
-import type { DbOrTx, Store, Tx } from "../db/database.ts";
-import { releaseExists } from "../db/releases.ts";
-import {
-  batchMachinesPage,
-  batchesOf,
-  changedCounts,
-  deleteRollout,
-  findRollout,
-  insertRolloutHeader,
-  insertRolloutMachines,
-  machinesInActiveRollouts,
-  memberIdsPage,
-  newRolloutId,
-  persistTransition,
-  releaseCacheUrl,
-  releaseEntriesFor,
-  REVERT_CHUNK,
-  reportTimesSince,
-  revertChunk,
-  rolloutMachine,
-  rolloutOptions,
-  rolloutState,
-  gateEventsSince,
-  rolloutsToRevert,
-  rolloutsWithStatus,
-  targetCandidatesPage,
-  type TargetCandidate,
-  type RevertedChunk,
-  type RolloutRow,
-} from "../db/rollouts.ts";
+import { latestAuditId, rolloutVersion } from "../db/audit.ts";
+import type { Store, Tx } from "../db/database.ts";
+import { persistTransition, reportTimesSince, rolloutsToRevert, type RevertedChunk } from "../db/rollouts.ts";
 import {
   EXECUTOR_ACTOR,
-  canDelete,
   changesNothing,
-  createRollout,
-  currentBatchIndex,
-  dueMachines,
-  isActive,
-  loadedBatch,
   next,
-  wantsReports,
-  type MachineState,
   type RolloutEvent,
-  type RolloutState,
   type StepContext,
   type Transition,
 } from "../domain/rollout-machine.ts";
-import {
-  planBatches,
-  resolveTargets,
-  shuffle,
-  type OnFailure,
-  type Quantity,
-  type RandomSource,
-  type Strategy,
-  type Target,
-} from "../domain/rollout-planning.ts";
+import type { RandomSource } from "../domain/rollout-planning.ts";
 import { LeaseLostError } from "../domain/lease.ts";
 import type { ViewChanges } from "../domain/view-events.ts";
-import { badRequest, conflict, notFound } from "../errors.ts";
+import { conflict, notFound } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { FleetState } from "./fleet-state.ts";
 import { GateState } from "./gate-state.ts";
+import {
+  CREATE_CHUNK,
+  discardAbandonedCreations,
+  planRollout,
+  removeRollout,
+  writeRollout,
+  type CreateRolloutInput,
+  type PlannedRollout,
+  type RolloutPlan,
+  type RolloutWriter,
+  type Superseded,
+} from "./rollout-creation.ts";
+import {
+  StaleRolloutError,
+  ensureLoaded,
+  readActive,
+  readAhead,
+  readEntry,
+  storedMachine,
+  yieldToEventLoop,
+  type Indexed,
+} from "./rollout-loading.ts";
+import { RolloutIndex } from "./rollout-index.ts";
+import { RELEASE_CHUNK, applyTransition, countBlocks, revertAll, type Effects } from "./rollout-effects.ts";
+import { hasReportsToJudge, stepContext, tickEvent } from "./rollout-step-input.ts";
 import type { FollowingExecutor } from "./view-follower.ts";
 
-export { EXECUTOR_ACTOR };
+export { EXECUTOR_ACTOR, CREATE_CHUNK, RELEASE_CHUNK };
+export type { CreateRolloutInput, PlannedRollout };
 
 /** How often the executor looks for deadlines that passed and rollouts to advance. */
 export const TICK_INTERVAL_MS = 250;
@@ -77,12 +56,6 @@ export const TICK_INTERVAL_MS = 250;
  * served within one such step of the batch's start.
  */
 export const MAX_CHANGES_PER_STEP = 500;
-/** Machines a rollout's creation writes per transaction. */
-export const CREATE_CHUNK = 2000;
-/** Machines a finished rollout releases (indexes, gates' counts, agents' view) per turn of the event loop. */
-export const RELEASE_CHUNK = 2000;
-/** Machines read per query when a batch is loaded, reports judged per step. */
-const PAGE = 2000;
 /** How often percentage budgets are resolved against the fleet again. */
 const BUDGET_REFRESH_MS = 60_000;
 /** How often the leader looks for creations whose process died and reverts nobody finished (monotonic ms). */
@@ -108,73 +81,8 @@ export interface RolloutExecutorDeps {
 /** How a step writes: a verb in a plain transaction, an autonomous step fenced by the lease. */
 type WriteMode = "verb" | "autonomous";
 
-/** A validated rollout request. */
-export interface CreateRolloutInput {
-  releaseId: string;
-  strategy: Strategy;
-  /** The sizes to plan with (already resolved for the strategy) and their parsed form. */
-  batchSizes: { text: readonly string[]; parsed: readonly Quantity[] };
-  failureThreshold: string;
-  onFailure: OnFailure;
-  healthTimeoutSeconds: number;
-  cacheUrl: string | null;
-  target: Target;
-  actor: string;
-  soakSeconds?: number;
-  batchSoakSeconds?: readonly number[] | null;
-  minDecided?: number | null;
-  maxInFlight?: string | null;
-  notBefore?: number | null;
-  offlineAfterSeconds?: number | null;
-  supersede?: boolean;
-}
-
-/** What creating a rollout planned. */
-export interface PlannedRollout {
-  rolloutId: string;
-  batches: string[][];
-}
-
 /** A verb of SPEC §14.1 sent to the executor. */
 export type VerbEvent = Exclude<RolloutEvent, { kind: "tick" | "supersede" | "skip" }>;
-
-/** An active rollout as the executor indexes it. */
-interface Indexed {
-  state: RolloutState;
-  /**
-   * The rollout's newest audit event id when this state was read or last written (`rolloutVersion`):
-   * every write checks it in its transaction, so a state another process changed meanwhile is
-   * read again instead of being written over.
-   */
-  version: number;
-  /** The loaded batch's machines (the map `state.loaded.machines` is). */
-  machines: Map<string, MachineState>;
-  tags: Map<string, readonly string[]>;
-  cacheUrl: string | null;
-  /** Machines of a freshly loaded batch to judge on their stored reports (they may have reported unseen). */
-  toJudge: Set<string>;
-  wakeAt: number | null;
-  blockedBy: readonly string[];
-  /** The next batch, read ahead while this one runs, so it starts without a read when this one succeeds. */
-  next: BatchRead | null;
-}
-
-/** A batch's machines (in position order) and their tags, as read from the database. */
-interface BatchRead {
-  index: number;
-  machines: MachineState[];
-  tags: Map<string, readonly string[]>;
-}
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** The rollout changed in the database since its in-memory state was read: read it again. */
-class StaleRolloutError extends Error {
-  override name = "StaleRolloutError";
-  constructor(readonly rolloutId: string) {
-    super(`rollout ${rolloutId} changed meanwhile`);
-  }
-}
 
 /**
  * Runs rollouts (SPEC §7, §14). The rules are the pure state machine of
@@ -197,12 +105,7 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
   readonly gates = new GateState();
   /** Machines newly held back, by gate reason, since start (`nixfleet_gate_blocks_total`). */
   readonly gateBlocks = new Map<string, number>();
-  private readonly rollouts = new Map<string, Indexed>();
-  private readonly machineRollout = new Map<string, string>();
-  private readonly reported = new Set<string>();
-  private readonly toStep = new Set<string>();
-  /** Rollouts the change feed showed events of, with the newest id: read again unless that is known. */
-  private readonly followedRollouts = new Map<string, number>();
+  private readonly index = new RolloutIndex();
   /** Creations this process is writing now (never discarded as abandoned). */
   private readonly creating = new Set<string>();
   /** Rollouts this process is giving their machines' previous generations back now. */
@@ -218,12 +121,33 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
   private budgetsRefreshedAt = 0;
   private housekeptAt = -Infinity;
   private readonly random: RandomSource;
+  /** What a creation reads of this executor and asks of it (see `writeRollout`). */
+  private readonly rolloutWriter: RolloutWriter;
+  private readonly effects: Effects;
 
   constructor(
     private readonly deps: RolloutExecutorDeps,
     options: { random?: RandomSource } = {},
   ) {
     this.random = options.random ?? Math.random;
+    this.effects = {
+      store: deps.store,
+      fleet: deps.fleet,
+      gates: this.gates,
+      index: this.index,
+      gateBlocks: this.gateBlocks,
+    };
+    this.rolloutWriter = {
+      store: deps.store,
+      now: () => deps.now(),
+      indexed: (id) => (this.leading ? this.index.rollouts.get(id) : undefined),
+      context: (entry, now, recent) => this.context(entry, now, recent),
+      followAgain: (id) => {
+        if (this.leading) this.index.followedRollouts.set(id, Infinity);
+      },
+      superseded: (list) => this.appliedSuperseded(list),
+      written: (plan, version, cacheUrl) => this.indexCreated(plan, version, cacheUrl),
+    };
   }
 
   /** True while this process runs the rollouts (it holds the executor lease). */
@@ -274,8 +198,8 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
 
   /** A report has committed (here or, through the reports tail, elsewhere): its rollout looks at it if it may change something. */
   machineReported(machineId: string): void {
-    if (!this.leading || !this.machineRollout.has(machineId)) return;
-    this.reported.add(machineId);
+    if (!this.leading || !this.index.machineRollout.has(machineId)) return;
+    this.index.reported.add(machineId);
     this.scheduleDrain();
   }
 
@@ -284,9 +208,7 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
     if (!this.leading) return;
     const gates = changes.lastGateEvent !== null && changes.lastGateEvent > this.gatesKnownUpTo;
     if (gates) this.gatesChanged = true;
-    for (const [id, last] of changes.rollouts) {
-      this.followedRollouts.set(id, Math.max(this.followedRollouts.get(id) ?? 0, last));
-    }
+    for (const [id, last] of changes.rollouts) this.index.follow(id, last);
     if (gates || changes.rollouts.size > 0) this.scheduleDrain();
   }
 
@@ -313,7 +235,7 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
 
   /** The gates holding an active rollout now, as its last step saw them (empty when none or finished). */
   blockedBy(rolloutId: string): readonly string[] {
-    return this.rollouts.get(rolloutId)?.blockedBy ?? [];
+    return this.index.rollouts.get(rolloutId)?.blockedBy ?? [];
   }
 
   /**
@@ -327,83 +249,43 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
    */
   create(input: CreateRolloutInput): Promise<PlannedRollout> {
     return this.exclusive(async () => {
-      const { db } = this.deps.store;
-      if (!(await releaseExists(db, input.releaseId))) throw notFound(`release ${input.releaseId} not found`);
-      const { candidates, inRelease } = await this.candidates(input.target, input.releaseId);
-      const tags = "tags" in input.target ? input.target.tags : [];
-      const resolution = resolveTargets(
-        input.target,
-        candidates.map((m) => ({ ...m, tags })),
-        inRelease,
-      );
-      if (!resolution.ok) throw badRequest(resolution.error);
-      const batches = planBatches(shuffle(resolution.machineIds, this.random), input.batchSizes.parsed);
-      const rolloutId = newRolloutId();
-      const now = this.deps.now();
-      const row = rolloutRow(rolloutId, input, batches.length, now, this.deps.nodeId);
-      const created = createRollout(
-        {
-          id: rolloutId,
-          options: rolloutOptions(row, batches.length),
-          batchCount: batches.length,
-          actor: input.actor,
-          detail: {
-            release_id: input.releaseId,
-            strategy: input.strategy,
-            total_machines: resolution.machineIds.length,
-            batch_sizes: batches.map((b) => b.length),
-          },
-        },
-        now,
-      );
-      const members = batches.flatMap((ids, batch) => ids.map((id, position) => [id, batch, position] as const));
-      this.creating.add(rolloutId);
-      try {
-        await this.deps.store.write((tx) => insertRolloutHeader(tx, row, batches.length));
-        try {
-          for (let offset = 0; offset < members.length; offset += CREATE_CHUNK) {
-            await this.insertMembers(rolloutId, members.slice(offset, offset + CREATE_CHUNK), input);
-            await yieldToEventLoop();
-          }
-          const before: RolloutState = { ...created.state, status: "created" };
-          const cacheUrl = input.cacheUrl ?? (await releaseCacheUrl(db, input.releaseId))?.cacheUrl ?? null;
-          const version = await this.deps.store.write(async (tx) => {
-            await assertStillCreating(tx, rolloutId);
-            await persistTransition(tx, before, created, now, cacheUrl);
-            return rolloutVersion(tx, rolloutId);
-          });
-          if (this.leading) {
-            // A percentage budget is of the machines having its tags now: machines registered or
-            // tagged since it was last resolved would otherwise wait up to BUDGET_REFRESH_MS.
-            if (this.gates.hasPercentBudgets) {
-              await this.gates.loadGates(db);
-              this.budgetsRefreshedAt = this.deps.now();
-            }
-            this.rollouts.set(rolloutId, {
-              state: created.state,
-              version,
-              machines: new Map(),
-              tags: new Map(),
-              cacheUrl,
-              toJudge: new Set(),
-              wakeAt: created.wakeAt,
-              blockedBy: created.blockedBy,
-              next: null,
-            });
-            this.toStep.add(rolloutId);
-          }
-        } catch (error) {
-          // Nobody was told of it: what was written goes (machines it superseded stay superseded there).
-          await this.deps.store.write((tx) => deleteRollout(tx, rolloutId)).catch(() => undefined);
-          throw error;
-        }
-      } finally {
-        this.creating.delete(rolloutId);
-      }
-      this.countBlocks(created);
-      this.deps.fleet.setInActiveRollout(resolution.machineIds, rolloutId);
+      const plan = await planRollout(this.deps, input, this.random);
+      await writeRollout(this.rolloutWriter, plan, input, this.creating);
+      countBlocks(this.gateBlocks, plan.created);
+      this.deps.fleet.setInActiveRollout(plan.machineIds, plan.rolloutId);
       this.scheduleDrain();
-      return { rolloutId, batches };
+      return { rolloutId: plan.rolloutId, batches: plan.batches };
+    });
+  }
+
+  /** Holders a creation superseded on the leader's own states: they take their transitions and step. */
+  private async appliedSuperseded(list: readonly Superseded[]): Promise<void> {
+    for (const { entry, t, version } of list) {
+      entry.version = version;
+      await this.applied(entry, t, null, "verb");
+      this.index.toStep.add(entry.state.id);
+    }
+  }
+
+  /** A rollout this process created now runs (or is scheduled): the leader indexes it. */
+  private async indexCreated({ created }: RolloutPlan, version: number, cacheUrl: string | null): Promise<void> {
+    if (!this.leading) return;
+    // A percentage budget is of the machines having its tags now: machines registered or
+    // tagged since it was last resolved would otherwise wait up to BUDGET_REFRESH_MS.
+    if (this.gates.hasPercentBudgets) {
+      await this.gates.loadGates(this.deps.store.db);
+      this.budgetsRefreshedAt = this.deps.now();
+    }
+    this.index.add({
+      state: created.state,
+      version,
+      machines: new Map(),
+      tags: new Map(),
+      cacheUrl,
+      toJudge: new Set(),
+      wakeAt: created.wakeAt,
+      blockedBy: created.blockedBy,
+      next: null,
     });
   }
 
@@ -416,7 +298,8 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
   skip(rolloutId: string, machineId: string, actor: string, reason: string | null): Promise<void> {
     return this.exclusive(() =>
       this.applyVerb(rolloutId, async (entry) => {
-        const machine = entry.machines.get(machineId) ?? (await this.storedMachine(rolloutId, machineId));
+        const machine =
+          entry.machines.get(machineId) ?? (await storedMachine(this.deps.store.db, rolloutId, machineId));
         if (!machine) throw notFound(`machine ${machineId} is not in rollout ${rolloutId}`);
         return { kind: "skip", actor, machine, reason };
       }),
@@ -425,23 +308,7 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
 
   /** Deletes a finished rollout with its batches, machines and events. */
   remove(rolloutId: string, actor: string): Promise<void> {
-    return this.exclusive(async () => {
-      await this.deps.store.write(async (tx) => {
-        const rollout = await findRollout(tx, rolloutId);
-        if (!rollout) throw notFound(`rollout ${rolloutId} not found`);
-        if (!canDelete(rollout.status) || rollout.revertPending) {
-          throw conflict(`rollout ${rolloutId} is ${rollout.status}; cancel it before deleting`);
-        }
-        await deleteRollout(tx, rolloutId);
-        await recordAudit(tx, this.deps.now(), {
-          actor,
-          action: "rollout.deleted",
-          target: rolloutId,
-          rolloutId,
-          detail: { release_id: rollout.releaseId, status: rollout.status },
-        });
-      });
-    });
+    return this.exclusive(() => removeRollout(this.deps, rolloutId, actor));
   }
 
   /**
@@ -458,7 +325,7 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
       this.gatesKnownUpTo = Math.max(this.gatesKnownUpTo, lastEvent);
       await this.gates.loadGates(this.deps.store.db);
       this.budgetsRefreshedAt = this.deps.now();
-      for (const id of this.rollouts.keys()) this.toStep.add(id);
+      this.index.stepAll();
       this.scheduleDrain();
       return result;
     });
@@ -478,7 +345,7 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
       } catch (error) {
         if (!(error instanceof StaleRolloutError)) throw error;
         if (attempt === VERB_ATTEMPTS) throw conflict(`rollout ${rolloutId} kept changing; try again`);
-        if (this.rollouts.get(rolloutId) === entry) await this.reload(rolloutId);
+        if (this.index.rollouts.get(rolloutId) === entry) await this.reload(rolloutId);
       }
     }
   }
@@ -489,7 +356,7 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
    * rest to the next tick (or to the next leader).
    */
   private async carryOn(entry: Indexed, t: Transition): Promise<void> {
-    if (!this.leading || this.rollouts.get(entry.state.id) !== entry) return;
+    if (!this.leading || this.index.rollouts.get(entry.state.id) !== entry) return;
     try {
       await this.continueSteps(entry, t);
     } catch (error) {
@@ -499,59 +366,11 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
 
   /** The rollout's indexed entry when this process leads, else (or when it is not indexed) one read now; 404 when unknown. */
   private async entry(rolloutId: string): Promise<Indexed> {
-    const indexed = this.leading ? this.rollouts.get(rolloutId) : undefined;
+    const indexed = this.leading ? this.index.rollouts.get(rolloutId) : undefined;
     if (indexed) return indexed;
-    const read = await this.readEntry(this.deps.store.db, rolloutId);
+    const read = await readEntry(this.deps.store.db, rolloutId);
     if (!read) throw notFound(`rollout ${rolloutId} not found`);
     return read;
-  }
-
-  /** A rollout's entry read from the database (its version first, so a later change shows), or null. */
-  private async readEntry(db: DbOrTx, rolloutId: string): Promise<Indexed | null> {
-    const version = await rolloutVersion(db, rolloutId);
-    const row = await findRollout(db, rolloutId);
-    if (!row) return null;
-    const changed = isActive(row.status) ? ((await changedCounts(db, [rolloutId])).get(rolloutId) ?? 0) : 0;
-    return this.indexed(db, row, await batchesOf(db, [rolloutId]), changed, version);
-  }
-
-  private async indexed(
-    db: DbOrTx,
-    row: RolloutRow,
-    batches: Parameters<typeof rolloutState>[1],
-    changed: number,
-    version: number,
-  ): Promise<Indexed> {
-    const release = await releaseCacheUrl(db, row.releaseId);
-    return {
-      state: { ...rolloutState(row, batches, changed), options: rolloutOptions(row, batches.length) },
-      version,
-      machines: new Map(),
-      tags: new Map(),
-      cacheUrl: row.cacheUrl ?? release?.cacheUrl ?? null,
-      toJudge: new Set(),
-      wakeAt: null,
-      blockedBy: [],
-      next: null,
-    };
-  }
-
-  private async storedMachine(
-    rolloutId: string,
-    machineId: string,
-    db: DbOrTx = this.deps.store.db,
-  ): Promise<MachineState | undefined> {
-    const row = await rolloutMachine(db, rolloutId, machineId);
-    if (!row) return undefined;
-    return {
-      id: row.machineId,
-      batch: row.batchIndex,
-      position: row.position,
-      state: row.state,
-      reason: row.reason,
-      storePath: row.storePath,
-      deployStartedAt: row.deployStartedAt,
-    };
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -588,7 +407,7 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
       return;
     }
     if (error instanceof StaleRolloutError) {
-      this.followedRollouts.set(error.rolloutId, Infinity);
+      this.index.followedRollouts.set(error.rolloutId, Infinity);
       this.scheduleDrain();
       return;
     }
@@ -600,15 +419,11 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
   }
 
   private onTick(): void {
-    if (this.rebuildNeeded || this.toStep.size > 0 || this.reported.size > 0 || this.followedRollouts.size > 0) {
-      return this.scheduleDrain();
-    }
+    if (this.rebuildNeeded || this.index.hasWork) return this.scheduleDrain();
     if (performance.now() - this.housekeptAt >= HOUSEKEEPING_INTERVAL_MS) return this.scheduleDrain();
     const now = this.deps.now();
     if (this.gates.hasPercentBudgets && now - this.budgetsRefreshedAt >= BUDGET_REFRESH_MS) return this.scheduleDrain();
-    for (const entry of this.rollouts.values()) {
-      if (entry.wakeAt !== null && entry.wakeAt <= now) return this.scheduleDrain();
-    }
+    if (this.index.anyAwake(now)) return this.scheduleDrain();
   }
 
   private async drain(): Promise<void> {
@@ -623,25 +438,14 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
     if (this.gates.hasPercentBudgets && this.deps.now() - this.budgetsRefreshedAt >= BUDGET_REFRESH_MS) {
       await this.gates.loadGates(db);
       this.budgetsRefreshedAt = this.deps.now();
-      for (const id of this.rollouts.keys()) this.toStep.add(id);
+      this.index.stepAll();
     }
     // Bounded: whatever is still due after this many rounds waits for the next tick.
     for (let round = 0; round < 50; round++) {
-      const work = new Map<string, string[]>();
-      for (const machineId of this.reported) {
-        const id = this.machineRollout.get(machineId);
-        if (id) work.set(id, [...(work.get(id) ?? []), machineId]);
-      }
-      this.reported.clear();
-      const now = this.deps.now();
-      for (const [id, entry] of this.rollouts) {
-        if ((entry.wakeAt !== null && entry.wakeAt <= now) || entry.toJudge.size > 0) work.set(id, work.get(id) ?? []);
-      }
-      for (const id of this.toStep) work.set(id, work.get(id) ?? []);
-      this.toStep.clear();
+      const work = this.index.takeWork(this.deps.now());
       if (work.size === 0) return;
       for (const [id, machineIds] of work) {
-        const entry = this.rollouts.get(id);
+        const entry = this.index.rollouts.get(id);
         if (!entry) continue;
         try {
           const t = await this.step(entry, { kind: "tick" }, machineIds, "autonomous");
@@ -668,20 +472,7 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
     await this.housekeep();
     await this.gates.load(db);
     this.budgetsRefreshedAt = this.deps.now();
-    const running = ["scheduled", "running", "paused"] as const;
-    const versions = await rolloutVersions(
-      db,
-      (await rolloutsWithStatus(db, running)).map((r) => r.id),
-    );
-    const active = await rolloutsWithStatus(db, running);
-    const ids = active.map((r) => r.id);
-    const batches = await batchesOf(db, ids);
-    const changed = await changedCounts(db, ids);
-    for (const row of active) {
-      const own = batches.filter((b) => b.rolloutId === row.id);
-      this.rollouts.set(row.id, await this.indexed(db, row, own, changed.get(row.id) ?? 0, versions.get(row.id) ?? 0));
-      this.toStep.add(row.id);
-    }
+    for await (const entry of readActive(db)) this.index.add(entry);
   }
 
   /**
@@ -695,48 +486,18 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
       this.gatesChanged = false;
       await this.gates.loadGates(db);
       this.budgetsRefreshedAt = this.deps.now();
-      for (const id of this.rollouts.keys()) this.toStep.add(id);
+      this.index.stepAll();
     }
-    if (this.followedRollouts.size === 0) return;
-    let reloaded = false;
-    for (const [id, last] of [...this.followedRollouts]) {
-      this.followedRollouts.delete(id);
-      const entry = this.rollouts.get(id);
-      if (entry && last <= entry.version) continue;
-      // Events of a rollout not indexed here: one being created or already finished (nothing to do
-      // unless it runs now), or one this process has not heard of yet.
-      if (!entry && this.creating.has(id)) continue;
-      await this.reload(id);
-      reloaded = true;
-    }
-    if (reloaded) await this.gates.load(db);
+    if (this.index.followedRollouts.size === 0) return;
+    if (await this.index.readFollowed(db, this.creating)) await this.gates.load(db);
   }
 
-  /** Reads one rollout again: indexed (to be stepped) when it is running, forgotten when it no longer is. */
-  private async reload(rolloutId: string): Promise<void> {
-    const read = await this.readEntry(this.deps.store.db, rolloutId);
-    const old = this.rollouts.get(rolloutId);
-    if (old) this.unindex(old);
-    const status = read?.state.status;
-    if (!read || (status !== "scheduled" && status !== "running" && status !== "paused")) return;
-    this.rollouts.set(rolloutId, read);
-    this.toStep.add(rolloutId);
-  }
-
-  private unindex(entry: Indexed): void {
-    const id = entry.state.id;
-    if (this.rollouts.get(id) === entry) this.rollouts.delete(id);
-    for (const machineId of entry.machines.keys()) {
-      if (this.machineRollout.get(machineId) === id) this.machineRollout.delete(machineId);
-    }
+  private reload(rolloutId: string): Promise<void> {
+    return this.index.reload(this.deps.store.db, rolloutId);
   }
 
   private clearIndex(): void {
-    this.rollouts.clear();
-    this.machineRollout.clear();
-    this.toStep.clear();
-    this.reported.clear();
-    this.followedRollouts.clear();
+    this.index.clear();
     this.gatesChanged = false;
   }
 
@@ -746,7 +507,7 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
    */
   private async housekeep(): Promise<void> {
     this.housekeptAt = performance.now();
-    await this.discardAbandonedCreations();
+    await discardAbandonedCreations(this.deps, this.creating);
     for (const id of await rolloutsToRevert(this.deps.store.db)) {
       if (!this.reverting.has(id)) await this.revertAll(id, [-1, -1], "autonomous");
     }
@@ -755,11 +516,14 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
   /** After a step: as many ticks as it asks for (more work, a batch to load), then the next batch read ahead. */
   private async continueSteps(entry: Indexed, first: Transition): Promise<void> {
     let t = first;
-    while (this.rollouts.get(entry.state.id) === entry && (t.more || t.loadBatch !== null || entry.toJudge.size > 0)) {
+    while (
+      this.index.rollouts.get(entry.state.id) === entry &&
+      (t.more || t.loadBatch !== null || entry.toJudge.size > 0)
+    ) {
       await yieldToEventLoop();
       t = await this.step(entry, { kind: "tick" }, [], "autonomous");
     }
-    await this.readAhead(entry);
+    await readAhead(this.deps.store.db, entry, this.index.rollouts);
   }
 
   /**
@@ -775,10 +539,10 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
     reported: readonly string[],
     mode: WriteMode,
   ): Promise<Transition> {
-    await this.ensureLoaded(entry);
+    await ensureLoaded(this.deps.store.db, entry, this.index.rollouts, this.index.machineRollout);
     // A tick with nothing to judge often changes nothing (a gate changed elsewhere, a stale wake-up):
     // asked first without a transaction, it costs no write when that is so.
-    if (event.kind === "tick" && !this.hasReportsToJudge(entry, reported)) {
+    if (event.kind === "tick" && !hasReportsToJudge(entry, reported, this.deps.now())) {
       const now = this.deps.now();
       const dry = next(entry.state, event, this.context(entry, now, new Map()));
       if (!("refused" in dry) && changesNothing(entry.state, dry)) {
@@ -790,7 +554,7 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
     const { t, reverted, version } = await this.writer(mode)(async (tx) => {
       if ((await rolloutVersion(tx, id)) !== entry.version) throw new StaleRolloutError(id);
       const now = this.deps.now();
-      const input = event.kind === "tick" ? await this.tickEvent(tx, entry, now, reported) : event;
+      const input = event.kind === "tick" ? await tickEvent(tx, entry, now, reported) : event;
       const recent = await reportTimesSince(tx, now);
       const result = next(entry.state, input, this.context(entry, now, recent));
       if ("refused" in result) throw conflict(result.refused);
@@ -806,361 +570,21 @@ export class RolloutExecutor implements RolloutEvents, FollowingExecutor {
     return mode === "verb" ? (fn) => this.deps.store.write(fn) : this.deps.fencedWrite;
   }
 
-  private hasReportsToJudge(entry: Indexed, reported: readonly string[]): boolean {
-    if (dueMachines(entry.state, this.deps.now(), 1).length > 0) return true;
-    if (reported.some((id) => wantsReports(entry.state, id))) return true;
-    for (const id of entry.toJudge) {
-      if (wantsReports(entry.state, id)) return true;
-      entry.toJudge.delete(id);
-    }
-    return false;
-  }
-
-  /** A tick with the reports of the machines to judge: those that reported, those due, those never judged. */
-  private async tickEvent(tx: Tx, entry: Indexed, now: number, reported: readonly string[]): Promise<RolloutEvent> {
-    const ids = new Set(dueMachines(entry.state, now, PAGE));
-    for (const id of reported) if (wantsReports(entry.state, id)) ids.add(id);
-    for (const id of entry.toJudge) {
-      if (ids.size >= PAGE) break;
-      entry.toJudge.delete(id);
-      if (wantsReports(entry.state, id)) ids.add(id);
-    }
-    if (ids.size === 0) return { kind: "tick" };
-    const machines = [...ids].map((id) => entry.machines.get(id)!);
-    const since = Math.min(...machines.map((m) => m.deployStartedAt ?? now));
-    return { kind: "tick", reports: await gateEventsSince(tx, [...ids], since) };
-  }
-
   private context(entry: Indexed, now: number, recent: ReadonlyMap<string, number>): StepContext {
-    return {
-      now,
-      gates: this.gates.snapshot(),
-      budgetInFlight: this.gates.budgetInFlight(),
-      facts: (id) => {
-        const known = this.deps.fleet.machine(id)?.lastReportAt ?? null;
-        const latest = recent.get(id);
-        return {
-          lastReportAt: latest !== undefined && (known === null || latest > known) ? latest : known,
-          tags: entry.tags.get(id) ?? [],
-        };
-      },
-      // A process that does not lead applies a verb's own transition and starts no machine: what
-      // the gates let start, and when, is decided by the leader alone.
-      maxChanges: this.leading ? MAX_CHANGES_PER_STEP : 0,
-    };
+    // A process that does not lead applies a verb's own transition and starts no machine: what
+    // the gates let start, and when, is decided by the leader alone.
+    const maxChanges = this.leading ? MAX_CHANGES_PER_STEP : 0;
+    return stepContext(entry, now, recent, { gates: this.gates, fleet: this.deps.fleet, maxChanges });
   }
 
-  /** After a transition committed: the index, the agents' view, the budgets' counts, the rollouts it frees. */
-  private async applied(entry: Indexed, t: Transition, reverted: RevertedChunk | null, mode: WriteMode): Promise<void> {
-    const loaded = t.state.loaded;
-    let freed = false;
-    for (const { before, after } of t.changes) {
-      if (loaded && after.batch === loaded.index) entry.machines.set(after.id, after);
-      else if (entry.next?.index === after.batch) entry.next = null;
-      if (before.state === "deploying" && after.state !== "deploying") {
-        this.gates.stopped(after.id);
-        freed = true;
-      }
-      if (after.state === "deploying" && before.state !== "deploying") {
-        this.gates.started(after.id, entry.tags.get(after.id) ?? []);
-      }
-    }
-    entry.state = loaded ? { ...t.state, loaded: { ...loaded, machines: entry.machines } } : t.state;
-    entry.wakeAt = t.wakeAt;
-    entry.blockedBy = t.blockedBy;
-    for (const d of t.desire)
-      this.deps.fleet.setDesired(d.machineId, { storePath: d.storePath, cacheUrl: entry.cacheUrl });
-    if (t.released.length > 0) this.deps.fleet.setInActiveRollout(t.released, null);
-    this.countBlocks(t);
-    if (freed && this.gates.hasBudgets) {
-      for (const [id, other] of this.rollouts) {
-        if (other !== entry && other.blockedBy.some((g) => g.startsWith("budget:"))) this.toStep.add(id);
-      }
-    }
-    if (t.releaseAll) await this.finished(entry);
-    if (reverted) {
-      this.restored(reverted);
-      if (!reverted.done) await this.revertAll(entry.state.id, reverted.after, mode);
-    }
+  /** After a transition committed: see `applyTransition`; the rest of a revert is written as `mode` writes. */
+  private applied(entry: Indexed, t: Transition, reverted: RevertedChunk | null, mode: WriteMode): Promise<void> {
+    return applyTransition(this.effects, entry, t, reverted, (after) => this.revertAll(entry.state.id, after, mode));
   }
 
-  private restored(chunk: RevertedChunk): void {
-    for (const r of chunk.reverted) {
-      const desired = r.storePath === null ? null : { storePath: r.storePath, cacheUrl: r.cacheUrl };
-      this.deps.fleet.setDesired(r.machineId, desired);
-    }
+  /** Gives the rollout's machines their previous generations back (see `revertAll`), written as `mode` writes. */
+  private revertAll(rolloutId: string, from: readonly [number, number], mode: WriteMode): Promise<void> {
+    const write = this.writer(mode);
+    return revertAll({ write, now: () => this.deps.now(), fleet: this.deps.fleet }, rolloutId, from, this.reverting);
   }
-
-  private countBlocks(t: Transition): void {
-    for (const [gate, n] of t.gateBlocks) this.gateBlocks.set(gate, (this.gateBlocks.get(gate) ?? 0) + n);
-  }
-
-  /**
-   * The rollout finished: it no longer holds its machines. Released RELEASE_CHUNK machines per turn
-   * of the event loop: all 99 500 of a fleet-wide rollout at once held it for ~120 ms.
-   */
-  private async finished(entry: Indexed): Promise<void> {
-    const id = entry.state.id;
-    if (this.rollouts.get(id) === entry) this.rollouts.delete(id);
-    const loaded = [...entry.machines.keys()];
-    for (let i = 0; i < loaded.length; i += RELEASE_CHUNK) {
-      if (i > 0) await yieldToEventLoop();
-      for (const machineId of loaded.slice(i, i + RELEASE_CHUNK)) {
-        if (this.machineRollout.get(machineId) === id) this.machineRollout.delete(machineId);
-        this.gates.stopped(machineId);
-      }
-    }
-    for (let after = ""; ;) {
-      const page = await memberIdsPage(this.deps.store.db, id, after, RELEASE_CHUNK);
-      this.deps.fleet.releasedBy(page, id);
-      if (page.length < RELEASE_CHUNK) return;
-      after = page.at(-1)!;
-      await yieldToEventLoop();
-    }
-  }
-
-  /**
-   * Gives every machine the rollout changed its previous generation back, REVERT_CHUNK machines per
-   * transaction: the rest of a verb's revert in plain transactions, the leader's in fenced ones.
-   * Two processes reverting one rollout at once (the leader finishing a revert it thinks abandoned)
-   * give each machine its generation back once: a chunk reverts only machines not reverted yet.
-   */
-  private async revertAll(rolloutId: string, from: readonly [number, number], mode: WriteMode): Promise<void> {
-    this.reverting.add(rolloutId);
-    try {
-      for (let after = from; ;) {
-        await yieldToEventLoop();
-        const chunk = await this.writer(mode)((tx) =>
-          revertChunk(tx, rolloutId, REVERT_CHUNK, this.deps.now(), EXECUTOR_ACTOR, after),
-        );
-        this.restored(chunk);
-        if (chunk.done) return;
-        after = chunk.after;
-      }
-    } finally {
-      this.reverting.delete(rolloutId);
-    }
-  }
-
-  /** Loads the rollout's current batch when it is not the loaded one (page by page, the event loop free in between). */
-  private async ensureLoaded(entry: Indexed): Promise<void> {
-    const index = currentBatchIndex(entry.state);
-    if (index === null || entry.state.loaded?.index === index || !isActive(entry.state.status)) return;
-    const { id, options } = entry.state;
-    // Only an indexed rollout hears of its machines' reports (a verb's own read does not).
-    const indexed = this.rollouts.get(id) === entry;
-    if (indexed) {
-      for (const machineId of entry.machines.keys()) {
-        if (this.machineRollout.get(machineId) === id) this.machineRollout.delete(machineId);
-      }
-    }
-    const read = entry.next?.index === index ? entry.next : await this.readBatch(entry, index);
-    entry.next = null;
-    entry.tags = read.tags;
-    entry.toJudge.clear();
-    for (const machine of read.machines) {
-      if (indexed) this.machineRollout.set(machine.id, id);
-      if (machine.state === "deploying" || machine.state === "healthy") entry.toJudge.add(machine.id);
-    }
-    const loaded = loadedBatch(index, read.machines, options.healthTimeoutMs);
-    entry.machines = loaded.machines as Map<string, MachineState>;
-    entry.state = { ...entry.state, loaded };
-  }
-
-  /** Reads a batch's machines page by page, with the event loop free in between. */
-  private async readBatch(entry: Indexed, index: number): Promise<BatchRead> {
-    const { id, options } = entry.state;
-    const read: BatchRead = { index, machines: [], tags: new Map() };
-    for (let after = -1; ;) {
-      const page = await batchMachinesPage(
-        this.deps.store.db,
-        { id, releaseId: options.releaseId },
-        index,
-        after,
-        PAGE,
-      );
-      for (const { machine, tags } of page) {
-        read.machines.push(machine);
-        read.tags.set(machine.id, tags);
-      }
-      if (page.length < PAGE) return read;
-      after = page.at(-1)!.machine.position;
-      await yieldToEventLoop();
-    }
-  }
-
-  /** Reads the batch after the loaded one ahead of time, once the loaded one has started (see `Indexed.next`). */
-  private async readAhead(entry: Indexed): Promise<void> {
-    const loaded = entry.state.loaded;
-    if (!loaded || this.rollouts.get(entry.state.id) !== entry) return;
-    const following = loaded.index + 1;
-    if (following >= entry.state.batches.length || entry.next?.index === following) return;
-    // Only while the loaded batch runs: a paused or pending one may wait a long time.
-    const status = entry.state.batches[loaded.index]!.status;
-    if (entry.state.status !== "running" || (status !== "waiting_health" && status !== "soaking")) return;
-    entry.next = await this.readBatch(entry, following);
-  }
-
-  /**
-   * The registered machines the target could mean and which of them (or of the named hosts) the
-   * release has entries for, read PAGE at a time with the event loop free in between.
-   */
-  private async candidates(
-    target: Target,
-    releaseId: string,
-  ): Promise<{ candidates: TargetCandidate[]; inRelease: Set<string> }> {
-    const { db } = this.deps.store;
-    const candidates: TargetCandidate[] = [];
-    for (let after: string | null = ""; after !== null;) {
-      const page = await targetCandidatesPage(db, target, after, PAGE);
-      candidates.push(...page.candidates);
-      after = page.next;
-      await yieldToEventLoop();
-    }
-    const named = "hosts" in target ? [...new Set(target.hosts)] : candidates.map((m) => m.machineId);
-    const inRelease = new Set<string>();
-    for (let offset = 0; offset < named.length; offset += PAGE) {
-      for (const hostname of await releaseEntriesFor(db, releaseId, named.slice(offset, offset + PAGE))) {
-        inRelease.add(hostname);
-      }
-      await yieldToEventLoop();
-    }
-    return { candidates, inRelease };
-  }
-
-  /**
-   * Writes machines of a new rollout. In the same transaction it checks that the rollout is still
-   * being created and which of the machines another active rollout holds: with `supersede` those
-   * leave it there (the holder's transition, on the leader's state of it when that is current,
-   * else on one read in this transaction), without it the creation is refused (409).
-   */
-  private async insertMembers(
-    rolloutId: string,
-    chunk: readonly (readonly [string, number, number])[],
-    input: CreateRolloutInput,
-  ): Promise<void> {
-    const ids = chunk.map(([machineId]) => machineId);
-    const superseded: { entry: Indexed; t: Transition; version: number }[] = [];
-    await this.deps.store.write(async (tx) => {
-      await assertStillCreating(tx, rolloutId);
-      const busy = (await machinesInActiveRollouts(tx, ids)).filter((b) => b.rolloutId !== rolloutId);
-      if (!input.supersede) refuseBusy(busy);
-      await insertRolloutMachines(tx, rolloutId, chunk);
-      const byRollout = new Map<string, string[]>();
-      for (const { machineId, rolloutId: holder } of busy)
-        byRollout.set(holder, [...(byRollout.get(holder) ?? []), machineId]);
-      const now = this.deps.now();
-      for (const [holder, machineIds] of byRollout) {
-        const indexed = this.leading ? this.rollouts.get(holder) : undefined;
-        const current = indexed !== undefined && (await rolloutVersion(tx, holder)) === indexed.version;
-        const entry = current ? indexed : await this.readEntry(tx, holder);
-        if (!entry) continue;
-        const machines: MachineState[] = [];
-        for (const machineId of machineIds) {
-          const machine = entry.machines.get(machineId) ?? (await this.storedMachine(holder, machineId, tx));
-          if (machine) machines.push(machine);
-        }
-        const recent = await reportTimesSince(tx, now);
-        const event: RolloutEvent = { kind: "supersede", actor: input.actor, by: rolloutId, machines };
-        const t = next(entry.state, event, this.context(entry, now, recent));
-        if ("refused" in t) continue;
-        await persistTransition(tx, entry.state, t, now, entry.cacheUrl);
-        if (current) superseded.push({ entry: indexed, t, version: await rolloutVersion(tx, holder) });
-        else if (this.leading) this.followedRollouts.set(holder, Infinity);
-      }
-    });
-    for (const { entry, t, version } of superseded) {
-      entry.version = version;
-      await this.applied(entry, t, null, "verb");
-      this.toStep.add(entry.state.id);
-    }
-  }
-
-  /**
-   * Creations nobody will finish are discarded (no client was told of them): those `created` by a
-   * process that is no longer listed in the cluster (it died mid-creation), and this process's own
-   * from before a restart (a `--node-id` is reused). Under the lease: only the leader does this.
-   */
-  private async discardAbandonedCreations(): Promise<void> {
-    const { db } = this.deps.store;
-    const created = await rolloutsWithStatus(db, ["created"]);
-    if (created.length === 0) return;
-    const live = new Set((await liveNodes(db, await databaseNow(db))).map((node) => node.nodeId));
-    let discarded = false;
-    for (const row of created) {
-      if (this.creating.has(row.id)) continue;
-      const creator = row.createdOn;
-      if (creator !== null && creator !== this.deps.nodeId && live.has(creator)) continue;
-      await this.deps.fencedWrite(async (tx) => {
-        if ((await findRollout(tx, row.id))?.status !== "created") return;
-        await deleteRollout(tx, row.id);
-        await recordAudit(tx, this.deps.now(), {
-          actor: EXECUTOR_ACTOR,
-          action: "rollout.discarded",
-          target: row.id,
-          rolloutId: row.id,
-          detail: {
-            release_id: row.releaseId,
-            reason:
-              creator === null || creator === this.deps.nodeId
-                ? "its creation was interrupted by a restart"
-                : `its creation was interrupted: process ${creator} stopped`,
-          },
-        });
-        discarded = true;
-      });
-    }
-    // The agents' view may have its machines as held (it was read while they were).
-    if (discarded) await this.deps.fleet.refreshMembership(db);
-  }
-}
-
-/** Refuses a creation whose machines another active rollout holds (409 naming the first). */
-function refuseBusy(busy: readonly { machineId: string; rolloutId: string }[]): void {
-  if (busy.length === 0) return;
-  const [first] = busy;
-  const more = busy.length > 1 ? ` (and ${busy.length - 1} more)` : "";
-  throw conflict(`machine ${first!.machineId} is already in active rollout ${first!.rolloutId}${more}`);
-}
-
-/** A creation's transaction goes on only while its rollout is still `created` (nobody discarded it). */
-async function assertStillCreating(tx: DbOrTx, rolloutId: string): Promise<void> {
-  if ((await findRollout(tx, rolloutId))?.status !== "created") {
-    throw conflict(`the creation of rollout ${rolloutId} was interrupted; create it again`);
-  }
-}
-
-/** The row of a new rollout (status `created` until its machines are written by process `nodeId`). */
-function rolloutRow(
-  id: string,
-  input: CreateRolloutInput,
-  batchCount: number,
-  now: number,
-  nodeId: string,
-): RolloutRow {
-  return {
-    id,
-    releaseId: input.releaseId,
-    strategy: input.strategy,
-    status: "created",
-    onFailure: input.onFailure,
-    failureThreshold: input.failureThreshold,
-    healthTimeout: input.healthTimeoutSeconds,
-    cacheUrl: input.cacheUrl,
-    target: JSON.stringify(input.target),
-    batchSizes: JSON.stringify(input.batchSizes.text),
-    createdAt: now,
-    updatedAt: now,
-    createdBy: input.actor,
-    soakSeconds: input.soakSeconds ?? 0,
-    batchSoakSeconds: input.batchSoakSeconds ? JSON.stringify(input.batchSoakSeconds.slice(0, batchCount)) : null,
-    minDecided: input.minDecided ?? null,
-    maxInFlight: input.maxInFlight ?? null,
-    notBefore: input.notBefore ?? null,
-    offlineAfterSeconds: input.offlineAfterSeconds ?? null,
-    supersede: input.supersede ?? false,
-    pauseReason: null,
-    revertPending: false,
-    createdOn: nodeId,
-  };
 }
