@@ -28,11 +28,20 @@ const MIN_SECRET_BYTES = 24;
 const MAX_SECRET_BYTES = 64;
 
 /** The sentence explaining a valid secret in a 400. */
-export const SECRET_RULE = `must be ${SECRET_PREFIX} followed by the base64 of ${MIN_SECRET_BYTES} to ${MAX_SECRET_BYTES} random bytes`;
+export const SECRET_RULE = `must be ${SECRET_PREFIX} followed by the base64 of ${MIN_SECRET_BYTES} to ${MAX_SECRET_BYTES} random bytes, or other text without control characters`;
 
-/** True for a secret in the convention's form: `whsec_` + base64 of 24–64 bytes. */
+/** True when `secret` is in the convention's form (`whsec_` + base64); other text is signed with as its bytes. */
+export function isConventionSecret(secret: string): boolean {
+  return secret.startsWith(SECRET_PREFIX);
+}
+
+/**
+ * True for a secret in the convention's form, `whsec_` + base64 of 24–64 bytes, or for any other
+ * non-empty text without control characters, whose UTF-8 bytes are the key (the libraries'
+ * "raw" format: what a receiver computing the HMAC by hand with its own password uses).
+ */
 export function isValidSecret(secret: string): boolean {
-  if (!secret.startsWith(SECRET_PREFIX)) return false;
+  if (!isConventionSecret(secret)) return secret.length > 0 && !/[\u0000-\u001f\u007f]/.test(secret);
   const encoded = secret.slice(SECRET_PREFIX.length);
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || encoded.length % 4 !== 0) return false;
   const bytes = (encoded.length / 4) * 3 - (encoded.length - encoded.replace(/=+$/, "").length);

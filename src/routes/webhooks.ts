@@ -45,7 +45,8 @@ const CreateWebhookRequest = z
       .openapi({ example: "https://hooks.example.com/nixfleet" }),
     events: EventPatterns,
     secret: z.string().max(200).refine(isValidSecret, SECRET_RULE).optional().openapi({
-      description: "Signing secret in the Standard Webhooks form; generated when absent",
+      description:
+        "Signing secret: whsec_ + base64 (the Standard Webhooks form), or other text whose UTF-8 bytes are the key; generated in the whsec_ form when absent",
       example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
     }),
   })

@@ -18,7 +18,7 @@ import {
 import { actionMatches } from "../domain/event-filter.ts";
 import { webhookPayload } from "../domain/stream-event.ts";
 import { LeaseLostError } from "../domain/lease.ts";
-import { nextAttemptAt } from "../domain/webhooks.ts";
+import { isConventionSecret, nextAttemptAt } from "../domain/webhooks.ts";
 import type { Logger } from "../logger.ts";
 import type { ChangeFeed, FeedFollower } from "./change-feed.ts";
 
@@ -259,7 +259,7 @@ export class WebhookDispatcher {
     this.webhooks = rows.map((row) => ({
       row,
       patterns: JSON.parse(row.events) as string[],
-      signer: new Webhook(row.secret),
+      signer: signerFor(row.secret),
     }));
   }
 
@@ -354,4 +354,14 @@ function describeFailure(cause: unknown, timeoutMs: number): string {
   if (cause instanceof Error && cause.name === "TimeoutError") return `no complete answer within ${timeoutMs / 1000} s`;
   const message = cause instanceof Error ? cause.message : String(cause);
   return message.split("\n")[0]!.slice(0, 200);
+}
+
+/**
+ * The convention's `whsec_` secret is base64; other text is used as its UTF-8 bytes (passed as
+ * bytes: the library's "raw" format would take a string's UTF-16 code units cut to 8 bits).
+ */
+function signerFor(secret: string): Webhook {
+  return isConventionSecret(secret)
+    ? new Webhook(secret)
+    : new Webhook(new TextEncoder().encode(secret), { format: "raw" });
 }

@@ -71,7 +71,8 @@ describe("POST /api/v1/webhooks", () => {
       [{ url: receiver.url, events: [] }, "events"],
       [{ url: receiver.url, events: ["rollout.*.x"] }, "events.0"],
       [{ url: receiver.url }, "events"],
-      [{ url: receiver.url, events: ["*"], secret: "hunter2" }, "secret"],
+      [{ url: receiver.url, events: ["*"], secret: "" }, "secret"],
+      [{ url: receiver.url, events: ["*"], secret: "line\nbreak" }, "secret"],
       [{ url: receiver.url, events: ["*"], secret: "whsec_c2hvcnQ=" }, "secret"],
       [{ events: ["*"] }, "url"],
     ] as const) {

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { createHmac } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import { recordAudit } from "../../src/db/audit.ts";
 import { webhookAttempts, webhookDeliveries } from "../../src/db/schema.ts";
@@ -68,6 +69,25 @@ describe("the signature", () => {
     const signer = new Webhook("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
     const signature = signer.sign("msg_p5jXN8AQM9LWM0D4loKWxJek", new Date(1614265330 * 1000), '{"test": 2432232314}');
     expect(signature).toBe("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+  });
+
+  test("a secret of other text signs with its UTF-8 bytes, as an HMAC computed by hand expects", async () => {
+    const password = "hunter2 — not base64";
+    const res = await h.request("/api/v1/webhooks", {
+      key: admin,
+      json: { url: receiver.url, events: ["register"], secret: password },
+    });
+    expect(res.status).toBe(201);
+    expect((await res.json()).secret).toBe(password);
+    await dispatcher.start();
+    await emit();
+    const [delivery] = await receiver.waitFor(1);
+    const { "webhook-id": id, "webhook-timestamp": timestamp, "webhook-signature": signature } = delivery!.headers;
+    const byHand = createHmac("sha256", Buffer.from(password, "utf8"))
+      .update(`${id}.${timestamp}.${delivery!.body}`)
+      .digest("base64");
+    expect(signature).toBe(`v1,${byHand}`);
+    expect(verifyStandardWebhook(password, delivery!.headers, delivery!.body)).toBe(true);
   });
 
   test("the test's independent verifier accepts the published vector and refuses a changed one", () => {

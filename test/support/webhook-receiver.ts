@@ -64,15 +64,16 @@ export class WebhookReceiver {
 /**
  * An independent implementation of the Standard Webhooks verification (node:crypto, written from
  * the specification, not the library the server signs with): the signature is
- * `v1,` + base64(HMAC-SHA256(base64-decoded secret without `whsec_`, `${id}.${timestamp}.${body}`)),
- * and the header may list several, space-separated.
+ * `v1,` + base64(HMAC-SHA256(key, `${id}.${timestamp}.${body}`)), the key being the base64-decoded
+ * secret without `whsec_`, or for a secret of other text its UTF-8 bytes; the header may list
+ * several, space-separated.
  */
 export function verifyStandardWebhook(secret: string, headers: Record<string, string>, body: string): boolean {
   const id = headers["webhook-id"];
   const timestamp = headers["webhook-timestamp"];
   const signatures = headers["webhook-signature"];
   if (!id || !timestamp || !signatures || !/^\d+$/.test(timestamp)) return false;
-  const key = Buffer.from(secret.replace(/^whsec_/, ""), "base64");
+  const key = secret.startsWith("whsec_") ? Buffer.from(secret.slice(6), "base64") : Buffer.from(secret, "utf8");
   const expected = createHmac("sha256", key).update(`${id}.${timestamp}.${body}`).digest();
   return signatures.split(" ").some((entry) => {
     const [version, signature] = entry.split(",", 2);

@@ -50,12 +50,15 @@ describe("nextAttemptAt", () => {
 });
 
 describe("secrets and URLs", () => {
-  test("a secret is whsec_ and the base64 of 24 to 64 bytes", () => {
+  test("a secret is whsec_ and the base64 of 24 to 64 bytes, or other text without control characters", () => {
     expect(isValidSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")).toBe(true);
     expect(isValidSecret("whsec_" + Buffer.alloc(64).toString("base64"))).toBe(true);
     expect(isValidSecret("whsec_" + Buffer.alloc(65).toString("base64"))).toBe(false);
     expect(isValidSecret("whsec_" + Buffer.alloc(23).toString("base64"))).toBe(false);
-    expect(isValidSecret("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")).toBe(false);
+    expect(isValidSecret("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")).toBe(true);
+    expect(isValidSecret("hunter2")).toBe(true);
+    expect(isValidSecret("")).toBe(false);
+    expect(isValidSecret("tab\there")).toBe(false);
     expect(isValidSecret("whsec_not base64!")).toBe(false);
   });
 

@@ -18,7 +18,9 @@ const create = leaf(
       { min: 1 },
     ),
     secret: optional(
-      option("--secret", string({ metavar: "SECRET" }), { description: message`whsec_… (default: generated)` }),
+      option("--secret", string({ metavar: "SECRET" }), {
+        description: message`whsec_… or other text (default: generated)`,
+      }),
     ),
   }),
   async (args, context) => {
