@@ -404,7 +404,10 @@ class Connection {
       response =
         request.method === head.method
           ? await this.server.options.fetch(request, this.bindings)
-          : Response.json({ error: `method ${head.method} is not implemented` }, { status: 501 });
+          : Response.json(
+              { error: `method ${head.method} is unknown to this server (methods are case-sensitive)` },
+              { status: 501 },
+            );
     } catch {
       response = Response.json({ error: "internal server error" }, { status: 500 });
     }

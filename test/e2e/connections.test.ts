@@ -533,9 +533,9 @@ describe("framing at the edge", () => {
     );
     await client.waitFor((text) => responses(text).length === 5, "five answers");
     expect(responses(client.text).map((response) => [response.status, JSON.parse(response.body)])).toEqual([
-      [501, { error: "method FROB is not implemented" }],
-      [501, { error: "method delete is not implemented" }],
-      [501, { error: "method TRACK is not implemented" }],
+      [501, { error: "method FROB is unknown to this server (methods are case-sensitive)" }],
+      [501, { error: "method delete is unknown to this server (methods are case-sensitive)" }],
+      [501, { error: "method TRACK is unknown to this server (methods are case-sensitive)" }],
       [200, expect.objectContaining({ method: "PURGE" })],
       [200, expect.objectContaining({ method: "GET", url: "http://cp.example/after" })],
     ]);
