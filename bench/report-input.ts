@@ -47,6 +47,7 @@ h.store.writeStatements = (fn) =>
   fn({
     run: async () => {},
     values: async <T extends unknown[]>() => [[JSON.stringify({ machines: [], lastReportId: 0 })]] as unknown as T[],
+    recordAudit: async () => {},
   });
 
 async function round(body: (id: string) => Record<string, unknown>): Promise<number> {

@@ -93,8 +93,10 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     executor: rolloutExecutor,
     logger: options.logger,
   });
+  // A commit without audit events (most report batches) gives the feed nothing to read.
   options.store.onCommit((auditIds) => {
-    if (auditIds) views.localEventsStored(...auditIds);
+    if (auditIds === null) return;
+    views.localEventsStored(...auditIds);
     feed.committed();
   });
   const deps: AppDeps = {

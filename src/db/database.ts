@@ -8,6 +8,7 @@ import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { isRemoteDatabase } from "../config.ts";
 import { silentLogger, type Logger } from "../logger.ts";
 import { DatabaseAvailability, WRITE_WAIT_MS, type DatabaseHealth } from "./availability.ts";
+import { auditInsert, type AuditEntry } from "./audit.ts";
 import { migrations } from "./migrations.gen.ts";
 import * as schema from "./schema.ts";
 import { clientTransaction, PreparedWriter, type StatementSession } from "./statement-session.ts";
@@ -42,7 +43,7 @@ export interface Store {
    * `queuedAt` (`performance.now()` time, default now) is when its caller began to wait: the
    * bounded wait counts from then.
    */
-  writeStatements<T>(fn: (session: StatementSession) => Promise<T>, options?: { queuedAt?: number }): Promise<T>;
+  writeStatements<T>(fn: (session: WriteSession) => Promise<T>, options?: { queuedAt?: number }): Promise<T>;
   /**
    * Registers `listener` to be called after every write transaction that committed (the change
    * feed's cue), with the ids of the audit events it wrote (null: none).
@@ -63,6 +64,12 @@ export interface Store {
 
 /** The first and last id of the audit events one transaction wrote (they are consecutive: one writer at a time). */
 export type AuditIdRange = readonly [number, number];
+
+/** The statements of a `writeStatements` transaction; its audit events go through `recordAudit`. */
+export interface WriteSession extends StatementSession {
+  /** Writes audit events (none: nothing), taking their ids from the insert itself. */
+  recordAudit(at: number, entries: AuditEntry[]): Promise<void>;
+}
 
 /** The last audit event id handed out (AUTOINCREMENT's counter, which this transaction's inserts move). */
 const LAST_AUDIT_ID = sql`select coalesce((select seq from sqlite_sequence where name = 'audit_events'), 0)`;
@@ -271,15 +278,28 @@ export async function openStore(
       });
       return transaction.then(committed);
     },
-    writeStatements<T>(fn: (session: StatementSession) => Promise<T>, options: { queuedAt?: number } = {}) {
+    writeStatements<T>(fn: (session: WriteSession) => Promise<T>, options: { queuedAt?: number } = {}) {
       return availability
         .run((began) => {
-          const inTransaction = (session: StatementSession) => {
+          // The ids come back from the audit insert: a report batch (most write no audit event)
+          // costs no statement for them.
+          const inTransaction = async (session: StatementSession) => {
             began();
-            return withAuditIds(
-              (statement) => session.values(statement),
-              () => fn(session),
-            );
+            let auditIds: AuditIdRange | null = null;
+            const result = await fn({
+              run: session.run,
+              values: session.values,
+              recordAudit: async (at, entries) => {
+                if (entries.length === 0) return;
+                const ids = (await session.values<[number]>(sql`${auditInsert(at, entries)} returning id`)).map(
+                  ([id]) => Number(id),
+                );
+                // RETURNING gives the rows in no promised order; the ids are consecutive.
+                const range: AuditIdRange = [Math.min(...ids), Math.max(...ids)];
+                auditIds = auditIds === null ? range : [auditIds[0], range[1]];
+              },
+            });
+            return { result, auditIds };
           };
           return writer ? writer.transaction(inTransaction) : clientTransaction(client, inTransaction);
         }, options.queuedAt)

@@ -7,10 +7,9 @@ import {
   type ReportChange,
   type SystemState,
 } from "../domain/machines.ts";
-import { auditInsert, type AuditEntry } from "./audit.ts";
+import type { AuditEntry } from "./audit.ts";
 import { jsonList, jsonRows, selectJson } from "./bulk-json.ts";
-import type { DbOrTx } from "./database.ts";
-import type { StatementSession } from "./statement-session.ts";
+import type { DbOrTx, WriteSession } from "./database.ts";
 import { desiredGenerations, healthReports, machines, machineTags, reports } from "./schema.ts";
 
 export type MachineRow = typeof machines.$inferSelect;
@@ -268,7 +267,7 @@ export interface StoredReport {
  * changed tag sets, insert reports, health reports and audit events.
  */
 export async function storeReports(
-  session: StatementSession,
+  session: WriteSession,
   at: number,
   batch: IncomingReport[],
 ): Promise<StoredReport[]> {
@@ -415,7 +414,7 @@ export async function storeReports(
         ]),
       )})`);
   }
-  if (audits.length > 0) await session.run(auditInsert(at, audits));
+  await session.recordAudit(at, audits);
   return results;
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { and, asc, desc, eq, inArray, lte, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, lte, notInArray, sql } from "drizzle-orm";
 import { SECRET_PREFIX } from "../domain/webhooks.ts";
 import type { DbOrTx } from "./database.ts";
 import { feedCursors, webhookAttempts, webhookDeliveries, webhooks } from "./schema.ts";
@@ -63,13 +63,40 @@ export async function queueDeliveries(tx: DbOrTx, at: number, deliveries: NewDel
 }
 
 /** Pending deliveries due at `at`, the longest-waiting first. */
-export async function dueDeliveries(db: DbOrTx, at: number, limit: number): Promise<DeliveryRow[]> {
-  return db
-    .select()
+export async function dueDeliveries(
+  db: DbOrTx,
+  at: number,
+  limit: number,
+  options: { perWebhook: number; busyWebhooks: readonly string[] },
+): Promise<DeliveryRow[]> {
+  // At most `perWebhook` per webhook, none of a webhook already at its limit: one receiver's
+  // backlog cannot fill the page and hide every other webhook's due deliveries.
+  const due = db
+    .select({
+      id: webhookDeliveries.id,
+      rank: sql<number>`row_number() over (partition by ${webhookDeliveries.webhookId} order by ${webhookDeliveries.nextAttemptAt})`.as(
+        "rank",
+      ),
+    })
     .from(webhookDeliveries)
-    .where(and(eq(webhookDeliveries.status, "pending"), lte(webhookDeliveries.nextAttemptAt, at)))
+    .where(
+      and(
+        eq(webhookDeliveries.status, "pending"),
+        lte(webhookDeliveries.nextAttemptAt, at),
+        options.busyWebhooks.length > 0
+          ? notInArray(webhookDeliveries.webhookId, [...options.busyWebhooks])
+          : undefined,
+      ),
+    )
+    .as("due");
+  const rows = await db
+    .select({ delivery: webhookDeliveries })
+    .from(webhookDeliveries)
+    .innerJoin(due, eq(due.id, webhookDeliveries.id))
+    .where(lte(due.rank, options.perWebhook))
     .orderBy(asc(webhookDeliveries.nextAttemptAt))
     .limit(limit);
+  return rows.map((row) => row.delivery);
 }
 
 export interface AttemptOutcome {

@@ -164,7 +164,13 @@ export class WebhookDispatcher {
     let due: DeliveryRow[];
     try {
       await this.pruneNowAndThen();
-      due = await dueDeliveries(this.deps.store.db, this.deps.now(), MAX_CONCURRENT_DELIVERIES * 4);
+      const busyWebhooks = [...this.inFlightPerWebhook]
+        .filter(([, n]) => n >= MAX_CONCURRENT_PER_WEBHOOK)
+        .map(([id]) => id);
+      due = await dueDeliveries(this.deps.store.db, this.deps.now(), MAX_CONCURRENT_DELIVERIES * 4, {
+        perWebhook: MAX_CONCURRENT_PER_WEBHOOK,
+        busyWebhooks,
+      });
     } catch (error) {
       if (!(error instanceof LeaseLostError)) this.deps.logger.warn("webhook queue not read", { error: String(error) });
       return;

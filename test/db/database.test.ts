@@ -234,7 +234,18 @@ test("commit listeners hear the ids of the audit events each transaction wrote, 
       select 0, 'test', 'register', 'm-' || value, '{}' from json_each(${JSON.stringify(Array.from({ length: n }, (_, i) => i))})`;
   await store.write((tx) => tx.run(audit(2)));
   await store.write((tx) => tx.run(sql`select 1`));
-  await store.writeStatements((session) => session.run(audit(3)));
+  // That path's audit events go through its session's recordAudit, which takes their ids from the insert.
+  await store.writeStatements((session) =>
+    session.recordAudit(
+      0,
+      Array.from({ length: 3 }, (_, i) => ({
+        actor: "test",
+        action: "register" as const,
+        target: `m-${i}`,
+        detail: {},
+      })),
+    ),
+  );
   await store.writeStatements((session) => session.run(sql`select 1`));
   expect(heard).toEqual([[1, 2], null, [3, 5], null]);
 });

@@ -331,6 +331,7 @@ describe("one bad report fails alone", () => {
             await session.run(statement);
           },
           values: session.values,
+          recordAudit: session.recordAudit,
         }),
       );
     };

@@ -4,6 +4,7 @@ import { openStore, type Store } from "../../src/db/database.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { ChangeFeed, FEED_PAGE_SIZE, type FeedFollower } from "../../src/services/change-feed.ts";
 import { EventStreams } from "../../src/services/event-streams.ts";
+import { ReportIngest } from "../../src/services/report-ingest.ts";
 import { createHarness, type Harness } from "../support/harness.ts";
 
 let h: Harness;
@@ -151,4 +152,34 @@ describe("EventStreams", () => {
     expect(streams.size).toBe(0);
     expect(await a.next()).toBeNull();
   });
+});
+
+test("only a commit that wrote audit events cues the feed to read: a report batch that changed nothing does not", async () => {
+  const { feed, store } = h.controlPlane.deps;
+  let cues = 0;
+  const cue = feed.committed.bind(feed);
+  feed.committed = () => {
+    cues++;
+    cue();
+  };
+  const report = (id: string) => ({
+    machineId: id,
+    currentGeneration: "/nix/store/1b9p07z77phvv2hf6gm9f28syp39f1ag-nixos-system-web-01-25.05",
+    success: true,
+    message: "switched",
+    agentTimestamp: "2026-11-27T10:00:00Z",
+    reportedAt: "2026-11-27T10:00:00.000Z",
+    tags: [],
+    health: null,
+    agentVersion: "0.1.0",
+    uptimeSeconds: 1,
+  });
+  const ingest = new ReportIngest(h.controlPlane.deps);
+  await ingest.submit(report("web-01"));
+  expect(cues).toBe(1);
+  await ingest.submit(report("web-01"));
+  await store.write(async () => undefined);
+  expect(cues).toBe(1);
+  await emit(store, "web-02");
+  expect(cues).toBe(2);
 });

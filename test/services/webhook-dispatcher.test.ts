@@ -255,6 +255,31 @@ describe("queue and cursor", () => {
     expect(receiver.maxConcurrent).toBeGreaterThanOrEqual(1);
   });
 
+  test("a receiver that never answers, with a backlog, does not hold up another webhook's deliveries", async () => {
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    receiver.answer = async () => {
+      await held;
+      return new Response("ok");
+    };
+    const other = new WebhookReceiver();
+    try {
+      await dispatcher.start();
+      await addWebhook(["register"]);
+      await emit(60);
+      await receiver.waitFor(2);
+      await addWebhook(["report"], other.url);
+      await emit(1, "report");
+      await other.waitFor(1, 4000);
+      // Delivered while the stalled receiver still held its first two attempts, none timed out.
+      expect(receiver.received).toHaveLength(2);
+      expect(await attemptRows()).toHaveLength(1);
+    } finally {
+      release();
+      other.stop();
+    }
+  });
+
   test("events committed while the dispatcher is stopped are delivered when it starts again, none twice", async () => {
     await dispatcher.start();
     await addWebhook();
