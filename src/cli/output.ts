@@ -1,6 +1,6 @@
 // Output of the commands: `--json` prints the API's own JSON (stable: the OpenAPI document
 // describes it), tables otherwise. Formatting lives here, apart from the calls.
-export { age, duration, shortStorePath, when } from "../domain/format.ts";
+export { age, duration, eventDetail, shortStorePath, when } from "../domain/format.ts";
 
 /** Where a command writes: data on stdout, notes and hints on stderr (so pipes get data only). */
 export interface Output {

@@ -25,3 +25,28 @@ export function shortStorePath(path: string | null | undefined): string {
   const match = /^\/nix\/store\/([0-9a-z]{32})-(.*)$/.exec(path);
   return match ? `${match[1]!.slice(0, 7)}…-${match[2]}` : path;
 }
+
+/**
+ * An audit event's JSON detail as `batch_index=1 reason="error rate up"`: keys in the API's order,
+ * text quoted only when it holds a space, quote or `=`; lists and objects as compact JSON; `-` when
+ * empty. Text that is not a JSON object is shown as it is.
+ */
+export function eventDetail(detail: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(detail);
+  } catch {
+    return detail;
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return detail;
+  const pairs = Object.entries(parsed).map(([key, value]) => {
+    const text =
+      typeof value === "string"
+        ? /[\s"=]/.test(value) || value === ""
+          ? JSON.stringify(value)
+          : value
+        : JSON.stringify(value);
+    return `${key}=${text}`;
+  });
+  return pairs.length === 0 ? "-" : pairs.join(" ");
+}

@@ -23,7 +23,7 @@ import {
   render,
   SESSION_COOKIE,
 } from "./kit.tsx";
-import { LoginPage } from "./layout.tsx";
+import { LoginPage, NotFound } from "./layout.tsx";
 import {
   LIFECYCLE_CHOICES,
   MachinePage,
@@ -213,4 +213,12 @@ export function registerUi(app: App, deps: AppDeps): void {
 
   registerRolloutPages(app, ui);
   registerGatePages(app, ui);
+
+  // Registered last: a mistyped dashboard address gets a page saying so, not the API's JSON 404.
+  app.get(
+    "/ui/*",
+    page("overview", async (c, view) =>
+      render(c, <NotFound view={view} section="overview" message={`no page at ${c.req.path}`} status={404} />, 404),
+    ),
+  );
 }

@@ -113,10 +113,14 @@ export function NotFound({
   status: number;
 }) {
   const title = status === 404 ? "Not found" : "Cannot show this page";
+  const back = NAV.find((item) => item.section === section)!;
   return (
     <Layout view={view} section={section} title={title}>
       <h1>{title}</h1>
       <p class="muted">{message}</p>
+      <p>
+        <a href={back.href}>« {back.label}</a>
+      </p>
     </Layout>
   );
 }

@@ -146,6 +146,9 @@ describe("the verbs through their forms", () => {
     const page = await deploy.html(`/ui/rollouts/${id}?done=pause`);
     expect(page).toContain('<p class="notice">Paused');
     expect(page).toContain("paused: error rate up");
+    // Its recent events read as key=value pairs, not the audit log's JSON.
+    expect(page).toContain("batch_index=0 reason=&quot;error rate up&quot;");
+    expect(page).not.toContain("{&quot;batch_index&quot;");
     expect(page).toContain(`action="/ui/rollouts/${id}/resume"`);
     expect((await deploy.post(`/ui/rollouts/${id}/resume`)).status).toBe(303);
     expect((await api.get(id)).status).toBe("running");

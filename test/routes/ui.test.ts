@@ -124,6 +124,14 @@ test("pages show what the API answers, with a strict content policy and no cachi
   expect(await missing.text()).toContain("machine nope not found");
   const rollout = await h.request("/ui/rollouts/r-none/progress", withCookie(token));
   expect(rollout.status).toBe(404);
+  const back = await (await h.request("/ui/machines/nope", withCookie(token))).text();
+  expect(back).toContain('href="/ui/machines">« Machines</a>');
+  // A mistyped address under /ui is a dashboard page, not the API's JSON.
+  const nowhere = await h.request("/ui/nothing-here", withCookie(token));
+  expect(nowhere.status).toBe(404);
+  expect(nowhere.headers.get("content-type")).toStartWith("text/html");
+  expect(await nowhere.text()).toContain("no page at /ui/nothing-here");
+  expect((await h.request("/ui/nothing-here")).headers.get("location")).toBe("/ui/login");
 });
 
 test("any role may log in: a readonly key sees the pages", async () => {

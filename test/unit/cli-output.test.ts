@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { fields, table } from "../../src/cli/output.ts";
-import { age, duration, shortStorePath, when } from "../../src/domain/format.ts";
+import { age, duration, eventDetail, shortStorePath, when } from "../../src/domain/format.ts";
 
 test("tables align columns, right-align numbers and keep one line per row whatever a cell holds", () => {
   const rows = [
@@ -45,4 +45,17 @@ test("store paths, ages and times as people read them", () => {
   expect(age("2026-11-27T10:00:05Z", now)).toBe("0s");
   expect(age(null, now)).toBe("-");
   expect(when("2026-11-27T09:58:12.345Z")).toBe("2026-11-27 09:58");
+});
+
+test("an event's detail reads as key=value pairs, not JSON", () => {
+  expect(eventDetail('{"batch_index":1,"reason":"error rate up in eu-west"}')).toBe(
+    'batch_index=1 reason="error rate up in eu-west"',
+  );
+  expect(eventDetail('{"release_id":"rel-1","batch_sizes":[2,3,7],"force":true,"note":""}')).toBe(
+    'release_id=rel-1 batch_sizes=[2,3,7] force=true note=""',
+  );
+  expect(eventDetail('{"reason":"a=b"}')).toBe('reason="a=b"');
+  expect(eventDetail("{}")).toBe("-");
+  expect(eventDetail("[1,2]")).toBe("[1,2]");
+  expect(eventDetail("not json")).toBe("not json");
 });

@@ -1,5 +1,5 @@
 import type { Schema } from "../../client/index.ts";
-import { table, when } from "../output.ts";
+import { eventDetail, table, when } from "../output.ts";
 
 /** `audit list`. */
 export function auditTable(events: Schema<"AuditEvent">[]): string {
@@ -9,7 +9,7 @@ export function auditTable(events: Schema<"AuditEvent">[]): string {
       { header: "ACTOR", value: (e) => e.actor },
       { header: "ACTION", value: (e) => e.action },
       { header: "TARGET", value: (e) => e.target },
-      { header: "DETAIL", value: (e) => e.detail },
+      { header: "DETAIL", value: (e) => eventDetail(e.detail) },
     ],
     events,
   );

@@ -8,7 +8,7 @@ import {
   soakSecondsOf,
   stateCounts,
 } from "../../domain/rollout-progress.ts";
-import { duration, fields, table, when } from "../output.ts";
+import { duration, eventDetail, fields, table, when } from "../output.ts";
 
 type Rollout = Schema<"RolloutBrief">;
 type Batch = Schema<"BatchBrief">;
@@ -189,7 +189,7 @@ export function rolloutDetail(
           { header: "TIME", value: (e: Schema<"RolloutEvent">) => when(e.created_at) },
           { header: "EVENT", value: (e) => e.event_type },
           { header: "ACTOR", value: (e) => e.actor },
-          { header: "DETAIL", value: (e) => e.detail },
+          { header: "DETAIL", value: (e) => eventDetail(e.detail) },
         ],
         r.events,
       ),

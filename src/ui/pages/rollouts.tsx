@@ -1,6 +1,6 @@
 /** @jsxImportSource hono/jsx */
 import type { Schema } from "../../client/index.ts";
-import { duration, when } from "../../domain/format.ts";
+import { duration, eventDetail, when } from "../../domain/format.ts";
 import { isUndecided } from "../../domain/rollout-machine.ts";
 import {
   countdown,
@@ -413,7 +413,7 @@ export function RolloutProgress(props: {
               <td>{when(e.created_at)}</td>
               <td>{e.event_type}</td>
               <td class="muted">{e.actor}</td>
-              <td class="wrap mono">{e.detail}</td>
+              <td class="wrap mono">{eventDetail(e.detail)}</td>
             </tr>
           ))}
       </Table>
