@@ -55,9 +55,10 @@ export const agentText = (text: z.ZodString = z.string()) => text.transform(with
  * anything else is a 400.
  */
 export const pathId = (name: string, example: string) =>
-  identifier(`${name} ${CONTROL_CHARACTERS_REFUSED}`)
-    .min(1, `${name} must not be empty`)
-    .max(128, `${name} must be at most 128 characters`)
+  // The error names the parameter already ("id: must be …"), as for every other field.
+  identifier(CONTROL_CHARACTERS_REFUSED)
+    .min(1, "must not be empty")
+    .max(128, "must be at most 128 characters")
     .openapi({ param: { name, in: "path" }, example });
 
 export const MachineIdParams = z.object({ id: pathId("id", "web-01") });
