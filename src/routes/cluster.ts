@@ -2,7 +2,7 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv, RouteContext } from "../context.ts";
 import { databaseNow, findLease, liveNodes } from "../db/cluster.ts";
 import { EXECUTOR_LEASE } from "../services/leadership.ts";
-import { bearerSecurity, errorResponses, Timestamp, toTimestamp } from "./common.ts";
+import { bearerSecurity, errorResponses, Timestamp, toTimestamp, jsonResponse } from "./common.ts";
 
 const ClusterNode = z
   .object({
@@ -54,7 +54,7 @@ export const getCluster = createRoute({
   description: "Read from the database, so every process answers the same. Times are the database's clock.",
   security: bearerSecurity,
   responses: {
-    200: { description: "Live processes and the leader", content: { "application/json": { schema: Cluster } } },
+    200: jsonResponse(Cluster, "Live processes and the leader"),
     ...errorResponses(401, 403),
   },
 });

@@ -26,6 +26,8 @@ import {
   pathId,
   readJsonBody,
   toTimestamp,
+  jsonBody,
+  jsonResponse,
 } from "./common.ts";
 
 export const MAX_RELEASE_ENTRIES = 100_000;
@@ -165,8 +167,6 @@ const ListReleasesQuery = z.object({
 const ReleaseIdParams = z.object({ id: pathId("id", EXAMPLE_RELEASE_ID) });
 const ReleaseDiffParams = z.object({ a: pathId("a", EXAMPLE_RELEASE_ID), b: pathId("b", EXAMPLE_RELEASE_ID) });
 
-const json = <T>(schema: T) => ({ "application/json": { schema } });
-
 export const createReleaseRoute = createRoute({
   method: "post",
   path: "/api/v1/releases",
@@ -174,9 +174,9 @@ export const createReleaseRoute = createRoute({
   tags: ["releases"],
   summary: "Publish a release: an immutable manifest of host → Nix store path (deploy role)",
   security: bearerSecurity,
-  request: { body: { required: true, content: json(CreateReleaseRequest) } },
+  request: { body: jsonBody(CreateReleaseRequest) },
   responses: {
-    201: { description: "The release was created", content: json(CreatedRelease) },
+    201: jsonResponse(CreatedRelease, "The release was created"),
     ...errorResponses(400, 401, 403, 413),
   },
 });
@@ -190,7 +190,7 @@ export const listReleasesRoute = createRoute({
   security: bearerSecurity,
   request: { query: ListReleasesQuery },
   responses: {
-    200: { description: "The releases with their entries", content: json(z.array(Release)) },
+    200: jsonResponse(z.array(Release), "The releases with their entries"),
     ...errorResponses(400, 401, 403),
   },
 });
@@ -204,7 +204,7 @@ export const getReleaseRoute = createRoute({
   security: bearerSecurity,
   request: { params: ReleaseIdParams },
   responses: {
-    200: { description: "The release", content: json(Release) },
+    200: jsonResponse(Release, "The release"),
     ...errorResponses(400, 401, 403, 404),
   },
 });
@@ -218,7 +218,7 @@ export const diffReleasesRoute = createRoute({
   security: bearerSecurity,
   request: { params: ReleaseDiffParams },
   responses: {
-    200: { description: "Hostnames added, removed, changed and unchanged, each sorted", content: json(ReleaseDiff) },
+    200: jsonResponse(ReleaseDiff, "Hostnames added, removed, changed and unchanged, each sorted"),
     ...errorResponses(400, 401, 403, 404),
   },
 });
