@@ -43,8 +43,6 @@ export const FleetSummary = z
   })
   .openapi("FleetSummary");
 
-export type FleetSummaryBody = z.infer<typeof FleetSummary>;
-
 const FleetSummaryQuery = z.object({
   stale_after: z
     .string()
