@@ -2,16 +2,9 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv, RouteContext } from "../context.ts";
 import { listAudit, type AuditFilter, type AuditRow } from "../db/audit.ts";
 import { toCsvLines } from "../domain/csv.ts";
+import { toTimestamp } from "../domain/time.ts";
 import { yieldToEventLoop } from "../event-loop.ts";
-import {
-  bearerSecurity,
-  clampedLimitQuery,
-  errorResponses,
-  limitQuery,
-  Timestamp,
-  toTimestamp,
-  jsonResponse,
-} from "./common.ts";
+import { bearerSecurity, clampedLimitQuery, errorResponses, jsonResponse, limitQuery, Timestamp } from "./common.ts";
 
 const AUDIT_MAX_LIMIT = 500;
 // The export walks the log in pages of this many rows, so only one page is in memory at a time.

@@ -1,8 +1,9 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv, RouteContext } from "../context.ts";
 import { databaseNow, findLease, liveNodes } from "../db/cluster.ts";
+import { toTimestamp } from "../domain/time.ts";
 import { EXECUTOR_LEASE } from "../services/leadership.ts";
-import { bearerSecurity, errorResponses, Timestamp, toTimestamp, jsonResponse } from "./common.ts";
+import { bearerSecurity, errorResponses, jsonResponse, Timestamp } from "./common.ts";
 
 const ClusterNode = z
   .object({

@@ -74,13 +74,6 @@ export const Timestamp = z.string().openapi({ format: "date-time", example: "202
 /** Security requirement for routes that take an API key. */
 export const bearerSecurity = [{ bearerAuth: [] }];
 
-/** Milliseconds since the epoch → RFC 3339 UTC (null stays null). */
-export function toTimestamp(ms: number): string;
-export function toTimestamp(ms: number | null): string | null;
-export function toTimestamp(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString();
-}
-
 /**
  * A `limit` query parameter: an integer (anything else is a 400), clamped to 1..`max`,
  * `whenAbsent` when the client leaves it out.

@@ -4,7 +4,8 @@ import { fleetCounts } from "../db/fleet.ts";
 import { ACTIVE_ROLLOUT_STATUSES, countRolloutsByStatus, ROLLOUT_STATUSES } from "../db/rollouts.ts";
 import { LIFECYCLES } from "../domain/lifecycle.ts";
 import { SYSTEM_STATES } from "../domain/machines.ts";
-import { bearerSecurity, errorResponses, Timestamp, toTimestamp, jsonResponse } from "./common.ts";
+import { toTimestamp } from "../domain/time.ts";
+import { bearerSecurity, errorResponses, jsonResponse, Timestamp } from "./common.ts";
 
 /** An agent silent this long counts as stale unless the caller says otherwise (ten missed one-minute polls). */
 export const DEFAULT_STALE_AFTER_SECONDS = 600;

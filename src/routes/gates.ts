@@ -18,9 +18,10 @@ import {
 import { cronProblem, isTimeZone, windowState } from "../domain/gates.ts";
 import { TAG_PATTERN } from "../domain/machines.ts";
 import { parseQuantity } from "../domain/rollout-planning.ts";
+import { toTimestamp } from "../domain/time.ts";
 import { badRequest, notFound } from "../errors.ts";
 import type { GateState } from "../services/gate-state.ts";
-import { Timestamp, bearerSecurity, errorResponses, toTimestamp, jsonBody, jsonResponse } from "./common.ts";
+import { bearerSecurity, errorResponses, jsonBody, jsonResponse, Timestamp } from "./common.ts";
 
 const MAX_TAGS = 64;
 const MAX_CRON_EXPRESSIONS = 32;

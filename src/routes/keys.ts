@@ -14,8 +14,9 @@ import {
   type ApiKeyRow,
 } from "../db/keys.ts";
 import { creationLockOut, revocationLockOut } from "../domain/keys.ts";
+import { toTimestamp } from "../domain/time.ts";
 import { badRequest, conflict, notFound } from "../errors.ts";
-import { bearerSecurity, errorResponses, pathId, Timestamp, toTimestamp, jsonResponse } from "./common.ts";
+import { bearerSecurity, errorResponses, jsonResponse, pathId, Timestamp } from "./common.ts";
 
 const KeyRole = z.enum(["admin", "deploy", "readonly"]).openapi("KeyRole", {
   description: "readonly: every GET; deploy: readonly + releases, rollouts, notify-deploy; admin: everything",

@@ -21,7 +21,7 @@ import {
 import { canTransition, LIFECYCLES } from "../domain/lifecycle.ts";
 import { normalizeTags, sameTags, secondsSince, SYSTEM_STATES, systemState, TAG_PATTERN } from "../domain/machines.ts";
 import { capText, hasControlCharacter } from "../domain/text.ts";
-import { parseRfc3339, toUtcRfc3339 } from "../domain/time.ts";
+import { parseRfc3339, toTimestamp, toUtcRfc3339 } from "../domain/time.ts";
 import { badRequest, conflict, describeZodError, notFound } from "../errors.ts";
 import { yieldToEventLoop } from "../event-loop.ts";
 import type { Logger } from "../logger.ts";
@@ -32,18 +32,17 @@ import {
   bearerSecurity,
   clampedLimitQuery,
   CONTROL_CHARACTERS_REFUSED,
-  ErrorSchema,
   errorResponses,
+  ErrorSchema,
   identifier,
+  jsonBody,
+  jsonContent,
+  jsonResponse,
   MachineIdParams,
   pathId,
   readJsonBody,
   repeatedEnum,
   Timestamp,
-  toTimestamp,
-  jsonBody,
-  jsonContent,
-  jsonResponse,
 } from "./common.ts";
 
 /** How many of a machine's newest reports its detail view shows. */

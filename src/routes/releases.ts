@@ -14,20 +14,20 @@ import {
 } from "../db/releases.ts";
 import { diffReleases } from "../domain/release-diff.ts";
 import { EXAMPLE_STORE_PATH, STORE_PATH_PATTERN, isStorePath } from "../domain/store-path.ts";
+import { toTimestamp } from "../domain/time.ts";
 import { badRequest, conflict, describeZodError, notFound } from "../errors.ts";
 import { yieldToEventLoop } from "../event-loop.ts";
 import {
-  CONTROL_CHARACTERS_REFUSED,
-  Timestamp,
   bearerSecurity,
+  CONTROL_CHARACTERS_REFUSED,
   errorResponses,
   identifier,
+  jsonBody,
+  jsonResponse,
   limitQuery,
   pathId,
   readJsonBody,
-  toTimestamp,
-  jsonBody,
-  jsonResponse,
+  Timestamp,
 } from "./common.ts";
 
 export const MAX_RELEASE_ENTRIES = 100_000;

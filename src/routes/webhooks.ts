@@ -17,18 +17,10 @@ import {
   type WebhookRow,
 } from "../db/webhooks.ts";
 import { ACTION_PATTERN, ACTION_PATTERN_RULE } from "../domain/event-filter.ts";
+import { toTimestamp } from "../domain/time.ts";
 import { isDeliverableUrl, isValidSecret, SECRET_RULE } from "../domain/webhooks.ts";
 import { notFound } from "../errors.ts";
-import {
-  bearerSecurity,
-  errorResponses,
-  limitQuery,
-  pathId,
-  Timestamp,
-  toTimestamp,
-  jsonBody,
-  jsonResponse,
-} from "./common.ts";
+import { bearerSecurity, errorResponses, jsonBody, jsonResponse, limitQuery, pathId, Timestamp } from "./common.ts";
 
 const MAX_URL_LENGTH = 2048;
 const MAX_EVENT_PATTERNS = 64;
