@@ -299,7 +299,7 @@ export function registerReleaseRoutes(app: OpenAPIHono<AppEnv>, { deps, requireR
   app.openAPIRegistry.registerPath(createReleaseRoute);
   app.post("/api/v1/releases", requireRole("deploy"), async (c) => {
     const outline = CreateReleaseOutline.safeParse(await readJsonBody(c, { inTurns: true }));
-    if (!outline.success) return c.json({ error: describeZodError(outline.error, "json") }, 400);
+    if (!outline.success) throw badRequest(describeZodError(outline.error, "json"));
     const body = outline.data;
     const entries = await validEntries(body.entries);
     const id = `rel-${randomUUID()}`;
