@@ -190,14 +190,18 @@ export const MachineHealth = z
       'v0.1\'s view of a machine in its batch: "pending", "healthy" or {"unhealthy": reason} (skipped and superseded machines show "pending"; see machine_states)',
   });
 
+// A machine's state in a rollout, as the rollout's batches and its machine pages both show it.
+const MachineStateReason = z
+  .string()
+  .nullable()
+  .openapi({ description: "Why it waits (the gate), why it is unhealthy or skipped", example: "budget:db" });
+const DeployStartedAt = Timestamp.nullable().openapi({ description: "When it last started deploying" });
+
 export const RolloutMachineState = z
   .object({
     state: MachineStateName,
-    reason: z
-      .string()
-      .nullable()
-      .openapi({ description: "Why it waits (the gate), why it is unhealthy or skipped", example: "budget:db" }),
-    deploy_started_at: Timestamp.nullable().openapi({ description: "When it last started deploying" }),
+    reason: MachineStateReason,
+    deploy_started_at: DeployStartedAt,
   })
   .openapi("RolloutMachineState");
 
@@ -323,11 +327,8 @@ export const RolloutMachine = z
     machine_id: z.string().openapi({ example: "web-01" }),
     batch_index: z.number().int().openapi({ example: 0 }),
     state: MachineStateName,
-    reason: z
-      .string()
-      .nullable()
-      .openapi({ description: "Why it waits (the gate), why it is unhealthy or skipped", example: "budget:db" }),
-    deploy_started_at: Timestamp.nullable().openapi({ description: "When it last started deploying" }),
+    reason: MachineStateReason,
+    deploy_started_at: DeployStartedAt,
     store_path: z.string().nullable().openapi({
       description: "The store path the rollout gives it (its release entry's)",
       example: "/nix/store/0c3i5jwm4cc1p2ix2ql1sd8nm3w1wmw9-nixos-system-web-01-24.11",
