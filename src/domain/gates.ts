@@ -33,9 +33,6 @@ export interface GateSnapshot {
 
 export const NO_GATES: GateSnapshot = { freeze: null, budgets: [], windows: [] };
 
-/** Gate reasons, in the order the evaluator checks them (the first that holds a machine is its reason). */
-export const GATE_KINDS = ["paused", "not_before", "freeze", "window", "budget", "max_in_flight"] as const;
-
 /** A budget's limit as a count: `N`, or ceil(p% of the machines having its tags). */
 export function budgetLimit(maxUnavailable: Quantity, matchingMachines: number): number {
   return quantityOf(maxUnavailable, matchingMachines);

@@ -15,6 +15,12 @@ export function parseRfc3339(text: string): number | null {
 
 /** An RFC 3339 timestamp re-spelled in UTC as the API prints timestamps (`…T10:00:00.000Z`). */
 export function toUtcRfc3339(text: string): string | null {
-  const ms = parseRfc3339(text);
+  return toTimestamp(parseRfc3339(text));
+}
+
+/** Milliseconds since the epoch → RFC 3339 UTC as the API prints timestamps (null stays null). */
+export function toTimestamp(ms: number): string;
+export function toTimestamp(ms: number | null): string | null;
+export function toTimestamp(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }

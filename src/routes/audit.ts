@@ -2,8 +2,9 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv, RouteContext } from "../context.ts";
 import { listAudit, type AuditFilter, type AuditRow } from "../db/audit.ts";
 import { toCsvLines } from "../domain/csv.ts";
+import { toTimestamp } from "../domain/time.ts";
 import { yieldToEventLoop } from "../event-loop.ts";
-import { bearerSecurity, clampedLimitQuery, errorResponses, limitQuery, Timestamp, toTimestamp } from "./common.ts";
+import { bearerSecurity, clampedLimitQuery, errorResponses, jsonResponse, limitQuery, Timestamp } from "./common.ts";
 
 const AUDIT_MAX_LIMIT = 500;
 // The export walks the log in pages of this many rows, so only one page is in memory at a time.
@@ -56,10 +57,7 @@ export const listAuditEvents = createRoute({
   security: bearerSecurity,
   request: { query: AuditListQuery },
   responses: {
-    200: {
-      description: "Matching events, newest first",
-      content: { "application/json": { schema: z.array(AuditEvent) } },
-    },
+    200: jsonResponse(z.array(AuditEvent), "Matching events, newest first"),
     ...errorResponses(400, 401, 403),
   },
 });

@@ -1,8 +1,9 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv, RouteContext } from "../context.ts";
 import { databaseNow, findLease, liveNodes } from "../db/cluster.ts";
+import { toTimestamp } from "../domain/time.ts";
 import { EXECUTOR_LEASE } from "../services/leadership.ts";
-import { bearerSecurity, errorResponses, Timestamp, toTimestamp } from "./common.ts";
+import { bearerSecurity, errorResponses, jsonResponse, Timestamp } from "./common.ts";
 
 const ClusterNode = z
   .object({
@@ -54,7 +55,7 @@ export const getCluster = createRoute({
   description: "Read from the database, so every process answers the same. Times are the database's clock.",
   security: bearerSecurity,
   responses: {
-    200: { description: "Live processes and the leader", content: { "application/json": { schema: Cluster } } },
+    200: jsonResponse(Cluster, "Live processes and the leader"),
     ...errorResponses(401, 403),
   },
 });

@@ -21,13 +21,19 @@ const ERROR_DESCRIPTIONS = {
 
 export type ErrorStatusCode = keyof typeof ERROR_DESCRIPTIONS;
 
+/** A JSON media-type map of `schema`, for a route's request body or response `content`. */
+export const jsonContent = <T>(schema: T) => ({ "application/json": { schema } });
+
+/** A route response answered with JSON of `schema`. */
+export const jsonResponse = <T>(schema: T, description: string) => ({ description, content: jsonContent(schema) });
+
+/** A route's JSON request body of `schema` (required unless said otherwise). */
+export const jsonBody = <T>(schema: T, required = true) => ({ required, content: jsonContent(schema) });
+
 /** Declares the given error statuses with the shared Error schema, for a route's `responses`. */
 export function errorResponses<S extends ErrorStatusCode>(...statuses: S[]) {
   return Object.fromEntries(
-    statuses.map((status) => [
-      status,
-      { description: ERROR_DESCRIPTIONS[status], content: { "application/json": { schema: ErrorSchema } } },
-    ]),
+    statuses.map((status) => [status, jsonResponse(ErrorSchema, ERROR_DESCRIPTIONS[status])]),
   ) as unknown as {
     [K in S]: { description: string; content: { "application/json": { schema: typeof ErrorSchema } } };
   };
@@ -68,13 +74,6 @@ export const Timestamp = z.string().openapi({ format: "date-time", example: "202
 
 /** Security requirement for routes that take an API key. */
 export const bearerSecurity = [{ bearerAuth: [] }];
-
-/** Milliseconds since the epoch → RFC 3339 UTC (null stays null). */
-export function toTimestamp(ms: number): string;
-export function toTimestamp(ms: number | null): string | null;
-export function toTimestamp(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString();
-}
 
 /**
  * A `limit` query parameter: an integer (anything else is a 400), clamped to 1..`max`,

@@ -4,7 +4,8 @@ import { fleetCounts } from "../db/fleet.ts";
 import { ACTIVE_ROLLOUT_STATUSES, countRolloutsByStatus, ROLLOUT_STATUSES } from "../db/rollouts.ts";
 import { LIFECYCLES } from "../domain/lifecycle.ts";
 import { SYSTEM_STATES } from "../domain/machines.ts";
-import { bearerSecurity, errorResponses, Timestamp, toTimestamp } from "./common.ts";
+import { toTimestamp } from "../domain/time.ts";
+import { bearerSecurity, errorResponses, jsonResponse, Timestamp } from "./common.ts";
 
 /** An agent silent this long counts as stale unless the caller says otherwise (ten missed one-minute polls). */
 export const DEFAULT_STALE_AFTER_SECONDS = 600;
@@ -43,8 +44,6 @@ export const FleetSummary = z
   })
   .openapi("FleetSummary");
 
-export type FleetSummaryBody = z.infer<typeof FleetSummary>;
-
 const FleetSummaryQuery = z.object({
   stale_after: z
     .string()
@@ -69,7 +68,7 @@ export const getFleetSummary = createRoute({
   security: bearerSecurity,
   request: { query: FleetSummaryQuery },
   responses: {
-    200: { description: "The summary", content: { "application/json": { schema: FleetSummary } } },
+    200: jsonResponse(FleetSummary, "The summary"),
     ...errorResponses(400, 401, 403),
   },
 });

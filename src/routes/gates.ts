@@ -18,9 +18,10 @@ import {
 import { cronProblem, isTimeZone, windowState } from "../domain/gates.ts";
 import { TAG_PATTERN } from "../domain/machines.ts";
 import { parseQuantity } from "../domain/rollout-planning.ts";
+import { toTimestamp } from "../domain/time.ts";
 import { badRequest, notFound } from "../errors.ts";
 import type { GateState } from "../services/gate-state.ts";
-import { Timestamp, bearerSecurity, errorResponses, toTimestamp } from "./common.ts";
+import { bearerSecurity, errorResponses, jsonBody, jsonResponse, Timestamp } from "./common.ts";
 
 const MAX_TAGS = 64;
 const MAX_CRON_EXPRESSIONS = 32;
@@ -133,7 +134,6 @@ export const Freeze = z
   })
   .openapi("Freeze");
 
-const json = <T>(schema: T) => ({ "application/json": { schema } });
 const BudgetParams = z.object({ name: GateName("db") });
 const WindowParams = z.object({ name: GateName("db-nights") });
 
@@ -145,7 +145,7 @@ export const listBudgetsRoute = createRoute({
   summary: "Disruption budgets, with their limit and machines in flight now",
   security: bearerSecurity,
   responses: {
-    200: { description: "The budgets by name", content: json(z.array(Budget)) },
+    200: jsonResponse(z.array(Budget), "The budgets by name"),
     ...errorResponses(401, 403),
   },
 });
@@ -157,8 +157,8 @@ export const putBudgetRoute = createRoute({
   tags: ["gates"],
   summary: "Create or replace a disruption budget, summed over every active rollout (admin role)",
   security: bearerSecurity,
-  request: { params: BudgetParams, body: { required: true, content: json(PutBudgetRequest) } },
-  responses: { 200: { description: "The budget", content: json(Budget) }, ...errorResponses(400, 401, 403, 413) },
+  request: { params: BudgetParams, body: jsonBody(PutBudgetRequest) },
+  responses: { 200: jsonResponse(Budget, "The budget"), ...errorResponses(400, 401, 403, 413) },
 });
 
 export const deleteBudgetRoute = createRoute({
@@ -180,7 +180,7 @@ export const listWindowsRoute = createRoute({
   summary: "Maintenance windows, with whether each is open now",
   security: bearerSecurity,
   responses: {
-    200: { description: "The windows by name", content: json(z.array(MaintenanceWindow)) },
+    200: jsonResponse(z.array(MaintenanceWindow), "The windows by name"),
     ...errorResponses(401, 403),
   },
 });
@@ -192,9 +192,9 @@ export const putWindowRoute = createRoute({
   tags: ["gates"],
   summary: "Create or replace a maintenance window (admin role)",
   security: bearerSecurity,
-  request: { params: WindowParams, body: { required: true, content: json(PutWindowRequest) } },
+  request: { params: WindowParams, body: jsonBody(PutWindowRequest) },
   responses: {
-    200: { description: "The window", content: json(MaintenanceWindow) },
+    200: jsonResponse(MaintenanceWindow, "The window"),
     ...errorResponses(400, 401, 403, 413),
   },
 });
@@ -217,7 +217,7 @@ export const getFreezeRoute = createRoute({
   tags: ["gates"],
   summary: "Whether the fleet is frozen, and why",
   security: bearerSecurity,
-  responses: { 200: { description: "The freeze", content: json(Freeze) }, ...errorResponses(401, 403) },
+  responses: { 200: jsonResponse(Freeze, "The freeze"), ...errorResponses(401, 403) },
 });
 
 export const putFreezeRoute = createRoute({
@@ -227,8 +227,8 @@ export const putFreezeRoute = createRoute({
   tags: ["gates"],
   summary: "Freeze the fleet: no machine anywhere starts deploying; running batches are still judged (admin role)",
   security: bearerSecurity,
-  request: { body: { required: true, content: json(FreezeRequest) } },
-  responses: { 200: { description: "The freeze", content: json(Freeze) }, ...errorResponses(400, 401, 403, 413) },
+  request: { body: jsonBody(FreezeRequest) },
+  responses: { 200: jsonResponse(Freeze, "The freeze"), ...errorResponses(400, 401, 403, 413) },
 });
 
 export const deleteFreezeRoute = createRoute({

@@ -14,8 +14,9 @@ import {
   type ApiKeyRow,
 } from "../db/keys.ts";
 import { creationLockOut, revocationLockOut } from "../domain/keys.ts";
+import { toTimestamp } from "../domain/time.ts";
 import { badRequest, conflict, notFound } from "../errors.ts";
-import { bearerSecurity, errorResponses, pathId, Timestamp, toTimestamp } from "./common.ts";
+import { bearerSecurity, errorResponses, jsonResponse, pathId, Timestamp } from "./common.ts";
 
 const KeyRole = z.enum(["admin", "deploy", "readonly"]).openapi("KeyRole", {
   description: "readonly: every GET; deploy: readonly + releases, rollouts, notify-deploy; admin: everything",
@@ -104,7 +105,7 @@ export const bootstrapKey = createRoute({
     },
   },
   responses: {
-    200: { description: "The admin key", content: { "application/json": { schema: BootstrapResult } } },
+    200: jsonResponse(BootstrapResult, "The admin key"),
     ...errorResponses(400, 409, 413),
   },
 });
@@ -128,7 +129,7 @@ export const createKey = createRoute({
     },
   },
   responses: {
-    201: { description: "The new key", content: { "application/json": { schema: CreatedApiKey } } },
+    201: jsonResponse(CreatedApiKey, "The new key"),
     ...errorResponses(400, 401, 403, 409, 413),
   },
 });
@@ -141,7 +142,7 @@ export const listKeys = createRoute({
   summary: "List API keys (without their secrets)",
   security: bearerSecurity,
   responses: {
-    200: { description: "Every key, oldest first", content: { "application/json": { schema: z.array(ApiKey) } } },
+    200: jsonResponse(z.array(ApiKey), "Every key, oldest first"),
     ...errorResponses(401, 403),
   },
 });

@@ -21,7 +21,7 @@ import {
 import { canTransition, LIFECYCLES } from "../domain/lifecycle.ts";
 import { normalizeTags, sameTags, secondsSince, SYSTEM_STATES, systemState, TAG_PATTERN } from "../domain/machines.ts";
 import { capText, hasControlCharacter } from "../domain/text.ts";
-import { parseRfc3339, toUtcRfc3339 } from "../domain/time.ts";
+import { parseRfc3339, toTimestamp, toUtcRfc3339 } from "../domain/time.ts";
 import { badRequest, conflict, describeZodError, notFound } from "../errors.ts";
 import { yieldToEventLoop } from "../event-loop.ts";
 import type { Logger } from "../logger.ts";
@@ -32,15 +32,17 @@ import {
   bearerSecurity,
   clampedLimitQuery,
   CONTROL_CHARACTERS_REFUSED,
-  ErrorSchema,
   errorResponses,
+  ErrorSchema,
   identifier,
+  jsonBody,
+  jsonContent,
+  jsonResponse,
   MachineIdParams,
   pathId,
   readJsonBody,
   repeatedEnum,
   Timestamp,
-  toTimestamp,
 } from "./common.ts";
 
 /** How many of a machine's newest reports its detail view shows. */
@@ -271,15 +273,6 @@ const MachineTagParams = z.object({
   tag: Tag.openapi({ param: { name: "tag", in: "path" }, example: "web" }),
 });
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-
-const jsonBody = <T extends z.ZodType>(schema: T) => ({
-  body: { content: { "application/json": { schema } }, required: true },
-});
-
 export const getDesiredGeneration = createRoute({
   method: "get",
   path: "/api/v1/machines/{id}/desired-generation",
@@ -314,7 +307,7 @@ export const getDesiredGeneration = createRoute({
   },
   responses: {
     200: {
-      ...json(DesiredGeneration, "The desired generation"),
+      ...jsonResponse(DesiredGeneration, "The desired generation"),
       headers: z.object({ ETag: z.string().openapi({ description: "Digest of this body" }) }),
     },
     304: {
@@ -324,7 +317,7 @@ export const getDesiredGeneration = createRoute({
     ...errorResponses(400, 403),
     404: {
       description: 'Nothing desired for this machine; `ETag: "none"`',
-      content: { "application/json": { schema: ErrorSchema } },
+      content: jsonContent(ErrorSchema),
       headers: z.object({ ETag: z.string().openapi({ example: '"none"' }) }),
     },
   },
@@ -337,9 +330,9 @@ export const reportStatus = createRoute({
   tags: ["agent"],
   security: [],
   summary: "Agent status report; registers unknown machines",
-  request: { params: MachineIdParams, ...jsonBody(AgentReport) },
+  request: { params: MachineIdParams, body: jsonBody(AgentReport) },
   responses: {
-    200: json(ReportAccepted, "Stored"),
+    200: jsonResponse(ReportAccepted, "Stored"),
     ...errorResponses(400, 403, 413),
   },
 });
@@ -354,7 +347,7 @@ export const listMachinesRoute = createRoute({
   request: { query: ListMachinesQuery },
   responses: {
     200: {
-      ...json(z.array(MachineStatus), "Machines ordered by id"),
+      ...jsonResponse(z.array(MachineStatus), "Machines ordered by id"),
       headers: z.object({
         "X-Next-Cursor": z.string().optional().openapi({
           description: "With `limit`: present when more machines follow; pass it as `cursor` for the next page",
@@ -374,7 +367,7 @@ export const getMachineRoute = createRoute({
   security: bearerSecurity,
   request: { params: MachineIdParams },
   responses: {
-    200: json(MachineDetail, "The machine"),
+    200: jsonResponse(MachineDetail, "The machine"),
     ...errorResponses(400, 401, 403, 404),
   },
 });
@@ -388,10 +381,10 @@ export const registerMachineRoute = createRoute({
   security: bearerSecurity,
   request: {
     params: MachineIdParams,
-    body: { content: { "application/json": { schema: RegisterMachineRequest } }, required: false },
+    body: jsonBody(RegisterMachineRequest, false),
   },
   responses: {
-    201: json(MachineLifecycleBody, "Registered"),
+    201: jsonResponse(MachineLifecycleBody, "Registered"),
     ...errorResponses(400, 401, 403, 413),
   },
 });
@@ -403,9 +396,9 @@ export const updateLifecycleRoute = createRoute({
   tags: ["machines"],
   summary: "Move a machine to another lifecycle state (allowed transitions only)",
   security: bearerSecurity,
-  request: { params: MachineIdParams, ...jsonBody(UpdateLifecycleRequest) },
+  request: { params: MachineIdParams, body: jsonBody(UpdateLifecycleRequest) },
   responses: {
-    200: json(MachineLifecycleBody, "Moved"),
+    200: jsonResponse(MachineLifecycleBody, "Moved"),
     ...errorResponses(400, 401, 403, 404, 409, 413),
   },
 });
@@ -417,9 +410,9 @@ export const replaceTagsRoute = createRoute({
   tags: ["machines"],
   summary: "Replace a machine's tags",
   security: bearerSecurity,
-  request: { params: MachineIdParams, ...jsonBody(TagsRequest) },
+  request: { params: MachineIdParams, body: jsonBody(TagsRequest) },
   responses: {
-    200: json(MachineTags, "The machine's tags"),
+    200: jsonResponse(MachineTags, "The machine's tags"),
     ...errorResponses(400, 401, 403, 404, 413),
   },
 });
@@ -431,9 +424,9 @@ export const addTagsRoute = createRoute({
   tags: ["machines"],
   summary: "Add tags to a machine",
   security: bearerSecurity,
-  request: { params: MachineIdParams, ...jsonBody(TagsRequest) },
+  request: { params: MachineIdParams, body: jsonBody(TagsRequest) },
   responses: {
-    200: json(MachineTags, "The machine's tags"),
+    200: jsonResponse(MachineTags, "The machine's tags"),
     ...errorResponses(400, 401, 403, 404, 413),
   },
 });
@@ -447,7 +440,7 @@ export const removeTagRoute = createRoute({
   security: bearerSecurity,
   request: { params: MachineTagParams },
   responses: {
-    200: json(MachineTags, "The machine's tags"),
+    200: jsonResponse(MachineTags, "The machine's tags"),
     ...errorResponses(400, 401, 403, 404),
   },
 });
@@ -473,9 +466,9 @@ export const notifyDeployRoute = createRoute({
   tags: ["machines"],
   summary: "Record an out-of-band deploy: sets the machine's desired generation",
   security: bearerSecurity,
-  request: { params: MachineIdParams, ...jsonBody(NotifyDeployRequest) },
+  request: { params: MachineIdParams, body: jsonBody(NotifyDeployRequest) },
   responses: {
-    200: json(NotifyDeployResponse, "Desired generation set (an unknown machine is registered as active)"),
+    200: jsonResponse(NotifyDeployResponse, "Desired generation set (an unknown machine is registered as active)"),
     ...errorResponses(400, 401, 403, 413),
   },
 });

@@ -14,18 +14,20 @@ import {
 } from "../db/releases.ts";
 import { diffReleases } from "../domain/release-diff.ts";
 import { EXAMPLE_STORE_PATH, STORE_PATH_PATTERN, isStorePath } from "../domain/store-path.ts";
+import { toTimestamp } from "../domain/time.ts";
 import { badRequest, conflict, describeZodError, notFound } from "../errors.ts";
 import { yieldToEventLoop } from "../event-loop.ts";
 import {
-  CONTROL_CHARACTERS_REFUSED,
-  Timestamp,
   bearerSecurity,
+  CONTROL_CHARACTERS_REFUSED,
   errorResponses,
   identifier,
+  jsonBody,
+  jsonResponse,
   limitQuery,
   pathId,
   readJsonBody,
-  toTimestamp,
+  Timestamp,
 } from "./common.ts";
 
 export const MAX_RELEASE_ENTRIES = 100_000;
@@ -165,8 +167,6 @@ const ListReleasesQuery = z.object({
 const ReleaseIdParams = z.object({ id: pathId("id", EXAMPLE_RELEASE_ID) });
 const ReleaseDiffParams = z.object({ a: pathId("a", EXAMPLE_RELEASE_ID), b: pathId("b", EXAMPLE_RELEASE_ID) });
 
-const json = <T>(schema: T) => ({ "application/json": { schema } });
-
 export const createReleaseRoute = createRoute({
   method: "post",
   path: "/api/v1/releases",
@@ -174,9 +174,9 @@ export const createReleaseRoute = createRoute({
   tags: ["releases"],
   summary: "Publish a release: an immutable manifest of host → Nix store path (deploy role)",
   security: bearerSecurity,
-  request: { body: { required: true, content: json(CreateReleaseRequest) } },
+  request: { body: jsonBody(CreateReleaseRequest) },
   responses: {
-    201: { description: "The release was created", content: json(CreatedRelease) },
+    201: jsonResponse(CreatedRelease, "The release was created"),
     ...errorResponses(400, 401, 403, 413),
   },
 });
@@ -190,7 +190,7 @@ export const listReleasesRoute = createRoute({
   security: bearerSecurity,
   request: { query: ListReleasesQuery },
   responses: {
-    200: { description: "The releases with their entries", content: json(z.array(Release)) },
+    200: jsonResponse(z.array(Release), "The releases with their entries"),
     ...errorResponses(400, 401, 403),
   },
 });
@@ -204,7 +204,7 @@ export const getReleaseRoute = createRoute({
   security: bearerSecurity,
   request: { params: ReleaseIdParams },
   responses: {
-    200: { description: "The release", content: json(Release) },
+    200: jsonResponse(Release, "The release"),
     ...errorResponses(400, 401, 403, 404),
   },
 });
@@ -218,7 +218,7 @@ export const diffReleasesRoute = createRoute({
   security: bearerSecurity,
   request: { params: ReleaseDiffParams },
   responses: {
-    200: { description: "Hostnames added, removed, changed and unchanged, each sorted", content: json(ReleaseDiff) },
+    200: jsonResponse(ReleaseDiff, "Hostnames added, removed, changed and unchanged, each sorted"),
     ...errorResponses(400, 401, 403, 404),
   },
 });
@@ -299,7 +299,7 @@ export function registerReleaseRoutes(app: OpenAPIHono<AppEnv>, { deps, requireR
   app.openAPIRegistry.registerPath(createReleaseRoute);
   app.post("/api/v1/releases", requireRole("deploy"), async (c) => {
     const outline = CreateReleaseOutline.safeParse(await readJsonBody(c, { inTurns: true }));
-    if (!outline.success) return c.json({ error: describeZodError(outline.error, "json") }, 400);
+    if (!outline.success) throw badRequest(describeZodError(outline.error, "json"));
     const body = outline.data;
     const entries = await validEntries(body.entries);
     const id = `rel-${randomUUID()}`;

@@ -17,9 +17,10 @@ import {
   type WebhookRow,
 } from "../db/webhooks.ts";
 import { ACTION_PATTERN, ACTION_PATTERN_RULE } from "../domain/event-filter.ts";
+import { toTimestamp } from "../domain/time.ts";
 import { isDeliverableUrl, isValidSecret, SECRET_RULE } from "../domain/webhooks.ts";
 import { notFound } from "../errors.ts";
-import { bearerSecurity, errorResponses, limitQuery, pathId, Timestamp, toTimestamp } from "./common.ts";
+import { bearerSecurity, errorResponses, jsonBody, jsonResponse, limitQuery, pathId, Timestamp } from "./common.ts";
 
 const MAX_URL_LENGTH = 2048;
 const MAX_EVENT_PATTERNS = 64;
@@ -100,11 +101,6 @@ const Delivery = z
 const WebhookIdParams = z.object({ id: pathId("id", EXAMPLE_WEBHOOK_ID) });
 const DeliveryParams = WebhookIdParams.extend({ delivery: pathId("delivery", EXAMPLE_DELIVERY_ID) });
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-
 export const createWebhookRoute = createRoute({
   method: "post",
   path: "/api/v1/webhooks",
@@ -112,9 +108,9 @@ export const createWebhookRoute = createRoute({
   tags: ["webhooks"],
   summary: "Add a webhook: matching events are POSTed to its URL, signed (Standard Webhooks)",
   security: bearerSecurity,
-  request: { body: { content: { "application/json": { schema: CreateWebhookRequest } }, required: true } },
+  request: { body: jsonBody(CreateWebhookRequest) },
   responses: {
-    201: json(CreatedWebhook, "Created; the secret is shown only here"),
+    201: jsonResponse(CreatedWebhook, "Created; the secret is shown only here"),
     ...errorResponses(400, 401, 403, 413),
   },
 });
@@ -126,7 +122,7 @@ export const listWebhooksRoute = createRoute({
   tags: ["webhooks"],
   summary: "Every webhook (without secrets)",
   security: bearerSecurity,
-  responses: { 200: json(z.array(WebhookSchema), "Webhooks, oldest first"), ...errorResponses(401, 403) },
+  responses: { 200: jsonResponse(z.array(WebhookSchema), "Webhooks, oldest first"), ...errorResponses(401, 403) },
 });
 
 export const getWebhookRoute = createRoute({
@@ -137,7 +133,7 @@ export const getWebhookRoute = createRoute({
   summary: "One webhook (without its secret)",
   security: bearerSecurity,
   request: { params: WebhookIdParams },
-  responses: { 200: json(WebhookSchema, "The webhook"), ...errorResponses(400, 401, 403, 404) },
+  responses: { 200: jsonResponse(WebhookSchema, "The webhook"), ...errorResponses(400, 401, 403, 404) },
 });
 
 export const deleteWebhookRoute = createRoute({
@@ -159,7 +155,10 @@ export const listDeliveriesRoute = createRoute({
   summary: "A webhook's deliveries, newest event first, each with every attempt",
   security: bearerSecurity,
   request: { params: WebhookIdParams, query: z.object({ limit: limitQuery(50, 500) }) },
-  responses: { 200: json(z.array(Delivery), "Deliveries, newest event first"), ...errorResponses(400, 401, 403, 404) },
+  responses: {
+    200: jsonResponse(z.array(Delivery), "Deliveries, newest event first"),
+    ...errorResponses(400, 401, 403, 404),
+  },
 });
 
 export const redeliverRoute = createRoute({
@@ -170,7 +169,7 @@ export const redeliverRoute = createRoute({
   summary: "Send a delivery again now (same id and body), retried like a new one",
   security: bearerSecurity,
   request: { params: DeliveryParams },
-  responses: { 202: json(Delivery, "Queued"), ...errorResponses(400, 401, 403, 404) },
+  responses: { 202: jsonResponse(Delivery, "Queued"), ...errorResponses(400, 401, 403, 404) },
 });
 
 function toWebhook(row: WebhookRow): z.infer<typeof WebhookSchema> {

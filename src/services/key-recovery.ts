@@ -1,7 +1,7 @@
 import { recordAudit } from "../db/audit.ts";
 import type { Store } from "../db/database.ts";
 import { generateRawKey, hashKey, insertKey, newKeyId } from "../db/keys.ts";
-import { toTimestamp } from "../routes/common.ts";
+import { toTimestamp } from "../domain/time.ts";
 
 /** The audit actor of keys made by `keys recover` on the host. */
 export const RECOVER_ACTOR = "system:recover";

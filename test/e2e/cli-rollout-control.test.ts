@@ -49,36 +49,46 @@ async function fleet(prefix: string, n: number): Promise<{ ids: string[]; releas
 }
 
 const show = (id: string) => json(Rollout, ["rollouts", "show", id]);
+/** `rollouts create` of `release` over the machines tagged `tag`, with the further `options`. */
+const createArgs = (release: string, strategy: string, tag: string, ...options: string[]) => [
+  "rollouts",
+  "create",
+  "--release",
+  release,
+  "--strategy",
+  strategy,
+  "--tag",
+  tag,
+  ...options,
+];
 
 describe("rollouts create: the §14.2 options", () => {
   test("are sent as given (durations in any unit) and shown; malformed ones are usage errors, before anything is sent", async () => {
     const { release } = await fleet("opt", 3);
-    const created = await json(CreatedRollout, [
-      "rollouts",
-      "create",
-      "--release",
-      release,
-      "--strategy",
-      "staged",
-      "--batch-sizes",
-      "1,100%",
-      "--tag",
-      "opt",
-      "--soak",
-      "10m",
-      "--batch-soak",
-      "30s,1h",
-      "--min-decided",
-      "2",
-      "--max-in-flight",
-      "50%",
-      "--not-before",
-      "2099-01-01T02:00:00+01:00",
-      "--offline-after",
-      "15m",
-      "--health-timeout",
-      "2h",
-    ]);
+    const created = await json(
+      CreatedRollout,
+      createArgs(
+        release,
+        "staged",
+        "opt",
+        "--batch-sizes",
+        "1,100%",
+        "--soak",
+        "10m",
+        "--batch-soak",
+        "30s,1h",
+        "--min-decided",
+        "2",
+        "--max-in-flight",
+        "50%",
+        "--not-before",
+        "2099-01-01T02:00:00+01:00",
+        "--offline-after",
+        "15m",
+        "--health-timeout",
+        "2h",
+      ),
+    );
     const rollout = await show(created.rollout_id);
     expect(rollout).toMatchObject({
       status: "scheduled",
@@ -99,7 +109,7 @@ describe("rollouts create: the §14.2 options", () => {
     expectOneLine(await cli(["rollouts", "pause", created.rollout_id]), 3, "409");
     expect((await json(Rollout, ["rollouts", "cancel", created.rollout_id])).status).toBe("cancelled");
 
-    const base = ["rollouts", "create", "--release", release, "--strategy", "canary", "--tag", "opt"];
+    const base = createArgs(release, "canary", "opt");
     expectOneLine(await cli([...base, "--soak", "10x"]), 2, "--soak");
     expectOneLine(await cli([...base, "--batch-soak", "1m,soon"]), 2, "--batch-soak");
     expectOneLine(await cli([...base, "--max-in-flight", "half"]), 2, "--max-in-flight");
@@ -111,17 +121,8 @@ describe("rollouts create: the §14.2 options", () => {
 
   test("--supersede takes machines from another active rollout", async () => {
     const { release } = await fleet("sup", 2);
-    const first = await json(CreatedRollout, [
-      "rollouts",
-      "create",
-      "--release",
-      release,
-      "--strategy",
-      "all_at_once",
-      "--tag",
-      "sup",
-    ]);
-    const again = ["rollouts", "create", "--release", release, "--strategy", "all_at_once", "--tag", "sup"];
+    const first = await json(CreatedRollout, createArgs(release, "all_at_once", "sup"));
+    const again = createArgs(release, "all_at_once", "sup");
     expectOneLine(await cli(again), 3, "409");
     const second = await json(CreatedRollout, [...again, "--supersede"]);
     const taken = await show(first.rollout_id);
@@ -133,20 +134,10 @@ describe("rollouts create: the §14.2 options", () => {
 describe("the verbs", () => {
   test("pause with a reason, what show says then, promote (--force), skip, abort; refusals are exit 3", async () => {
     const { release } = await fleet("verb", 4);
-    const { rollout_id: id, batches } = await json(CreatedRollout, [
-      "rollouts",
-      "create",
-      "--release",
-      release,
-      "--strategy",
-      "staged",
-      "--batch-sizes",
-      "2,100%",
-      "--tag",
-      "verb",
-      "--max-in-flight",
-      "1",
-    ]);
+    const { rollout_id: id, batches } = await json(
+      CreatedRollout,
+      createArgs(release, "staged", "verb", "--batch-sizes", "2,100%", "--max-in-flight", "1"),
+    );
     const paused = await json(Rollout, ["rollouts", "pause", id, "--reason", "error rate up"]);
     expect(paused).toMatchObject({ status: "paused", pause_reason: "error rate up", blocked_by: ["paused"] });
     const verb = (await cli(["rollouts", "resume", id])).stdout;

@@ -416,12 +416,7 @@ describe("held and streamed responses (keepOpen)", () => {
       maxBodyBytes: 1024,
       timeouts: { headMs: HEAD_MS, idleMs: IDLE_MS },
     });
-    const { port } = new URL(server.url);
-    const open = async () => {
-      const socket = connectTcp(Number(port), "127.0.0.1");
-      await new Promise<void>((resolve) => socket.once("connect", resolve));
-      return new RawClient(socket);
-    };
+    const open = () => RawClient.open(server, "plain");
     const idle = await open();
     const forgotten = await open();
     forgotten.send("GET /held?delay=60000 HTTP/1.1\r\nHost: cp.example\r\n\r\n");
@@ -456,12 +451,7 @@ describe("the connection cap", () => {
       maxBodyBytes: 1024,
       maxConnections: 2,
     });
-    const { port } = new URL(server.url);
-    const open = async () => {
-      const socket = connectTcp(Number(port), "127.0.0.1");
-      await new Promise<void>((resolve) => socket.once("connect", resolve));
-      return new RawClient(socket);
-    };
+    const open = () => RawClient.open(server, "plain");
     const busy = await open();
     busy.send("GET /held?delay=60000 HTTP/1.1\r\nHost: cp.example\r\n\r\n");
     const silent = await open();

@@ -69,6 +69,17 @@ test("per-machine series are absent when perMachineMetrics is off", async () => 
   expect(sample(text, "nixfleet_fleet_size")).toBe("1");
 });
 
+/** /metrics of a second control plane started on the harness's database, as after a restart. */
+async function metricsAfterRestart(): Promise<string> {
+  const restarted = await createControlPlane({
+    store: h.store,
+    logger: silentLogger,
+    config: { perMachineMetrics: true, reportRetentionHours: 24, maxReleaseBodyMib: 1 },
+    mtls: false,
+  });
+  return (await restarted.app.request("/metrics")).text();
+}
+
 test("label values with quotes, backslashes and newlines are escaped", async () => {
   h = await createHarness();
   await report(h, 'a"b\\c');
@@ -77,13 +88,7 @@ test("label values with quotes, backslashes and newlines are escaped", async () 
   await h.store.write((tx) =>
     tx.insert(machines).values({ machineId: "old\nid", lifecycle: "active", registeredAt: 1, lastReportAt: 5000 }),
   );
-  const restarted = await createControlPlane({
-    store: h.store,
-    logger: silentLogger,
-    config: { perMachineMetrics: true, reportRetentionHours: 24, maxReleaseBodyMib: 1 },
-    mtls: false,
-  });
-  const text = await (await restarted.app.request("/metrics")).text();
+  const text = await metricsAfterRestart();
   expect(text).toContain('nixfleet_machine_last_seen_timestamp_seconds{machine_id="a\\"b\\\\c"} ');
   expect(text).toContain('nixfleet_machine_last_seen_timestamp_seconds{machine_id="old\\nid"} 5\n');
   for (const line of text.split("\n")) expect(line === "" || /^(#|nixfleet_)/.test(line)).toBe(true);
@@ -94,13 +99,7 @@ test("a restarted control plane rebuilds the counts from the database", async ()
   const admin = await createTestKey(h, "admin");
   await h.request(machinePath("m1", "/register"), { key: admin, json: { lifecycle: "maintenance" } });
   await report(h, "m2");
-  const restarted = await createControlPlane({
-    store: h.store,
-    logger: silentLogger,
-    config: { perMachineMetrics: true, reportRetentionHours: 24, maxReleaseBodyMib: 1 },
-    mtls: false,
-  });
-  const text = await (await restarted.app.request("/metrics")).text();
+  const text = await metricsAfterRestart();
   expect(sample(text, "nixfleet_fleet_size")).toBe("2");
   expect(sample(text, 'nixfleet_machines_by_lifecycle{lifecycle="maintenance"}')).toBe("1");
   expect(sample(text, 'nixfleet_machines_by_lifecycle{lifecycle="active"}')).toBe("1");

@@ -18,6 +18,24 @@ beforeEach(async () => {
 afterEach(() => h.close());
 
 const fleet = (n: number, prefix = "web", tags = ["web"]) => api.fleet(names(prefix, n), tags, NOW - 1000);
+const allAtOnce = (releaseId: string, target: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+  api.createOk({ release_id: releaseId, strategy: "all_at_once", target, ...extra });
+
+/** A canary rollout over two web machines whose canary has reported: its first batch is soaking. */
+async function soakingCanary(soakSeconds: number) {
+  const { releaseId } = await fleet(2);
+  const created = await api.createOk({
+    release_id: releaseId,
+    strategy: "canary",
+    soak_seconds: soakSeconds,
+    target: { tags: ["web"] },
+  });
+  const [canary] = created.batches[0]!.machine_ids;
+  const [next] = created.batches[1]!.machine_ids;
+  h.advance(1);
+  await api.report(canary!);
+  return { created, next: next! };
+}
 
 const remove = (id: string) => h.request(`/api/v1/rollouts/${id}`, { method: "DELETE", key: api.keys.admin });
 const errorOf = (body: unknown) => (body as { error: string }).error;
@@ -25,25 +43,13 @@ const errorOf = (body: unknown) => (body as { error: string }).error;
 describe("refusals name the status", () => {
   test("every §14.1 verb on a completed, cancelled or aborted rollout is 409 naming its status", async () => {
     const { ids, releaseId } = await fleet(3);
-    const completed = await api.createOk({
-      release_id: releaseId,
-      strategy: "all_at_once",
-      target: { hosts: [ids[0]!] },
-    });
+    const completed = await allAtOnce(releaseId, { hosts: [ids[0]!] });
     h.advance(1);
     await api.report(ids[0]!);
     expect((await api.get(completed.rollout_id)).status).toBe("completed");
-    const cancelled = await api.createOk({
-      release_id: releaseId,
-      strategy: "all_at_once",
-      target: { hosts: [ids[1]!] },
-    });
+    const cancelled = await allAtOnce(releaseId, { hosts: [ids[1]!] });
     expect((await api.verb(cancelled.rollout_id, "cancel")).status).toBe(200);
-    const aborted = await api.createOk({
-      release_id: releaseId,
-      strategy: "all_at_once",
-      target: { hosts: [ids[2]!] },
-    });
+    const aborted = await allAtOnce(releaseId, { hosts: [ids[2]!] });
     expect((await api.verb(aborted.rollout_id, "abort")).status).toBe(200);
     for (const [rollout, status, machine] of [
       [completed.rollout_id, "completed", ids[0]!],
@@ -61,11 +67,7 @@ describe("refusals name the status", () => {
 
   test("running: resume and retry are 409 naming running; a skip of a machine not in the rollout is 404", async () => {
     const { ids, releaseId } = await fleet(2);
-    const created = await api.createOk({
-      release_id: releaseId,
-      strategy: "all_at_once",
-      target: { hosts: [ids[0]!] },
-    });
+    const created = await allAtOnce(releaseId, { hosts: [ids[0]!] });
     for (const verb of ["resume", "retry"]) {
       const res = await api.verb(created.rollout_id, verb);
       expect(res.status).toBe(409);
@@ -80,12 +82,7 @@ describe("refusals name the status", () => {
 
   test("a scheduled rollout: skip is 409 naming scheduled; DELETE is 409 until it is cancelled", async () => {
     const { ids, releaseId } = await fleet(1);
-    const created = await api.createOk({
-      release_id: releaseId,
-      strategy: "all_at_once",
-      target: { tags: ["web"] },
-      not_before: "2026-11-28T00:00:00Z",
-    });
+    const created = await allAtOnce(releaseId, { tags: ["web"] }, { not_before: "2026-11-28T00:00:00Z" });
     const skip = await api.verb(created.rollout_id, `machines/${ids[0]}/skip`);
     expect(skip.status).toBe(409);
     expect(errorOf(skip.body)).toContain("scheduled");
@@ -119,41 +116,22 @@ describe("pause keeps the current batch judged", () => {
   });
 
   test("a soak that ends while paused succeeds the batch, and the next waits for resume", async () => {
-    const { releaseId } = await fleet(2);
-    const created = await api.createOk({
-      release_id: releaseId,
-      strategy: "canary",
-      soak_seconds: 60,
-      target: { tags: ["web"] },
-    });
-    const [canary] = created.batches[0]!.machine_ids;
-    const [next] = created.batches[1]!.machine_ids;
-    h.advance(1);
-    await api.report(canary!);
+    const { created, next } = await soakingCanary(60);
     expect((await api.get(created.rollout_id)).batches[0]!.status).toBe("soaking");
     expect((await api.verb(created.rollout_id, "pause")).status).toBe(200);
     await api.advance(61_000);
     let rollout = await api.get(created.rollout_id);
     expect(rollout.batches.map((b) => b.status)).toEqual(["succeeded", "pending"]);
     expect(rollout.blocked_by).toEqual(["paused"]);
-    expect((await api.desired(next!)).status).toBe(404);
+    expect((await api.desired(next)).status).toBe(404);
     expect((await api.verb(created.rollout_id, "resume")).status).toBe(200);
     rollout = await api.get(created.rollout_id);
     expect(rollout.batches[1]!.status).toBe("waiting_health");
-    expect((await api.desired(next!)).hash).toBe(storePath(next!));
+    expect((await api.desired(next)).hash).toBe(storePath(next));
   });
 
   test("promote of an operator-paused soaking batch: running again, the next batch starts now", async () => {
-    const { releaseId } = await fleet(2);
-    const created = await api.createOk({
-      release_id: releaseId,
-      strategy: "canary",
-      soak_seconds: 600,
-      target: { tags: ["web"] },
-    });
-    const [canary] = created.batches[0]!.machine_ids;
-    h.advance(1);
-    await api.report(canary!);
+    const { created } = await soakingCanary(600);
     expect((await api.verb(created.rollout_id, "pause")).status).toBe(200);
     const promoted = await api.verb(created.rollout_id, "promote");
     expect(promoted.body).toMatchObject({ status: "running", pause_reason: null });
@@ -180,14 +158,9 @@ describe("skip, abort, supersede together", () => {
 
   test("abort does not touch a machine another rollout superseded; the others get their previous generation", async () => {
     const { releaseId } = await fleet(2);
-    const old = await api.createOk({ release_id: releaseId, strategy: "all_at_once", target: { tags: ["web"] } });
+    const old = await allAtOnce(releaseId, { tags: ["web"] });
     const v2 = await api.release(["web-1"], 2);
-    const created = await api.createOk({
-      release_id: v2,
-      strategy: "all_at_once",
-      supersede: true,
-      target: { hosts: ["web-1"] },
-    });
+    const created = await allAtOnce(v2, { hosts: ["web-1"] }, { supersede: true });
     expect((await api.verb(old.rollout_id, "abort")).body).toMatchObject({ status: "aborted" });
     expect((await api.desired("web-1")).hash).toBe(storePath("web-1", 2));
     expect((await api.desired("web-2")).hash).toBe(storePath("web-2", 0));
@@ -201,19 +174,9 @@ describe("skip, abort, supersede together", () => {
 
   test("supersede takes the machines of a scheduled rollout, which then has nothing left to do", async () => {
     const { releaseId } = await fleet(1);
-    const old = await api.createOk({
-      release_id: releaseId,
-      strategy: "all_at_once",
-      target: { tags: ["web"] },
-      not_before: "2026-11-27T11:00:00Z",
-    });
+    const old = await allAtOnce(releaseId, { tags: ["web"] }, { not_before: "2026-11-27T11:00:00Z" });
     const v2 = await api.release(["web-1"], 2);
-    const created = await api.createOk({
-      release_id: v2,
-      strategy: "all_at_once",
-      supersede: true,
-      target: { tags: ["web"] },
-    });
+    const created = await allAtOnce(v2, { tags: ["web"] }, { supersede: true });
     expect((await api.states(old.rollout_id))["web-1"]).toBe(`superseded(superseded by rollout ${created.rollout_id})`);
     expect((await api.desired("web-1")).hash).toBe(storePath("web-1", 2));
     await api.advance(3_600_000);
@@ -223,24 +186,14 @@ describe("skip, abort, supersede together", () => {
 
 describe("gates around a soak", () => {
   test("a freeze set during a soak: the soak ends in success, the next batch waits with reason freeze", async () => {
-    const { releaseId } = await fleet(2);
-    const created = await api.createOk({
-      release_id: releaseId,
-      strategy: "canary",
-      soak_seconds: 60,
-      target: { tags: ["web"] },
-    });
-    const [canary] = created.batches[0]!.machine_ids;
-    const [next] = created.batches[1]!.machine_ids;
-    h.advance(1);
-    await api.report(canary!);
+    const { created, next } = await soakingCanary(60);
     const res = await h.request("/api/v1/freeze", { method: "PUT", key: api.keys.admin, json: { reason: "incident" } });
     expect(res.status).toBe(200);
     await api.advance(61_000);
     const rollout = await api.get(created.rollout_id);
     expect(rollout.batches.map((b) => b.status)).toEqual(["succeeded", "waiting_health"]);
     expect(rollout.blocked_by).toEqual(["freeze"]);
-    expect(rollout.batches[1]!.machine_states[next!]).toMatchObject({ state: "waiting", reason: "freeze" });
+    expect(rollout.batches[1]!.machine_states[next]).toMatchObject({ state: "waiting", reason: "freeze" });
     const metrics = await (await h.request("/metrics")).text();
     expect(metrics).toContain('nixfleet_gate_blocks_total{gate="freeze"} 1');
   });
@@ -254,7 +207,7 @@ describe("gates around a soak", () => {
     });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ limit: 2 });
-    const created = await api.createOk({ release_id: releaseId, strategy: "all_at_once", target: { tags: ["db"] } });
+    const created = await allAtOnce(releaseId, { tags: ["db"] });
     const states = Object.values(await api.states(created.rollout_id)).sort();
     expect(states).toEqual([
       "deploying",
@@ -276,7 +229,7 @@ describe("edges", () => {
     });
     expect(await put.json()).toMatchObject({ limit: 0 });
     const { releaseId } = await fleet(4, "db", ["db"]);
-    const created = await api.createOk({ release_id: releaseId, strategy: "all_at_once", target: { tags: ["db"] } });
+    const created = await allAtOnce(releaseId, { tags: ["db"] });
     const states = Object.values(await api.states(created.rollout_id)).sort();
     expect(states).toEqual(["deploying", "deploying", "waiting(budget:db)", "waiting(budget:db)"]);
     const budgets = (await (await h.request("/api/v1/budgets", { key: api.keys.readonly })).json()) as unknown[];
@@ -287,7 +240,7 @@ describe("edges", () => {
     const ids = ["a/b", "c d%", "é"];
     await api.machines(ids, ["web"], NOW - 1000);
     const releaseId = await api.release(ids);
-    const created = await api.createOk({ release_id: releaseId, strategy: "all_at_once", target: { tags: ["web"] } });
+    const created = await allAtOnce(releaseId, { tags: ["web"] });
     for (const id of ids) {
       const res = await api.verb(created.rollout_id, `machines/${encodeURIComponent(id)}/skip`, { reason: "r" });
       expect(res.status, id).toBe(200);
@@ -297,7 +250,7 @@ describe("edges", () => {
 
   test("two aborts at once: one wins, the other is 409", async () => {
     const { releaseId } = await fleet(3);
-    const created = await api.createOk({ release_id: releaseId, strategy: "all_at_once", target: { tags: ["web"] } });
+    const created = await allAtOnce(releaseId, { tags: ["web"] });
     const results = await Promise.all([
       api.verb(created.rollout_id, "abort"),
       api.verb(created.rollout_id, "abort"),
@@ -308,7 +261,7 @@ describe("edges", () => {
 
   test("skipped after deploying, then abort: the skipped machine keeps the release", async () => {
     const { releaseId } = await fleet(2);
-    const created = await api.createOk({ release_id: releaseId, strategy: "all_at_once", target: { tags: ["web"] } });
+    const created = await allAtOnce(releaseId, { tags: ["web"] });
     const [a, b] = created.batches[0]!.machine_ids;
     expect((await api.verb(created.rollout_id, `machines/${a}/skip`)).status).toBe(200);
     expect((await api.verb(created.rollout_id, "abort")).status).toBe(200);
@@ -326,9 +279,9 @@ describe("edges", () => {
       ((await (await h.request("/api/v1/budgets", { key: api.keys.readonly })).json()) as { in_flight: number }[])[0]!
         .in_flight;
     const { ids, releaseId } = await fleet(3);
-    const first = await api.createOk({ release_id: releaseId, strategy: "all_at_once", target: { hosts: [ids[0]!] } });
-    const second = await api.createOk({ release_id: releaseId, strategy: "all_at_once", target: { hosts: [ids[1]!] } });
-    const third = await api.createOk({ release_id: releaseId, strategy: "all_at_once", target: { hosts: [ids[2]!] } });
+    const first = await allAtOnce(releaseId, { hosts: [ids[0]!] });
+    const second = await allAtOnce(releaseId, { hosts: [ids[1]!] });
+    const third = await allAtOnce(releaseId, { hosts: [ids[2]!] });
     expect(await inFlight()).toBe(3);
     await api.verb(first.rollout_id, "cancel");
     expect(await inFlight()).toBe(2);

@@ -43,6 +43,8 @@ interface Node {
   /** Advances this node's own monotonic clock. */
   sleep(ms: number): void;
   events: string[];
+  /** Joins the cluster and starts heartbeating at `http://<nodeId>:1` (running the lead hooks if it holds the lease). */
+  joinAndStart(): Promise<void>;
 }
 
 /** A Leadership on its own store of the shared file, recording its hook runs in `events`. */
@@ -65,7 +67,22 @@ async function node(nodeId: string, options: { eligible?: boolean; store?: Store
   leadership.onLead(() => void events.push("lead"));
   leadership.onLoseLead(() => void events.push("lose"));
   opened.push({ store, node: leadership });
-  return { leadership, store, events, sleep: (ms) => (monotonic += ms) };
+  const joinAndStart = async () => {
+    await leadership.join();
+    leadership.start(`http://${nodeId}:1`);
+  };
+  return { leadership, store, events, sleep: (ms) => (monotonic += ms), joinAndStart };
+}
+
+/** A store of the shared file whose writes fail (the database unreachable) while `failing` is set. */
+async function flakyStore(): Promise<{ store: Store; failing(on: boolean): void }> {
+  const shared = await openStore(dbPath);
+  let failing = false;
+  const store: Store = {
+    ...shared,
+    write: (fn) => (failing ? Promise.reject(new Error("database unreachable")) : shared.write(fn)),
+  };
+  return { store, failing: (on) => (failing = on) };
 }
 
 /** The `msg`s logged for `nodeId`, in order. */
@@ -92,8 +109,7 @@ test("a second process waits while the lease is held, and takes it with the next
   const a = await node("a");
   const b = await node("b");
   await a.leadership.join();
-  await b.leadership.join();
-  b.leadership.start("http://b:1");
+  await b.joinAndStart();
   expect(b.leadership.role).toBe("standby");
   dbNow += LEASE_MS - 1;
   await b.leadership.tick();
@@ -125,10 +141,8 @@ test("the holder's renewals keep the lease: nobody else takes it while they come
 test("fencing: a paused leader that wakes after a takeover has its leader-only write refused, and nothing of it is written", async () => {
   const a = await node("a");
   const b = await node("b");
-  await a.leadership.join();
-  a.leadership.start("http://a:1");
-  await b.leadership.join();
-  b.leadership.start("http://b:1");
+  await a.joinAndStart();
+  await b.joinAndStart();
   expect(await a.leadership.write(async (tx) => insertMarker(tx, "a while leading"))).toBe("written");
 
   // a is paused (no heartbeat runs) past its lease; b takes over.
@@ -154,8 +168,7 @@ test("fencing: a paused leader that wakes after a takeover has its leader-only w
 test("a leader whose renewal finds another holder loses the lease and runs its lose hooks", async () => {
   const a = await node("a");
   const b = await node("b");
-  await a.leadership.join();
-  a.leadership.start("http://a:1");
+  await a.joinAndStart();
   await b.leadership.join();
   dbNow += LEASE_MS;
   await b.leadership.tick();
@@ -184,8 +197,7 @@ test("a process that never led cannot make a fenced write", async () => {
 test("a clean stop gives the lease up: the next process takes it at once, with the next token", async () => {
   const a = await node("a");
   const b = await node("b");
-  await a.leadership.join();
-  a.leadership.start("http://a:1");
+  await a.joinAndStart();
   await b.leadership.join();
   await a.leadership.stop();
   expect(a.events).toEqual(["lead", "lose"]);
@@ -195,16 +207,10 @@ test("a clean stop gives the lease up: the next process takes it at once, with t
 });
 
 test("when renewals fail, the leader stops counting itself leader after one lease by its own clock, and carries on once a renewal succeeds", async () => {
-  const shared = await openStore(dbPath);
-  let failing = false;
-  const flaky: Store = {
-    ...shared,
-    write: (fn) => (failing ? Promise.reject(new Error("database unreachable")) : shared.write(fn)),
-  };
-  const a = await node("a", { store: flaky });
-  await a.leadership.join();
-  a.leadership.start("http://a:1");
-  failing = true;
+  const flaky = await flakyStore();
+  const a = await node("a", { store: flaky.store });
+  await a.joinAndStart();
+  flaky.failing(true);
   a.sleep(LEASE_MS - 1);
   await a.leadership.tick();
   expect(a.leadership.isLeader).toBe(true);
@@ -217,7 +223,7 @@ test("when renewals fail, the leader stops counting itself leader after one leas
     "executor lease renewal overdue",
   ]);
   // Nobody took the lease meanwhile: the next renewal makes a leader again, its token unchanged.
-  failing = false;
+  flaky.failing(false);
   dbNow += 2 * LEASE_MS;
   await a.leadership.tick();
   expect(a.leadership.isLeader).toBe(true);
@@ -226,23 +232,17 @@ test("when renewals fail, the leader stops counting itself leader after one leas
 });
 
 test("when renewals fail and another process takes the lease meanwhile, the old leader's next renewal ends its lead", async () => {
-  const shared = await openStore(dbPath);
-  let failing = false;
-  const flaky: Store = {
-    ...shared,
-    write: (fn) => (failing ? Promise.reject(new Error("database unreachable")) : shared.write(fn)),
-  };
-  const a = await node("a", { store: flaky });
+  const flaky = await flakyStore();
+  const a = await node("a", { store: flaky.store });
   const b = await node("b");
-  await a.leadership.join();
-  a.leadership.start("http://a:1");
+  await a.joinAndStart();
   await b.leadership.join();
-  failing = true;
+  flaky.failing(true);
   a.sleep(LEASE_MS);
   await a.leadership.tick();
   dbNow += LEASE_MS;
   await b.leadership.tick();
-  failing = false;
+  flaky.failing(false);
   await a.leadership.tick();
   expect(a.leadership.role).toBe("standby");
   expect(a.events).toEqual(["lead", "lose"]);
@@ -251,8 +251,7 @@ test("when renewals fail and another process takes the lease meanwhile, the old 
 
 test("--no-executor: a replica heartbeats but never takes the lease, even a free one", async () => {
   const replica = await node("replica", { eligible: false });
-  await replica.leadership.join();
-  replica.leadership.start("http://replica:1");
+  await replica.joinAndStart();
   await replica.leadership.tick();
   expect(replica.leadership.role).toBe("replica");
   expect(await findLease(replica.store.db, EXECUTOR_LEASE)).toBeNull();
@@ -262,10 +261,8 @@ test("--no-executor: a replica heartbeats but never takes the lease, even a free
 test("a process that lost the lease stays eligible: it takes the lease again later and its lead hooks run again", async () => {
   const a = await node("a");
   const b = await node("b");
-  await a.leadership.join();
-  a.leadership.start("http://a:1");
-  await b.leadership.join();
-  b.leadership.start("http://b:1");
+  await a.joinAndStart();
+  await b.joinAndStart();
   dbNow += LEASE_MS;
   await b.leadership.tick();
   await a.leadership.tick();
@@ -281,11 +278,9 @@ test("a process that lost the lease stays eligible: it takes the lease again lat
 test("heartbeat rows: listed until two lease times after the last heartbeat, then deleted by anyone's heartbeat", async () => {
   const a = await node("a");
   const b = await node("b");
-  await a.leadership.join();
-  a.leadership.start("http://a:1");
+  await a.joinAndStart();
   await a.leadership.tick();
-  await b.leadership.join();
-  b.leadership.start("http://b:1");
+  await b.joinAndStart();
   await b.leadership.tick();
   const rows = await liveNodes(a.store.db, dbNow);
   expect(rows.map((r) => [r.nodeId, r.address, r.version, r.lastSeenAt])).toEqual([
@@ -325,8 +320,7 @@ async function markers(store: Store): Promise<string[]> {
 
 test("a clean stop runs the lose hooks while the lease is still held: their last fenced writes land", async () => {
   const a = await node("a");
-  await a.leadership.join();
-  a.leadership.start("http://a:1");
+  await a.joinAndStart();
   let written: unknown = null;
   a.leadership.onLoseLead(async () => {
     written = await a.leadership

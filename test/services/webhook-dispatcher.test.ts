@@ -2,9 +2,10 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import { recordAudit } from "../../src/db/audit.ts";
+import type { Store } from "../../src/db/database.ts";
 import { webhookAttempts, webhookDeliveries } from "../../src/db/schema.ts";
 import { RETRY_WINDOW_MS } from "../../src/domain/webhooks.ts";
-import { WebhookDispatcher } from "../../src/services/webhook-dispatcher.ts";
+import { WebhookDispatcher, type WebhookDispatcherOptions } from "../../src/services/webhook-dispatcher.ts";
 import { DatabaseUnavailableError } from "../../src/db/unavailable.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { createHarness, type Harness } from "../support/harness.ts";
@@ -53,6 +54,14 @@ async function deliveryRows() {
 
 async function attemptRows() {
   return h.store.db.select().from(webhookAttempts).orderBy(webhookAttempts.id);
+}
+
+/** A leading dispatcher of its own on `store` (beside the control plane's), for options or faults of a test's. */
+function ownDispatcher(store: Store, options?: WebhookDispatcherOptions): WebhookDispatcher {
+  return new WebhookDispatcher(
+    { store, logger: silentLogger, now: h.controlPlane.deps.now, feed: h.controlPlane.deps.feed, isLeader: () => true },
+    options,
+  );
 }
 
 /** Waits (bounded) until the delivery log holds `count` attempts. */
@@ -172,16 +181,7 @@ describe("retries", () => {
   test("no redirect is followed, no answer is waited for past the timeout, only an excerpt is kept", async () => {
     const elsewhere = new WebhookReceiver();
     const hanging = new WebhookReceiver(() => new Promise<Response>(() => {}));
-    const own = new WebhookDispatcher(
-      {
-        store: h.store,
-        logger: silentLogger,
-        now: h.controlPlane.deps.now,
-        feed: h.controlPlane.deps.feed,
-        isLeader: () => true,
-      },
-      { timeoutMs: 200 },
-    );
+    const own = ownDispatcher(h.store, { timeoutMs: 200 });
     try {
       receiver.answer = (_, i) =>
         i === 0
@@ -214,16 +214,7 @@ describe("retries", () => {
       h.advance(10_000);
       return new Promise<Response>(() => {});
     });
-    const own = new WebhookDispatcher(
-      {
-        store: h.store,
-        logger: silentLogger,
-        now: h.controlPlane.deps.now,
-        feed: h.controlPlane.deps.feed,
-        isLeader: () => true,
-      },
-      { timeoutMs: 200 },
-    );
+    const own = ownDispatcher(h.store, { timeoutMs: 200 });
     try {
       await own.start();
       await addWebhook(["register"], slow.url);
@@ -313,13 +304,7 @@ describe("queue and cursor", () => {
         return Reflect.get(target, property, receiver);
       },
     });
-    const own = new WebhookDispatcher({
-      store: { ...h.store, db },
-      logger: silentLogger,
-      now: h.controlPlane.deps.now,
-      feed: h.controlPlane.deps.feed,
-      isLeader: () => true,
-    });
+    const own = ownDispatcher({ ...h.store, db });
     try {
       await own.start();
       expect(failures).toBe(0);

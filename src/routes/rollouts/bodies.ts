@@ -17,9 +17,9 @@ import {
 } from "../../db/rollouts.ts";
 import { MACHINE_STATES, type MachineStateName } from "../../domain/rollout-machine.ts";
 import { STATE_ORDER } from "../../domain/rollout-progress.ts";
+import { toTimestamp } from "../../domain/time.ts";
 import { yieldToEventLoop } from "../../event-loop.ts";
 import type { Logger } from "../../logger.ts";
-import { toTimestamp } from "../common.ts";
 import {
   REASONS_PER_STATE,
   type BatchBrief,

@@ -23,10 +23,10 @@ import {
   parseQuantity,
   type Target,
 } from "../../domain/rollout-planning.ts";
+import { toTimestamp } from "../../domain/time.ts";
 import { badRequest, notFound } from "../../errors.ts";
 import { yieldToEventLoop } from "../../event-loop.ts";
 import type { Logger } from "../../logger.ts";
-import { toTimestamp } from "../common.ts";
 import {
   briefRollout,
   fullRollout,

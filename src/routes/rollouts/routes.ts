@@ -11,6 +11,8 @@ import {
   identifier,
   pathId,
   repeatedEnum,
+  jsonBody,
+  jsonResponse,
 } from "../common.ts";
 
 const EXAMPLE_ROLLOUT_ID = "r-0b7e2f0a-3c1d-4e5f-8a9b-1c2d3e4f5a6b";
@@ -188,14 +190,18 @@ export const MachineHealth = z
       'v0.1\'s view of a machine in its batch: "pending", "healthy" or {"unhealthy": reason} (skipped and superseded machines show "pending"; see machine_states)',
   });
 
+// A machine's state in a rollout, as the rollout's batches and its machine pages both show it.
+const MachineStateReason = z
+  .string()
+  .nullable()
+  .openapi({ description: "Why it waits (the gate), why it is unhealthy or skipped", example: "budget:db" });
+const DeployStartedAt = Timestamp.nullable().openapi({ description: "When it last started deploying" });
+
 export const RolloutMachineState = z
   .object({
     state: MachineStateName,
-    reason: z
-      .string()
-      .nullable()
-      .openapi({ description: "Why it waits (the gate), why it is unhealthy or skipped", example: "budget:db" }),
-    deploy_started_at: Timestamp.nullable().openapi({ description: "When it last started deploying" }),
+    reason: MachineStateReason,
+    deploy_started_at: DeployStartedAt,
   })
   .openapi("RolloutMachineState");
 
@@ -321,11 +327,8 @@ export const RolloutMachine = z
     machine_id: z.string().openapi({ example: "web-01" }),
     batch_index: z.number().int().openapi({ example: 0 }),
     state: MachineStateName,
-    reason: z
-      .string()
-      .nullable()
-      .openapi({ description: "Why it waits (the gate), why it is unhealthy or skipped", example: "budget:db" }),
-    deploy_started_at: Timestamp.nullable().openapi({ description: "When it last started deploying" }),
+    reason: MachineStateReason,
+    deploy_started_at: DeployStartedAt,
     store_path: z.string().nullable().openapi({
       description: "The store path the rollout gives it (its release entry's)",
       example: "/nix/store/0c3i5jwm4cc1p2ix2ql1sd8nm3w1wmw9-nixos-system-web-01-24.11",
@@ -447,9 +450,6 @@ export const PromoteRequest = z
   })
   .openapi("PromoteRequest", { example: { force: false } });
 
-const json = <T>(schema: T) => ({ "application/json": { schema } });
-const optionalBody = <T>(schema: T) => ({ required: false, content: json(schema) });
-
 export const createRolloutRoute = createRoute({
   method: "post",
   path: "/api/v1/rollouts",
@@ -457,9 +457,9 @@ export const createRolloutRoute = createRoute({
   tags: ["rollouts"],
   summary: "Start a rollout of a release to machines, batch by batch with health gates (deploy role)",
   security: bearerSecurity,
-  request: { body: { required: true, content: json(CreateRolloutRequest) } },
+  request: { body: jsonBody(CreateRolloutRequest) },
   responses: {
-    201: { description: "The rollout was planned and is running (or scheduled)", content: json(CreatedRollout) },
+    201: jsonResponse(CreatedRollout, "The rollout was planned and is running (or scheduled)"),
     ...errorResponses(400, 401, 403, 404, 409, 413),
   },
 });
@@ -473,7 +473,7 @@ export const listRolloutsRoute = createRoute({
   security: bearerSecurity,
   request: { query: ListRolloutsQuery },
   responses: {
-    200: { description: "The rollouts", content: json(z.array(RolloutSummaryView)) },
+    200: jsonResponse(z.array(RolloutSummaryView), "The rollouts"),
     ...errorResponses(400, 401, 403),
   },
 });
@@ -496,7 +496,7 @@ function rolloutReadRoute<Query extends z.ZodObject, Schema extends z.ZodType>(r
     security: bearerSecurity,
     request: { params: RolloutIdParams, query: read.query },
     responses: {
-      200: { description: read.description, content: json(read.schema) },
+      200: jsonResponse(read.schema, read.description),
       ...errorResponses(400, 401, 403, 404),
     },
   });
@@ -540,7 +540,7 @@ function verbRoute(verb: string, operationId: string, summary: string) {
     security: bearerSecurity,
     request: { params: RolloutIdParams, query: RolloutFormQuery },
     responses: {
-      200: { description: "The rollout after the verb", content: json(RolloutView) },
+      200: jsonResponse(RolloutView, "The rollout after the verb"),
       ...errorResponses(400, 401, 403, 404, 409, 413),
     },
   });
@@ -558,7 +558,7 @@ export const cancelRolloutRoute = verbRoute(
 );
 export const pauseRolloutRoute = createRoute({
   ...verbRoute("pause", "pauseRollout", "Pause a running rollout: no further machine starts (deploy role)"),
-  request: { params: RolloutIdParams, query: RolloutFormQuery, body: optionalBody(ReasonRequest) },
+  request: { params: RolloutIdParams, query: RolloutFormQuery, body: jsonBody(ReasonRequest, false) },
 });
 export const promoteRolloutRoute = createRoute({
   ...verbRoute(
@@ -566,7 +566,7 @@ export const promoteRolloutRoute = createRoute({
     "promoteRollout",
     "End the current batch's soak and start the next batch now; force skips its undecided machines (deploy role)",
   ),
-  request: { params: RolloutIdParams, query: RolloutFormQuery, body: optionalBody(PromoteRequest) },
+  request: { params: RolloutIdParams, query: RolloutFormQuery, body: jsonBody(PromoteRequest, false) },
 });
 export const abortRolloutRoute = createRoute({
   ...verbRoute(
@@ -574,7 +574,7 @@ export const abortRolloutRoute = createRoute({
     "abortRollout",
     "Abort a rollout: every machine it changed gets its previous desired generation back (deploy role)",
   ),
-  request: { params: RolloutIdParams, query: RolloutFormQuery, body: optionalBody(ReasonRequest) },
+  request: { params: RolloutIdParams, query: RolloutFormQuery, body: jsonBody(ReasonRequest, false) },
 });
 export const retryRolloutRoute = verbRoute(
   "retry",
@@ -589,9 +589,9 @@ export const skipMachineRoute = createRoute({
   tags: ["rollouts"],
   summary: "Skip an undecided machine: it leaves the rollout and keeps what it runs (deploy role)",
   security: bearerSecurity,
-  request: { params: RolloutMachineParams, query: RolloutFormQuery, body: optionalBody(ReasonRequest) },
+  request: { params: RolloutMachineParams, query: RolloutFormQuery, body: jsonBody(ReasonRequest, false) },
   responses: {
-    200: { description: "The rollout after the skip", content: json(RolloutView) },
+    200: jsonResponse(RolloutView, "The rollout after the skip"),
     ...errorResponses(400, 401, 403, 404, 409, 413),
   },
 });
