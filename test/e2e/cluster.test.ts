@@ -11,8 +11,6 @@ import { FleetSimulator } from "../support/fleet-simulator.ts";
 import { SseReader } from "../support/sse.ts";
 import { sqldBinary, startSqld, type Sqld } from "../support/sqld.ts";
 
-const LEASE_SECONDS = 2;
-const LEASE_MS = LEASE_SECONDS * 1000;
 const dir = mkdtempSync(join(tmpdir(), "nixfleet-cluster-"));
 const running: ServerProcess[] = [];
 const servers: Sqld[] = [];
@@ -31,13 +29,22 @@ interface Backend {
   name: string;
   /** A fresh, empty database for one test. */
   database(): Promise<string>;
+  /**
+   * The nodes' lease. sqld keeps a transaction whose client died (kill -9 mid-write) for its fixed
+   * 5 s transaction timeout, holding the write lock meanwhile: a lease under ~3 s cannot be taken
+   * over within 2 × lease there (README, High availability).
+   */
+  leaseSeconds: number;
 }
 
 let files = 0;
-const backends: Backend[] = [{ name: "a SQLite file", database: async () => join(dir, `state-${++files}.db`) }];
+const backends: Backend[] = [
+  { name: "a SQLite file", database: async () => join(dir, `state-${++files}.db`), leaseSeconds: 2 },
+];
 if (sqldBinary()) {
   backends.push({
     name: "a libSQL server (sqld)",
+    leaseSeconds: 4,
     async database() {
       const sqld = await startSqld();
       servers.push(sqld);
@@ -51,9 +58,14 @@ interface ClusterBody {
   nodes: { node_id: string; address: string | null; version: string; role: string; started_at: string }[];
 }
 
-/** One node of the cluster under test, started with a 2 s lease. */
-async function node(dbPath: string, nodeId: string, extraArgs: string[] = []): Promise<ServerProcess> {
-  const server = await startNode(dbPath, nodeId, ["--lease-seconds", String(LEASE_SECONDS), ...extraArgs]);
+/** One node of the cluster under test, started with a lease of `leaseSeconds`. */
+async function startClusterNode(
+  dbPath: string,
+  nodeId: string,
+  extraArgs: string[] = [],
+  leaseSeconds = 2,
+): Promise<ServerProcess> {
+  const server = await startNode(dbPath, nodeId, ["--lease-seconds", String(leaseSeconds), ...extraArgs]);
   running.push(server);
   return server;
 }
@@ -159,6 +171,10 @@ const tookLease = (server: ServerProcess) => logsOf(server, "took the executor l
 const startedAs = (server: ServerProcess) => logsOf(server, "listening")[0]?.role;
 
 describe.each(backends)("on %o", (backend) => {
+  const LEASE_MS = backend.leaseSeconds * 1000;
+  const node = (dbPath: string, nodeId: string, extraArgs: string[] = []) =>
+    startClusterNode(dbPath, nodeId, extraArgs, backend.leaseSeconds);
+
   test("one leads, --no-executor never does, every process lists the same cluster and streams the others' events; kill -9 the leader and another leads within 2 × lease", async () => {
     const dbPath = await backend.database();
     const a = await node(dbPath, "a");
