@@ -88,6 +88,11 @@ async function withAuditIds<T>(
 /** Raised when the database cannot be opened; its message is one line for the operator. */
 export class DatabaseOpenError extends Error {
   override name = "DatabaseOpenError";
+
+  /** "cannot <doing> database <path>: <the first line of the cause>". */
+  static because(doing: "open" | "migrate", dbPath: string, cause: unknown): DatabaseOpenError {
+    return new DatabaseOpenError(`cannot ${doing} database ${dbPath}: ${(cause as Error).message.split("\n")[0]}`);
+  }
 }
 
 /**
@@ -175,14 +180,14 @@ export async function openStore(
       for (const pragma of committerPragmas(checkpointPolicy)) await client.execute(pragma);
     }
   } catch (error) {
-    throw new DatabaseOpenError(`cannot open database ${dbPath}: ${(error as Error).message.split("\n")[0]}`);
+    throw DatabaseOpenError.because("open", dbPath, error);
   }
   const db = drizzle(client, { schema });
   try {
     await whileLocked(() => applyMigrations(client));
   } catch (error) {
     client.close();
-    throw new DatabaseOpenError(`cannot migrate database ${dbPath}: ${(error as Error).message.split("\n")[0]}`);
+    throw DatabaseOpenError.because("migrate", dbPath, error);
   }
 
   const pragmas = remote ? [] : writerPragmas(checkpointPolicy);
@@ -191,7 +196,7 @@ export async function openStore(
     if (!remote) writer = PreparedWriter.open(resolve(dbPath), BUSY_TIMEOUT_MS, pragmas);
   } catch (error) {
     client.close();
-    throw new DatabaseOpenError(`cannot open database ${dbPath}: ${(error as Error).message.split("\n")[0]}`);
+    throw DatabaseOpenError.because("open", dbPath, error);
   }
 
   /**
@@ -238,7 +243,7 @@ export async function openStore(
   } catch (error) {
     writer?.close();
     client.close();
-    throw new DatabaseOpenError(`cannot open database ${dbPath}: ${(error as Error).message.split("\n")[0]}`);
+    throw DatabaseOpenError.because("open", dbPath, error);
   }
   checkpointer?.start();
   return {
